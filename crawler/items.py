@@ -1,0 +1,55 @@
+"""Items that flow from spiders through pipelines to storage.
+
+Plain dataclasses (read through ``ItemAdapter`` by Scrapy), so that the
+extraction library and ``storage/`` can use them without importing Scrapy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class FetchedPage:
+    """One HTTP response as the spider got it (or as a WARC record holds it)."""
+
+    url: str
+    final_url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    encoding: str | None = None  # charset named by the HTTP header, if any
+    fetched_at: datetime | None = None
+    site: str | None = None
+    run_id: int | None = None
+    # set by the spider on revisits so storage can tell "unchanged" from "new"
+    not_modified: bool = False
+
+
+@dataclass
+class Article:
+    """One extracted news article."""
+
+    url: str
+    title: str | None = None
+    text: str = ""
+    author: str | None = None
+    source: str | None = None  # the outlet named in a Chinese 来源: line
+    published_at: datetime | None = None  # timezone-aware
+    published_time_known: bool = False  # False when only the day was given
+    language: str | None = None
+    description: str | None = None
+    tags: list[str] = field(default_factory=list)
+    image: str | None = None
+    site_name: str | None = None
+    canonical_url: str | None = None  # from <link rel=canonical> / og:url
+    extractor_version: str = ""
+
+
+@dataclass
+class ArticleItem:
+    """What the extract pipeline hands to the store pipeline."""
+
+    page: FetchedPage
+    article: Article
