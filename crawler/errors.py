@@ -1,0 +1,19 @@
+"""The project's own exceptions: anything the CLI may show as a one-line error."""
+
+from __future__ import annotations
+
+
+class NewsArchiveError(Exception):
+    """Base class; ``str(exc)`` is the one-line message shown to users."""
+
+    exit_code = 1
+
+
+class ConfigError(NewsArchiveError):
+    """A malformed config file, an unknown site, a bad setting or cron expression."""
+
+    exit_code = 2
+
+
+class InputError(NewsArchiveError):
+    """A file or URL given by the user that cannot be read or used."""
