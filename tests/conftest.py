@@ -1,0 +1,141 @@
+"""Shared test fixtures: a real HTTP server on 127.0.0.1, real SQLite files,
+and the real PostgreSQL / Redis servers where a test is about them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+PG_HOST = os.environ.get("NEWSARCHIVE_TEST_PG_HOST", "127.0.0.1")
+PG_PORT = int(os.environ.get("NEWSARCHIVE_TEST_PG_PORT", "5432"))
+REDIS_HOST = os.environ.get("NEWSARCHIVE_TEST_REDIS_HOST", "127.0.0.1")
+REDIS_PORT = int(os.environ.get("NEWSARCHIVE_TEST_REDIS_PORT", "6379"))
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+Response = tuple[int, dict[str, str], bytes]
+Handler = Callable[[BaseHTTPRequestHandler], Response]
+
+
+@dataclass
+class TestSite:
+    """A site served on 127.0.0.1. ``pages`` maps a path to bytes (served as
+    text/html; charset=utf-8), a full ``(status, headers, body)`` tuple, or a
+    callable taking the request handler and returning such a tuple. Pages may
+    be changed while the server runs. ``hits`` counts requests per path."""
+
+    base_url: str
+    pages: dict[str, bytes | Response | Handler]
+    hits: Counter[str] = field(default_factory=Counter)
+    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+def _make_handler(site_ref: list[TestSite]) -> type[BaseHTTPRequestHandler]:
+    class _Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server API
+            site = site_ref[0]
+            path = self.path
+            site.hits[path] += 1
+            site.requests.append((path, dict(self.headers.items())))
+            page = site.pages.get(path)
+            if page is None and path == "/robots.txt":
+                page = (200, {"Content-Type": "text/plain"}, b"User-agent: *\nAllow: /\n")
+            if page is None:
+                status, headers, body = 404, {"Content-Type": "text/html"}, b"<h1>Not found</h1>"
+            elif callable(page):
+                status, headers, body = page(self)
+            elif isinstance(page, tuple):
+                status, headers, body = page
+            else:
+                status, headers, body = 200, {"Content-Type": "text/html; charset=utf-8"}, page
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:  # quiet
+            pass
+
+    return _Handler
+
+
+@pytest.fixture
+def serve_site() -> Iterator[Callable[[dict[str, bytes | Response | Handler]], TestSite]]:
+    """Start a real HTTP server on 127.0.0.1 serving the given pages."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(pages: dict[str, bytes | Response | Handler]) -> TestSite:
+        ref: list[TestSite] = []
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(ref))
+        server.daemon_threads = True
+        ref.append(TestSite(base_url=f"http://127.0.0.1:{server.server_address[1]}", pages=pages))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return ref[0]
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> str:
+    """Path of a fresh SQLite archive file."""
+    return str(tmp_path / "archive.db")
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database on the local server (trust auth), dropped afterwards."""
+    if not _port_open(PG_HOST, PG_PORT):
+        pytest.skip(f"PostgreSQL not running on {PG_HOST}:{PG_PORT}")
+    psycopg = pytest.importorskip("psycopg", reason="psycopg not installed (pip install '.[test]')")
+    name = f"newsarchive_test_{uuid.uuid4().hex[:12]}"
+    admin = f"host={PG_HOST} port={PG_PORT} user=postgres dbname=postgres"
+    try:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as exc:
+        pytest.skip(f"PostgreSQL on {PG_HOST}:{PG_PORT} refused a test database: {exc}")
+    yield f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{name}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Parametrises a storage test over SQLite and the real PostgreSQL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "archive.db")
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def redis_url() -> str:
+    if not _port_open(REDIS_HOST, REDIS_PORT):
+        pytest.skip(f"Redis not running on {REDIS_HOST}:{REDIS_PORT}")
+    return f"redis://{REDIS_HOST}:{REDIS_PORT}/15"
