@@ -1,7 +1,184 @@
-"""CLI commands (see crawler/cli.py)."""
+"""``extract``, ``import`` and ``eval``: extraction without the crawler."""
 
 from __future__ import annotations
 
-import click
+import dataclasses
+import json
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
 
-COMMANDS: list[click.Command] = []
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from crawler.errors import InputError
+
+MAX_EXTRACT_BYTES = 50 * 1024 * 1024
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def article_json(article: Any) -> dict[str, Any]:
+    return {key: _jsonable(value) for key, value in dataclasses.asdict(article).items()}
+
+
+def _read_source(source: str) -> tuple[bytes, str | None, str | None]:
+    """Body, HTTP charset and content type of a local file or an http(s) URL."""
+    if source.startswith(("http://", "https://")):
+        from trafilatura.downloads import fetch_response
+
+        response = fetch_response(source, decode=False, with_headers=True)
+        if response is None or not response.data:
+            raise InputError(f"could not fetch {source}")
+        if response.status >= 400:
+            raise InputError(f"{source} answered HTTP {response.status}")
+        content_type = (response.headers or {}).get("content-type")
+        from pipelines.warc_import import charset_from_content_type
+
+        return response.data, charset_from_content_type(content_type), content_type
+    path = Path(source)
+    try:
+        if path.stat().st_size > MAX_EXTRACT_BYTES:
+            raise InputError(f"{source} is larger than {MAX_EXTRACT_BYTES // 2**20} MiB")
+        return path.read_bytes(), None, None
+    except OSError as exc:
+        raise InputError(f"cannot read {source}: {exc.strerror or exc}") from exc
+
+
+@click.command("extract")
+@click.argument("source", metavar="PATH_OR_URL")
+@click.option("--url", help="The page's URL, when SOURCE is a local file (used for dates and links).")
+def extract_command(source: str, url: str | None) -> None:
+    """Extract one page and print the article as JSON (no database).
+
+    \b
+    Examples:
+      newsarchive extract page.html --url https://www.xunjk.com/2022/0914/123.html
+      newsarchive extract https://example.com/news/story.html
+    """
+    from pipelines.extraction import extract_article
+
+    body, charset, content_type = _read_source(source)
+    page_url = url or (source if source.startswith(("http://", "https://")) else Path(source).resolve().as_uri())
+    result = extract_article(body, page_url, http_charset=charset, content_type=content_type)
+    if result.article is None:
+        raise InputError(f"no article found in {source} ({result.reason})")
+    output = article_json(result.article)
+    output["is_article"] = result.is_article
+    if result.reason:
+        output["reason"] = result.reason
+    click.echo(json.dumps(output, ensure_ascii=False, indent=2))
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Extraction processes.")
+@click.pass_obj
+def import_command(obj: Any, paths: tuple[Path, ...], workers: int) -> None:
+    """Import WARC / WARC.gz files: each HTML response is extracted and stored as if crawled.
+
+    \b
+    Examples:
+      newsarchive import crawl-2024-05.warc.gz
+      newsarchive --db news.db import a.warc.gz b.warc
+    """
+    for path in paths:
+        if not path.is_file():
+            raise InputError(f"{path} is not a file")
+    stats = _run_import(obj.db, list(paths), workers, quiet=False)
+    outcomes = ", ".join(f"{n} {k}" for k, n in sorted(stats.outcomes.items())) or "nothing stored"
+    dropped = ", ".join(f"{n} {k}" for k, n in sorted(stats.dropped.items()))
+    click.echo(f"Imported {stats.pages} pages from {len(paths)} file(s): {outcomes}")
+    if dropped:
+        click.echo(f"Not stored: {dropped}")
+
+
+def _run_import(db: str, paths: list[Path], workers: int, *, quiet: bool) -> Any:
+    from pipelines.warc_import import import_warcs
+    from storage import open_archive
+
+    archive = open_archive(db)
+    try:
+        console = Console(stderr=True)
+        with Progress(
+            TextColumn("[bold]importing"),
+            BarColumn(),
+            TextColumn("{task.completed} pages"),
+            TimeElapsedColumn(),
+            console=console,
+            disable=quiet or not console.is_terminal,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("import", total=None)
+            return import_warcs(
+                archive, paths, workers=workers, on_page=lambda s: progress.update(task, completed=s.pages)
+            )
+    finally:
+        archive.close()
+
+
+@click.command("eval")
+@click.argument("datasets", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--keep", type=click.Path(path_type=Path), help="Keep the temporary archives and exports here.")
+def eval_command(datasets: tuple[Path, ...], workers: int, fmt: str, keep: Path | None) -> None:
+    """Score extraction on evaluation folders (pages.warc.gz + ground_truth.jsonl).
+
+    Each folder is imported into a temporary archive, exported as JSON Lines and
+    scored the way the evaluation data's evaluate.py scores it.
+
+    \b
+    Examples:
+      newsarchive eval ../shared/evaldata/daniel_zh
+      newsarchive eval ../shared/evaldata/* --format json
+    """
+    from pipelines.evaluation import load_ground_truth, score_dataset
+    from storage import iter_export_rows, open_archive
+
+    results = []
+    for dataset in datasets:
+        warc = dataset / "pages.warc.gz"
+        if not warc.is_file():
+            raise InputError(f"{dataset} has no pages.warc.gz")
+        truth = load_ground_truth(dataset)
+        with tempfile.TemporaryDirectory() as tmp:
+            workdir = keep or Path(tmp)
+            workdir.mkdir(parents=True, exist_ok=True)
+            db = str(workdir / f"{dataset.name}.db")
+            _run_import(db, [warc], workers, quiet=True)
+            archive = open_archive(db)
+            try:
+                with archive.session() as session:
+                    rows = list(iter_export_rows(session))
+            finally:
+                archive.close()
+            if keep:
+                with (workdir / f"{dataset.name}.jsonl").open("w", encoding="utf-8") as out:
+                    for row in rows:
+                        out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+            results.append(score_dataset(dataset.name, truth, rows))
+    if fmt == "json":
+        for result in results:
+            click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    table = Table("set", "pages", "missing", "body F1", "P", "R", "title", "date", "author")
+    for r in results:
+        table.add_row(
+            r["dataset"],
+            str(r["pages"]),
+            str(r["missing"]),
+            f"{r['body_f1']:.3f}",
+            f"{r['body_precision']:.3f}",
+            f"{r['body_recall']:.3f}",
+            *(f"{r[k]:.2f}" if k in r else "–" for k in ("title_exact", "date_day", "author")),
+        )
+    Console().print(table)
+
+
+COMMANDS: list[click.Command] = [extract_command, import_command, eval_command]

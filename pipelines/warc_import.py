@@ -1,0 +1,167 @@
+"""Import WARC files into the archive as if their pages had been crawled.
+
+Reads each HTML ``response`` record with warcio, extracts it in a worker pool
+and stores the results in batches (one writer, one transaction per batch).
+No Scrapy here: this is the same extract → store path without the crawler.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from crawler.errors import InputError
+from crawler.items import FetchedPage
+from pipelines.extraction import ExtractionResult, extract_article
+from storage import Archive, refresh_site_templates, store_article
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 100
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+@dataclass
+class ImportStats:
+    records: int = 0
+    pages: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    dropped: Counter[str] = field(default_factory=Counter)
+    sites: set[str] = field(default_factory=set)
+
+
+def site_of(url: str) -> str:
+    """The site an imported page belongs to: its host without ``www.``."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")
+
+
+def charset_from_content_type(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        if name.lower() == "charset" and value:
+            return value.strip("\"' ")
+    return None
+
+
+def read_warc_pages(path: Path) -> Iterator[FetchedPage]:
+    """Yield every HTML response record of a WARC / WARC.gz file as a FetchedPage."""
+    try:
+        stream = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+    with stream:
+        try:
+            for record in ArchiveIterator(stream):
+                if record.rec_type != "response" or record.http_headers is None:
+                    continue
+                url = record.rec_headers.get_header("WARC-Target-URI") or ""
+                status = int(record.http_headers.get_statuscode() or 0)
+                headers = {k: v for k, v in record.http_headers.headers}
+                content_type = record.http_headers.get_header("Content-Type") or ""
+                body = record.content_stream().read()
+                yield FetchedPage(
+                    url=url,
+                    final_url=url,
+                    status=status,
+                    headers=headers,
+                    body=body,
+                    encoding=charset_from_content_type(content_type),
+                    fetched_at=_warc_date(record.rec_headers.get_header("WARC-Date")),
+                    site=site_of(url),
+                )
+        except ArchiveLoadFailed as exc:
+            raise InputError(f"{path} is not a readable WARC file: {str(exc).splitlines()[0]}") from exc
+        except (OSError, EOFError, ValueError) as exc:
+            raise InputError(f"{path} is not a readable WARC file: {exc}") from exc
+
+
+def _warc_date(value: str | None) -> datetime:
+    if value:
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+    return datetime.now(UTC)
+
+
+def _extract(page: FetchedPage) -> ExtractionResult:
+    return extract_article(
+        page.body,
+        page.url,
+        http_charset=page.encoding,
+        content_type=page.headers.get("Content-Type"),
+    )
+
+
+def import_warcs(
+    archive: Archive,
+    paths: list[Path],
+    *,
+    workers: int = 2,
+    on_page: Callable[[ImportStats], None] | None = None,
+) -> ImportStats:
+    """Import every HTML response of ``paths``; return what was stored and dropped."""
+    stats = ImportStats()
+    executor: Executor = ProcessPoolExecutor(max_workers=max(1, workers))
+    with executor:
+        for path in paths:
+            batch: list[FetchedPage] = []
+            for page in read_warc_pages(path):
+                stats.records += 1
+                if not _is_html(page):
+                    stats.dropped["not_html"] += 1
+                    continue
+                batch.append(page)
+                if len(batch) >= BATCH_SIZE:
+                    _store_batch(archive, executor, batch, stats, on_page)
+                    batch = []
+            if batch:
+                _store_batch(archive, executor, batch, stats, on_page)
+    _refresh_templates(archive, stats)
+    return stats
+
+
+def _is_html(page: FetchedPage) -> bool:
+    content_type = (page.headers.get("Content-Type") or "text/html").lower()
+    return page.status < 400 and any(t in content_type for t in HTML_TYPES)
+
+
+def _store_batch(
+    archive: Archive,
+    executor: Executor,
+    batch: list[FetchedPage],
+    stats: ImportStats,
+    on_page: Callable[[ImportStats], None] | None,
+) -> None:
+    results = list(executor.map(_extract, batch, chunksize=8))
+    with archive.session() as session, session.begin():
+        for page, result in zip(batch, results, strict=True):
+            stats.pages += 1
+            if result.article is None or not result.is_article:
+                stats.dropped[result.reason or "not_article"] += 1
+                logger.info("Not stored: %(url)s (%(reason)s)", {"url": page.url, "reason": result.reason})
+            else:
+                outcome = store_article(session, page, result.article, reason="import")
+                stats.outcomes[outcome.status] += 1
+                stats.sites.add(page.site or "")
+            if on_page:
+                on_page(stats)
+
+
+def _refresh_templates(archive: Archive, stats: ImportStats) -> None:
+    if not stats.sites:
+        return
+    with archive.session() as session, session.begin():
+        refresh_site_templates(session, sorted(stats.sites))
