@@ -1,0 +1,173 @@
+"""Opening an archive: URL or file path, SQLite pragmas, schema upgrades."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.errors import ArchiveTooNew, StorageError, one_line
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The schema revision this code writes."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def _to_url(db: str) -> URL:
+    if "://" in db:
+        try:
+            return make_url(db)
+        except ArgumentError as exc:
+            raise StorageError(f"not a database URL: {db}") from exc
+    return make_url("sqlite:///" + os.path.abspath(os.path.expanduser(db)))
+
+
+def _check_sqlite_path(url: URL, create: bool) -> None:
+    database = url.database
+    if not database or database == ":memory:":
+        return
+    path = Path(database)
+    if path.exists():
+        if path.is_dir():
+            raise StorageError(f"archive path is a directory: {path}")
+        if not os.access(path, os.R_OK):
+            raise StorageError(f"cannot read archive {path}: permission denied")
+        return
+    if not create:
+        raise StorageError(f"no archive at {path}")
+    if not path.parent.is_dir():
+        raise StorageError(f"cannot create archive {path}: directory {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK):
+        raise StorageError(f"cannot create archive {path}: directory is not writable")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cursor.close()
+
+
+class Archive:
+    """An open archive. ``session()`` gives a Session; the caller owns the
+    transaction: ``with archive.session() as s, s.begin(): ...``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def session(self) -> Session:
+        return self._sessions()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Archive({self.url!r})"
+
+
+def create_archive_engine(db: str, *, create: bool = True) -> Engine:
+    url = _to_url(db)
+    if url.get_backend_name() == "sqlite":
+        _check_sqlite_path(url, create)
+    try:
+        engine = create_engine(url, pool_pre_ping=url.get_backend_name() != "sqlite")
+    except (ArgumentError, ImportError, SQLAlchemyError) as exc:
+        raise StorageError(f"cannot open {db}: {one_line(exc)}") from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def schema_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade_schema(engine: Engine) -> tuple[str | None, str]:
+    """Bring the schema to the head revision; returns (before, after).
+
+    Raises ArchiveTooNew, without touching anything, when the archive carries a
+    revision this code does not know.
+    """
+    head = head_revision()
+    script = ScriptDirectory.from_config(_alembic_config())
+    try:
+        with engine.begin() as connection:
+            current = schema_revision(connection)
+            if current == head:
+                return current, head
+            if current is not None and current not in {rev.revision for rev in script.walk_revisions()}:
+                raise ArchiveTooNew(
+                    f"archive schema {current} is newer than this newsarchive (knows up to {head}); "
+                    "upgrade newsarchive"
+                )
+            if current is None and "article" in inspect(connection).get_table_names():
+                raise StorageError("database has an 'article' table but no newsarchive schema version")
+            command.upgrade(_alembic_config(connection), "head")
+            return current, head
+    except SQLAlchemyError as exc:
+        raise StorageError(f"cannot open archive {engine.url.render_as_string()}: {one_line(exc)}") from exc
+
+
+def open_archive(db: str, *, create: bool = True, upgrade: bool = True) -> Archive:
+    """Open (and by default create and upgrade) the archive at ``db``, a
+    SQLAlchemy URL or a SQLite file path."""
+    engine = create_archive_engine(db, create=create)
+    try:
+        if upgrade:
+            upgrade_schema(engine)
+        else:
+            with engine.connect() as connection:
+                current = schema_revision(connection)
+            if current != head_revision():
+                raise StorageError(
+                    f"archive schema is {current}, expected {head_revision()}; run `db upgrade`"
+                )
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise StorageError(f"cannot open {db}: {one_line(exc)}") from exc
+    except StorageError:
+        engine.dispose()
+        raise
+    return Archive(engine)

@@ -1,0 +1,66 @@
+"""Content fingerprints: an exact hash of normalised text and a 64-bit SimHash
+over character shingles (works for Chinese, which has no spaces)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+SHINGLE = 4
+SIMHASH_BITS = 64
+NEAR_DUPLICATE_DISTANCE = 3  # bits; 4 bands of 16 bits find every match within 3
+MIN_SIMHASH_CHARS = 80  # shorter texts are too generic to call near-duplicates
+BAND_SHIFTS = (48, 32, 16, 0)
+_SPACE = re.compile(r"\s+")
+_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def normalise_text(text: str) -> str:
+    """NFKC, whitespace collapsed, trimmed: what "the same text" means."""
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
+
+
+def _to_signed(value: int) -> int:
+    return value - (1 << 64) if value >= (1 << 63) else value
+
+
+def simhash(text: str) -> int | None:
+    """Signed 64-bit SimHash of ``text`` (signed so it fits a BIGINT), or None
+    when the text is too short to say anything."""
+    chars = _NOT_WORD.sub("", normalise_text(text).lower())
+    if len(chars) < MIN_SIMHASH_CHARS:
+        return None
+    shingles: dict[str, int] = {}
+    for i in range(len(chars) - SHINGLE + 1):
+        shingle = chars[i : i + SHINGLE]
+        shingles[shingle] = shingles.get(shingle, 0) + 1
+    # Count byte values per digest position first: 8 additions per shingle
+    # instead of 64, then spread each position's 256 counters over its bits.
+    columns = [[0] * 256 for _ in range(8)]
+    for shingle, count in shingles.items():
+        digest = hashlib.blake2b(shingle.encode("utf-8"), digest_size=8).digest()
+        for position in range(8):
+            columns[position][digest[position]] += count
+    weights = [0] * SIMHASH_BITS
+    for position, column in enumerate(columns):
+        base = (7 - position) * 8
+        for byte, count in enumerate(column):
+            if count:
+                for bit in range(8):
+                    weights[base + bit] += count if byte >> bit & 1 else -count
+    value = sum(1 << bit for bit, weight in enumerate(weights) if weight > 0)
+    return _to_signed(value)
+
+
+def hamming(a: int, b: int) -> int:
+    return ((a ^ b) & ((1 << 64) - 1)).bit_count()
+
+
+def bands(value: int) -> list[int]:
+    """The four 16-bit bands, as SQL computes them: ``(simhash >> shift) & 65535``."""
+    return [(value >> shift) & 0xFFFF for shift in BAND_SHIFTS]

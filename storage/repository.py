@@ -1,0 +1,333 @@
+"""Repository functions for articles: they take a Session and never commit.
+
+The caller (the store pipeline, ``import``, ``reextract``) owns the
+transaction and batches many calls into one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import ColumnElement, literal_column, or_, select
+from sqlalchemy.orm import Session
+
+from crawler.items import Article as ArticleData
+from crawler.items import FetchedPage
+from storage.fingerprint import BAND_SHIFTS, NEAR_DUPLICATE_DISTANCE, bands, content_hash, hamming, simhash
+from storage.models import Article, ArticleUrl, ArticleVersion, RawPage
+from storage.types import utcnow
+from storage.urls import canonicalize_url, same_site, site_host
+
+StoreStatus = Literal["new", "updated", "unchanged", "duplicate"]
+NEAR_DUPLICATE_CANDIDATES = 200
+
+
+@dataclass(frozen=True)
+class StoreOutcome:
+    article_id: int
+    status: StoreStatus
+
+
+@dataclass(frozen=True)
+class KnownPage:
+    article_id: int
+    published_at: datetime | None
+    last_fetched_at: datetime | None
+    etag: str | None
+    last_modified: str | None
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    lowered = name.lower()
+    for key, value in headers.items():
+        if key.lower() == lowered:
+            return value
+    return None
+
+
+def article_urls(page: FetchedPage, article: ArticleData) -> tuple[str, list[str]]:
+    """(canonical URL, every canonical alias) for a fetched article.
+
+    The page's ``rel=canonical`` is trusted only when it points at the same
+    site: a republished copy often names the original, and that copy must
+    still get its own row.
+    """
+    fetched = page.final_url or page.url
+    canonical = canonicalize_url(fetched)
+    if article.canonical_url and same_site(article.canonical_url, fetched):
+        canonical = canonicalize_url(article.canonical_url)
+    aliases = [canonical]
+    for url in (page.url, page.final_url, article.url):
+        if url:
+            alias = canonicalize_url(url)
+            if alias not in aliases:
+                aliases.append(alias)
+    return canonical, aliases
+
+
+def _raw_page(page: FetchedPage, sha256: str, fetched_at: datetime) -> RawPage:
+    return RawPage(
+        url=page.url,
+        final_url=page.final_url or page.url,
+        status=page.status,
+        headers=dict(page.headers),
+        body=zlib.compress(page.body, 6),
+        encoding=page.encoding,
+        fetched_at=fetched_at,
+        sha256=sha256,
+    )
+
+
+def raw_body(raw: RawPage) -> bytes:
+    return zlib.decompress(raw.body)
+
+
+def band_expression(shift: int) -> ColumnElement[int]:
+    """``(simhash >> shift) & 65535`` with literal numbers, so that the
+    expression indexes of migration 0002 match it."""
+    return Article.simhash.op(">>")(literal_column(str(shift))).op("&")(literal_column("65535"))
+
+
+def _find_original(session: Session, text_hash: str, fingerprint: int | None, text: str) -> int | None:
+    """The id of the first stored copy of this text (exact, then near), if any."""
+    if not text.strip():
+        return None
+    exact = session.scalar(
+        select(Article.id)
+        .where(Article.content_hash == text_hash, Article.duplicate_of.is_(None))
+        .order_by(Article.id)
+        .limit(1)
+    )
+    if exact is not None or fingerprint is None:
+        return exact
+    # Pigeonhole: two 64-bit hashes within 3 bits share at least one 16-bit band.
+    # The expressions match the indexes created by migration 0002.
+    wanted = bands(fingerprint)
+    conditions = [band_expression(shift) == value for shift, value in zip(BAND_SHIFTS, wanted, strict=True)]
+    rows = session.execute(
+        select(Article.id, Article.simhash)
+        .where(or_(*conditions), Article.duplicate_of.is_(None), Article.simhash.is_not(None))
+        .order_by(Article.id)
+        .limit(NEAR_DUPLICATE_CANDIDATES)
+    )
+    for article_id, other in rows:
+        if other is not None and hamming(fingerprint, other) <= NEAR_DUPLICATE_DISTANCE:
+            return int(article_id)
+    return None
+
+
+def _snapshot(article: Article, reason: str, now: datetime) -> ArticleVersion:
+    return ArticleVersion(
+        article_id=article.id,
+        version=article.version,
+        title=article.title,
+        text=article.text,
+        author=article.author,
+        published_at=article.published_at,
+        content_hash=article.content_hash,
+        extractor_version=article.extractor_version,
+        raw_page_id=article.raw_page_id,
+        fetched_at=article.fetched_at,
+        replaced_at=now,
+        reason=reason,
+    )
+
+
+def _copy_metadata(row: Article, article: ArticleData) -> None:
+    """Fields that are refreshed on every store without making a version."""
+    row.author = article.author or row.author
+    row.source = article.source or row.source
+    if article.published_at is not None:
+        row.published_at = article.published_at
+        row.published_time_known = article.published_time_known
+    row.language = article.language or row.language
+    row.description = article.description or row.description
+    row.tags = list(article.tags) or row.tags
+    row.image = article.image or row.image
+    row.site_name = article.site_name or row.site_name
+    row.extractor_version = article.extractor_version or row.extractor_version
+
+
+def apply_changes(
+    session: Session,
+    row: Article,
+    *,
+    title: str | None,
+    text: str,
+    reason: str,
+    now: datetime,
+    raw_page_id: int | None = None,
+) -> bool:
+    """Set a new title/text on ``row``, keeping the old one as a version when
+    either changed. Returns whether a version was made."""
+    text_hash = content_hash(text)
+    if text_hash == row.content_hash and (title or None) == (row.title or None):
+        return False
+    session.add(_snapshot(row, reason, now))
+    row.title = title
+    row.text = text
+    row.content_hash = text_hash
+    row.simhash = simhash(text)
+    row.version += 1
+    row.updated_at = now
+    if raw_page_id is not None:
+        row.raw_page_id = raw_page_id
+    return True
+
+
+def _template_for(session: Session, site: str | None) -> frozenset[str]:
+    return frozenset()
+
+
+def store_article(
+    session: Session,
+    page: FetchedPage,
+    article: ArticleData,
+    *,
+    run_id: int | None = None,
+    reason: str = "crawl",
+) -> StoreOutcome:
+    """Insert or update the article fetched in ``page``.
+
+    The same canonical URL always maps to one row: an unchanged page only
+    refreshes fetch times, a changed title or text keeps the old version. A
+    new URL whose text was already stored (exactly or nearly) gets its own row
+    with ``duplicate_of`` pointing at the first copy.
+    """
+    now = utcnow()
+    fetched_at = page.fetched_at or now
+    site = page.site or site_host(page.final_url or page.url) or None
+    canonical, aliases = article_urls(page, article)
+    text = article.text or ""
+    template = _template_for(session, site)
+    if template:
+        text = "\n".join(line for line in text.split("\n") if line.strip() not in template)
+    body_sha = hashlib.sha256(page.body).hexdigest()
+    etag = _header(page.headers, "ETag")
+    last_modified = _header(page.headers, "Last-Modified")
+
+    found = session.execute(
+        select(Article, RawPage)
+        .join(ArticleUrl, ArticleUrl.article_id == Article.id)
+        .outerjoin(RawPage, RawPage.id == Article.raw_page_id)
+        .where(ArticleUrl.url.in_(aliases))
+        .order_by(Article.id)
+        .limit(1)
+    ).first()
+
+    if found is not None:
+        row, raw = found
+        known = set(
+            session.scalars(
+                select(ArticleUrl.url).where(ArticleUrl.article_id == row.id, ArticleUrl.url.in_(aliases))
+            )
+        )
+        session.add_all(
+            ArticleUrl(url=alias, article_id=row.id, first_seen_at=now)
+            for alias in aliases
+            if alias not in known
+        )
+        if raw is not None and raw.sha256 == body_sha:
+            raw.fetched_at = fetched_at
+        elif raw is not None and content_hash(text) == row.content_hash:
+            # Same article, different bytes (ads, counters): keep only the latest
+            # raw page of this version instead of piling up near-identical bodies.
+            new_raw = _raw_page(page, body_sha, fetched_at)
+            raw.url, raw.final_url, raw.status = new_raw.url, new_raw.final_url, new_raw.status
+            raw.headers, raw.body, raw.encoding = new_raw.headers, new_raw.body, new_raw.encoding
+            raw.fetched_at, raw.sha256 = fetched_at, body_sha
+        else:
+            raw = _raw_page(page, body_sha, fetched_at)
+            session.add(raw)
+            session.flush()
+        changed = apply_changes(
+            session, row, title=article.title, text=text, reason=reason, now=now, raw_page_id=raw.id
+        )
+        _copy_metadata(row, article)
+        row.fetched_at = fetched_at
+        row.etag = etag or row.etag
+        row.last_modified = last_modified or row.last_modified
+        if row.raw_page_id is None:
+            row.raw_page_id = raw.id
+        session.flush()
+        return StoreOutcome(row.id, "updated" if changed else "unchanged")
+
+    raw = _raw_page(page, body_sha, fetched_at)
+    session.add(raw)
+    text_hash = content_hash(text)
+    fingerprint = simhash(text)
+    original = _find_original(session, text_hash, fingerprint, text)
+    row = Article(
+        url=page.final_url or page.url,
+        canonical_url=canonical,
+        site=site,
+        title=article.title,
+        text=text,
+        content_hash=text_hash,
+        simhash=fingerprint,
+        duplicate_of=original,
+        version=1,
+        first_seen_at=now,
+        fetched_at=fetched_at,
+        updated_at=now,
+        etag=etag,
+        last_modified=last_modified,
+        tags=[],
+        published_time_known=False,
+        extractor_version="",
+    )
+    _copy_metadata(row, article)
+    session.add(row)
+    session.flush()
+    row.raw_page_id = raw.id
+    session.flush()
+    session.add_all(ArticleUrl(url=alias, article_id=row.id, first_seen_at=now) for alias in aliases)
+    session.flush()
+    return StoreOutcome(row.id, "duplicate" if original is not None else "new")
+
+
+def find_article_id(session: Session, url: str) -> int | None:
+    return session.scalar(select(ArticleUrl.article_id).where(ArticleUrl.url == canonicalize_url(url)))
+
+
+def mark_not_modified(
+    session: Session, url: str, *, fetched_at: datetime, run_id: int | None = None
+) -> int | None:
+    """Record a 304 revisit of ``url``; returns the article id, or None when
+    the URL is not in the archive."""
+    article_id = find_article_id(session, url)
+    if article_id is None:
+        return None
+    row = session.get(Article, article_id)
+    assert row is not None
+    row.fetched_at = fetched_at
+    return article_id
+
+
+def known_pages(session: Session, site: str | None) -> dict[str, KnownPage]:
+    """Every URL of ``site`` (or of all sites) the archive knows, keyed by its
+    canonical form (see ``storage.urls.canonicalize_url``) and by the URL the
+    article was fetched at."""
+    query = select(
+        ArticleUrl.url,
+        Article.url,
+        Article.id,
+        Article.published_at,
+        Article.fetched_at,
+        Article.etag,
+        Article.last_modified,
+    ).join(Article, Article.id == ArticleUrl.article_id)
+    if site is not None:
+        query = query.where(Article.site == site)
+    result: dict[str, KnownPage] = {}
+    for alias, fetched_url, article_id, published_at, fetched_at, etag, last_modified in session.execute(
+        query.execution_options(yield_per=5000)
+    ):
+        known = KnownPage(article_id, published_at, fetched_at, etag, last_modified)
+        result[alias] = known
+        result.setdefault(fetched_url, known)
+    return result

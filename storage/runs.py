@@ -1,0 +1,94 @@
+"""Crawl runs: one row per crawl, so an operator can see what happened."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.errors import NotFound
+from storage.models import CrawlRun
+from storage.types import utcnow
+
+RunStatus = Literal["ok", "failed", "interrupted", "running"]
+COUNTERS = ("pages_fetched", "articles_new", "articles_updated", "articles_unchanged")
+
+
+def start_run(session: Session, site: str | None, *, pid: int | None = None) -> int:
+    run = CrawlRun(
+        site=site,
+        started_at=utcnow(),
+        status="running",
+        pid=os.getpid() if pid is None else pid,
+        host=socket.gethostname(),
+        pages_fetched=0,
+        articles_new=0,
+        articles_updated=0,
+        articles_unchanged=0,
+        errors={},
+        stats={},
+    )
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def finish_run(
+    session: Session,
+    run_id: int,
+    *,
+    status: RunStatus,
+    stats: Mapping[str, Any],
+    errors: Mapping[str, int],
+    reason: str | None = None,
+) -> None:
+    """Close a run. ``stats`` keys named like the counter columns
+    (``pages_fetched``, ``articles_new``, ...) fill them; the whole mapping
+    is kept as JSON too."""
+    run = session.get(CrawlRun, run_id)
+    if run is None:
+        raise NotFound(f"no crawl run {run_id}")
+    run.status = status
+    run.finished_at = utcnow()
+    for name in COUNTERS:
+        if name in stats:
+            setattr(run, name, int(stats[name]))
+    run.stats = {key: value for key, value in stats.items() if isinstance(value, int | float | str | bool)}
+    run.errors = {str(kind): int(count) for kind, count in errors.items()}
+    run.reason = reason
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def mark_dead_runs_interrupted(session: Session) -> int:
+    """Runs still "running" whose process on this host is gone become
+    "interrupted"; returns how many. Runs of other hosts are left alone."""
+    host = socket.gethostname()
+    count = 0
+    for run in session.scalars(select(CrawlRun).where(CrawlRun.status == "running")):
+        if run.host == host and (run.pid is None or not _alive(run.pid)):
+            run.status = "interrupted"
+            run.finished_at = run.finished_at or utcnow()
+            run.reason = run.reason or "process ended without finishing the run"
+            count += 1
+    return count
+
+
+def list_runs(session: Session, site: str | None = None, limit: int = 20) -> list[CrawlRun]:
+    """The latest runs first."""
+    query = select(CrawlRun).order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()).limit(limit)
+    if site is not None:
+        query = query.where(CrawlRun.site == site)
+    return list(session.scalars(query))

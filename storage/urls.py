@@ -1,0 +1,58 @@
+"""URL canonicalisation: one key per article however its URL was written."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+# Query parameters that track where a reader came from, never which page it is.
+TRACKING_PARAMS = frozenset(
+    {
+        "from", "fromsource", "share", "share_token", "sharer", "spm", "scm", "isappinstalled",
+        "wxshare_count", "nsukey", "fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid",
+        "mc_cid", "mc_eid", "_hsenc", "_hsmi", "ref", "ref_src", "ref_url", "source", "src",
+        "timestamp", "clickid", "wt.mc_id", "cmpid", "s_cid", "ncid", "_ga", "_gl",
+    }
+)  # fmt: skip
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmsr", "hmpl", "hmcu", "hmkw", "hmci")
+_INDEX_PAGE = re.compile(r"/(index|default)\.(html?|php|aspx?|shtml)$", re.IGNORECASE)
+
+
+def _is_tracking(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+
+
+def canonicalize_url(url: str) -> str:
+    """The canonical form of ``url``: https, lower-case host without default
+    port, no fragment, no tracking parameters, remaining parameters sorted,
+    no trailing slash (except the root), and ``index.html`` dropped.
+
+    >>> canonicalize_url("HTTP://www.Example.com:80/a/b/?utm_source=x&id=2&from=timeline#top")
+    'https://www.example.com/a/b?id=2'
+    """
+    url = url.strip()
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        return url
+    host = (parts.hostname or "").rstrip(".")
+    port = parts.port
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+    path = quote(unquote(parts.path), safe="/%:@!$&'()*+,;=~-._")
+    path = _INDEX_PAGE.sub("/", path)
+    path = re.sub(r"/{2,}", "/", path).rstrip("/") or "/"
+    query = urlencode(
+        sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k))
+    )
+    return urlunsplit(("https", netloc, path, query, ""))
+
+
+def site_host(url: str) -> str:
+    """The host without ``www.``, used to tell whether two URLs are one site."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
+def same_site(a: str, b: str) -> bool:
+    return site_host(a) == site_host(b) != ""

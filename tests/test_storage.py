@@ -1,0 +1,208 @@
+"""Storage core on a real SQLite file and the real PostgreSQL server."""
+
+from __future__ import annotations
+
+import os
+import zlib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from crawler.errors import NewsArchiveError
+from storage import (
+    Article,
+    ArticleUrl,
+    ArticleVersion,
+    RawPage,
+    StorageError,
+    finish_run,
+    known_pages,
+    list_runs,
+    mark_dead_runs_interrupted,
+    mark_not_modified,
+    open_archive,
+    start_run,
+    store_article,
+)
+from storage.archive import Archive
+from tests.test_storage_data import SECTIONS, TITLES, article_for, item_for, page_for
+
+URL = "https://www.xunjk.com/yanjiu/2022/0928/1.html"
+
+
+@pytest.fixture
+def archive(any_db: str) -> Archive:
+    arc = open_archive(any_db)
+    yield arc
+    arc.close()
+
+
+def count(archive: Archive, model: type) -> int:
+    with archive.session() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def store(archive: Archive, key: str, url: str, site: str = "xunjk") -> tuple[int, str]:
+    page, article = item_for(key, url, site=site)
+    with archive.session() as session, session.begin():
+        outcome = store_article(session, page, article)
+    return outcome.article_id, outcome.status
+
+
+def test_storage_error_is_a_project_error() -> None:
+    assert issubclass(StorageError, NewsArchiveError)
+
+
+def test_store_new_article_keeps_everything(archive: Archive) -> None:
+    article_id, status = store(archive, "industry", URL)
+    assert status == "new"
+    with archive.session() as session:
+        row = session.get(Article, article_id)
+        assert row is not None
+        assert row.title == TITLES["industry"]
+        assert row.text == SECTIONS["industry"]
+        assert row.site == "xunjk"
+        assert row.canonical_url == URL
+        assert row.version == 1
+        assert row.tags == ["知识产权", "示范基地"]
+        assert row.published_at == datetime(2024, 5, 3, 8, 0, tzinfo=UTC)
+        assert row.published_at.tzinfo is not None
+        assert row.etag == '"v1"'
+        assert row.extractor_version == "test-1"
+        assert len(row.content_hash) == 64
+        raw = session.get(RawPage, row.raw_page_id)
+        assert raw is not None
+        assert "排头兵" in zlib.decompress(raw.body).decode("utf-8")
+
+
+def test_same_page_twice_adds_no_version(archive: Archive) -> None:
+    first = store(archive, "industry", URL)
+    second = store(archive, "industry", URL)
+    assert second == (first[0], "unchanged")
+    assert count(archive, Article) == 1
+    assert count(archive, ArticleVersion) == 0
+    assert count(archive, RawPage) == 1
+
+
+def test_changed_page_adds_exactly_one_version(archive: Archive) -> None:
+    article_id, _ = store(archive, "industry", URL)
+    changed = SECTIONS["industry"].replace("大江奔流开新路。", "大江奔流开新路,勇立潮头。")
+    page = page_for(URL, changed, title=TITLES["industry"])
+    with archive.session() as session, session.begin():
+        outcome = store_article(session, page, article_for(URL, changed, title=TITLES["industry"]))
+    assert (outcome.article_id, outcome.status) == (article_id, "updated")
+    with archive.session() as session, session.begin():  # the same change again: nothing new
+        assert store_article(session, page, article_for(URL, changed, title=TITLES["industry"])).status == (
+            "unchanged"
+        )
+    with archive.session() as session:
+        row = session.get(Article, article_id)
+        assert row is not None and row.version == 2 and "勇立潮头" in row.text
+        versions = session.scalars(select(ArticleVersion)).all()
+        assert len(versions) == 1
+        assert versions[0].version == 1
+        assert versions[0].reason == "crawl"
+        assert "勇立潮头" not in versions[0].text
+        assert versions[0].raw_page_id != row.raw_page_id  # the old raw page is kept
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        URL + "?utm_source=wechat&utm_medium=social",
+        URL + "?from=timeline#comments",
+        "http://www.xunjk.com/yanjiu/2022/0928/1.html",
+        "https://WWW.xunjk.com/yanjiu/2022/0928/1.html/",
+    ],
+)
+def test_same_article_under_another_url_is_stored_once(archive: Archive, variant: str) -> None:
+    first = store(archive, "industry", URL)
+    assert store(archive, "industry", variant) == (first[0], "unchanged")
+    assert count(archive, Article) == 1
+
+
+def test_canonical_link_of_the_same_site_joins_urls(archive: Archive) -> None:
+    article_id, _ = store(archive, "people", URL)
+    mobile = "https://www.xunjk.com/m/yanjiu/1.html"
+    page = page_for(mobile, SECTIONS["people"], title=TITLES["people"])
+    article = article_for(mobile, SECTIONS["people"], title=TITLES["people"], canonical_url=URL)
+    with archive.session() as session, session.begin():
+        assert store_article(session, page, article).article_id == article_id
+        assert session.scalar(select(ArticleUrl.article_id).where(ArticleUrl.url == mobile)) == article_id
+
+
+def test_republished_copy_at_another_site_is_a_duplicate(archive: Archive) -> None:
+    original, _ = store(archive, "innovation", URL)
+    copy_text = "来源:创投网\n" + SECTIONS["innovation"].replace("。", "!", 2) + "\n责任编辑:王明"
+    other = "https://news.example.cn/a/20220930/99.html"
+    page = page_for(other, copy_text, site="example", title=TITLES["innovation"])
+    # the copy names the original as canonical: another site, so it is not trusted
+    article = article_for(other, copy_text, title=TITLES["innovation"], canonical_url=URL)
+    with archive.session() as session, session.begin():
+        outcome = store_article(session, page, article)
+    assert outcome.status == "duplicate"
+    exact_url = "https://mirror.example.org/p/1"
+    with archive.session() as session, session.begin():
+        exact = store_article(session, *item_for("innovation", exact_url, site="mirror"))
+    assert exact.status == "duplicate"
+    unrelated, status = store(archive, "people", "https://www.xunjk.com/yanjiu/2.html")
+    assert status == "new"
+    with archive.session() as session:
+        assert session.get(Article, outcome.article_id).duplicate_of == original  # type: ignore[union-attr]
+        assert session.get(Article, exact.article_id).duplicate_of == original  # type: ignore[union-attr]
+        assert session.get(Article, unrelated).duplicate_of is None  # type: ignore[union-attr]
+
+
+def test_known_pages_and_not_modified(archive: Archive) -> None:
+    article_id, _ = store(archive, "industry", URL + "?utm_source=x")
+    store(archive, "people", "https://other.example.com/1", site="other")
+    later = datetime.now(UTC) + timedelta(days=1)
+    with archive.session() as session, session.begin():
+        assert mark_not_modified(session, URL, fetched_at=later) == article_id
+        assert mark_not_modified(session, "https://www.xunjk.com/nope", fetched_at=later) is None
+    with archive.session() as session:
+        known = known_pages(session, "xunjk")
+    assert set(known) == {URL, URL + "?utm_source=x"}
+    assert known[URL].article_id == article_id
+    assert known[URL].etag == '"v1"'
+    assert abs(known[URL].last_fetched_at - later) < timedelta(seconds=1)  # type: ignore[operator]
+    assert count(archive, ArticleVersion) == 0
+
+
+def test_runs(archive: Archive) -> None:
+    with archive.session() as session, session.begin():
+        done = start_run(session, "xunjk", pid=os.getpid())
+        finish_run(
+            session, done, status="ok", stats={"pages_fetched": 12, "articles_new": 3}, errors={"http_404": 2}
+        )
+        dead = start_run(session, "xunjk", pid=2**22 + 12345)  # no such process
+        alive = start_run(session, "other", pid=os.getpid())
+    with archive.session() as session, session.begin():
+        assert mark_dead_runs_interrupted(session) == 1
+    with archive.session() as session:
+        runs = list_runs(session)
+        assert [run.id for run in runs] == [alive, dead, done]
+        by_id = {run.id: run for run in runs}
+        assert by_id[done].status == "ok" and by_id[done].pages_fetched == 12
+        assert by_id[done].errors == {"http_404": 2}
+        assert by_id[dead].status == "interrupted"
+        assert by_id[alive].status == "running"
+        assert [run.id for run in list_runs(session, site="other")] == [alive]
+        assert len(list_runs(session, limit=1)) == 1
+
+
+def test_unwritable_path_is_one_line_error(tmp_path: Path) -> None:
+    with pytest.raises(StorageError) as info:
+        open_archive(str(tmp_path / "missing" / "archive.db"))
+    assert "\n" not in str(info.value)
+    with pytest.raises(StorageError, match="no archive"):
+        open_archive(str(tmp_path / "absent.db"), create=False)
+
+
+def test_sqlite_pragmas(sqlite_db: str) -> None:
+    with open_archive(sqlite_db) as archive, archive.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert int(connection.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0) > 0
