@@ -104,14 +104,19 @@ def print_table(scores: list[dict[str, object]]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("sets", nargs="*", default=list(SETS), choices=SETS, metavar="SET")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("sets", nargs="*", metavar="SET", help=f"any of {', '.join(SETS)} (default: all)")
     parser.add_argument("-j", "--jobs", type=int, default=2)
     parser.add_argument("-o", "--out", type=Path, default=Path("/tmp/eval_extraction"))
     parser.add_argument("--baseline", action="store_true", help="score bare trafilatura instead")
     args = parser.parse_args()
+    unknown = set(args.sets) - set(SETS)
+    if unknown:
+        parser.error(f"unknown set(s): {', '.join(sorted(unknown))}")
     args.out.mkdir(parents=True, exist_ok=True)
-    print_table([run_set(name, args.out, args.jobs, args.baseline) for name in args.sets])
+    print_table([run_set(name, args.out, args.jobs, args.baseline) for name in args.sets or SETS])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,127 @@
+"""Main text: trafilatura first, readability as the second opinion, the saner one wins.
+
+trafilatura keeps portal furniture on Chinese pages (navigation, related links, share
+bars) and sometimes returns only a fragment; readability-lxml finds the densest block
+but can drop a headline area or grab a comment thread. Both outputs go through the same
+furniture filter, then :func:`choose_body` keeps trafilatura unless its text fails the
+sanity checks (too short, mostly furniture, link lists) and readability's passes.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import trafilatura
+from lxml import html as lxml_html
+from readability import Document as ReadabilityDocument
+from readability.readability import Unparseable
+
+from .boilerplate import is_furniture_line, remove_furniture
+from .textlines import element_lines
+
+logger = logging.getLogger(__name__)
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_TOKEN = re.compile(r"[\u3400-\u9fff]|[^\W\u3400-\u9fff]+")
+
+
+@dataclass
+class BodyCandidate:
+    method: str
+    text: str
+    link_density: float = 0.0
+
+    @property
+    def size(self) -> int:
+        return text_size(self.text)
+
+
+def text_size(text: str) -> int:
+    """Length in "words": CJK characters count one each, other words one each."""
+    return len(_CJK.findall(text)) + len(re.findall(r"[^\W\u3400-\u9fff]+", text))
+
+
+def trafilatura_body(html: str, url: str) -> tuple[BodyCandidate | None, Any]:
+    """trafilatura's main text and its metadata document (``None`` when it found nothing)."""
+    document = trafilatura.bare_extraction(
+        html, url=url, with_metadata=True, include_comments=False, include_tables=True
+    )
+    text = getattr(document, "text", None)
+    if not text:
+        return None, document
+    return BodyCandidate("trafilatura", remove_furniture(str(text))), document
+
+
+def readability_body(html: str) -> BodyCandidate | None:
+    try:
+        summary = ReadabilityDocument(html).summary(html_partial=True)
+    except (Unparseable, ValueError, TypeError) as exc:
+        logger.debug("readability failed: %(error)s", {"error": exc})
+        return None
+    if not summary:
+        return None
+    fragment = lxml_html.fragment_fromstring(summary, create_parent="div")
+    links = sum(len(a.text_content()) for a in fragment.iter("a"))
+    total = len(fragment.text_content()) or 1
+    text = remove_furniture("\n".join(element_lines(fragment)))
+    return BodyCandidate("readability", text, links / total)
+
+
+def furniture_share(text: str) -> float:
+    lines = [line for line in text.split("\n") if line.strip()]
+    if not lines:
+        return 1.0
+    return sum(1 for line in lines if is_furniture_line(line)) / len(lines)
+
+
+def short_line_share(text: str) -> float:
+    """Share of the text in short lines: link lists and navigation are made of them."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    total = sum(text_size(line) for line in lines) or 1
+    return sum(text_size(line) for line in lines if text_size(line) < 12) / total
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+def shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:
+    tokens = _tokens(text)
+    return {tuple(tokens[i : i + n]) for i in range(max(1, len(tokens) - n + 1))}
+
+
+def coverage(of: str, by: str) -> float:
+    """Share of the paragraph shingles of ``of`` that ``by`` also contains."""
+    paragraphs = "\n".join(line for line in of.split("\n") if text_size(line) >= 25) or of
+    wanted = shingles(paragraphs)
+    if not wanted:
+        return 0.0
+    return len(wanted & shingles(by)) / len(wanted)
+
+
+def list_share(text: str) -> float:
+    """Share of lines that trafilatura rendered as list items (``- …``)."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    return sum(1 for line in lines if line.startswith("- ")) / len(lines) if lines else 0.0
+
+
+def choose_body(primary: BodyCandidate | None, second: BodyCandidate | None) -> BodyCandidate | None:
+    """Keep trafilatura unless it is missing, a fragment, or readability says the same with less noise."""
+    if primary is None or not primary.text.strip():
+        return second
+    if second is None or not second.text.strip() or second.link_density > 0.3:
+        return primary
+    p, s = primary.size, second.size
+    if p < 0.4 * s and s >= 50:
+        # trafilatura kept a fragment (an intro, a caption) of a longer article
+        return second
+    if list_share(primary.text) > 0.5 and list_share(second.text) < 0.2 and s >= 50:
+        # trafilatura took a link list (a "most read" box) for the article
+        return second
+    if 0.2 * p <= s < 0.9 * p and s >= 100 and coverage(second.text, primary.text) >= 0.85:
+        # readability's text is inside trafilatura's, which adds furniture around it
+        return second
+    return primary

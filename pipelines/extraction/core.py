@@ -1,0 +1,93 @@
+"""``extract_article``: bytes in, an :class:`Article` (or a reason it is none) out.
+
+Stages: decode → parse → page metadata → main text (two methods, the saner wins) →
+furniture removal → fields (title, author, source, date, tags) → article-or-not.
+Selectors from a site profile override the automatic result for the fields they name.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from crawler.items import Article
+
+from .body import choose_body, readability_body, text_size, trafilatura_body
+from .classify import classify_page
+from .decode import decode_html
+from .fields import resolve_fields
+from .metadata import read_page_meta
+from .overrides import apply_selectors
+from .textlines import element_lines
+
+logger = logging.getLogger(__name__)
+
+EXTRACTOR_VERSION = "2026.11.1"
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
+_WRAPPER = re.compile(r"^\s*<text\b[^>]*>\s*", re.I)
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+
+
+@dataclass
+class ExtractionResult:
+    """The outcome of one extraction; ``reason`` says why it is not (fully) an article."""
+
+    article: Article | None
+    is_article: bool
+    reason: str | None = None
+
+
+def extract_article(
+    body: bytes,
+    url: str,
+    *,
+    http_charset: str | None = None,
+    content_type: str | None = None,
+    selectors: Mapping[str, str] | None = None,
+) -> ExtractionResult:
+    """Extract one article from a response body. Never raises on bad input."""
+    if content_type and not content_type.split(";")[0].strip().lower().startswith(_HTML_TYPES):
+        return ExtractionResult(None, False, "not_html")
+    if not body or not body.strip():
+        return ExtractionResult(None, False, "empty")
+    if b"\x00" in body[:2048] or len(_CONTROL.findall(body[:4096].decode("latin-1"))) > 20:
+        return ExtractionResult(None, False, "not_html")
+    try:
+        return _extract(body, url, http_charset, selectors or {})
+    except (etree.LxmlError, ValueError, TypeError, RecursionError) as exc:
+        # broken markup must not stop a crawl; the pipeline counts the reason
+        logger.warning("Extraction failed for %(url)s: %(error)s", {"url": url, "error": exc})
+        return ExtractionResult(None, False, "unparseable")
+
+
+def _extract(
+    body: bytes, url: str, http_charset: str | None, selectors: Mapping[str, str]
+) -> ExtractionResult:
+    html = _WRAPPER.sub("", decode_html(body, http_charset), count=1)
+    if "<" not in html:
+        return ExtractionResult(None, False, "not_html")
+    tree = lxml_html.document_fromstring(html)
+    page_lines = element_lines(tree.body if tree.find("body") is not None else tree)
+    meta = read_page_meta(tree)
+
+    primary, document = trafilatura_body(html, url)
+    second = readability_body(html)
+    chosen = choose_body(primary, second)
+    text = chosen.text if chosen else ""
+
+    article = Article(url=url, text=text, extractor_version=EXTRACTOR_VERSION)
+    resolve_fields(article, meta=meta, document=document, page_lines=page_lines)
+    apply_selectors(article, tree, selectors)
+
+    is_article, reason = classify_page(url=url, meta=meta, text=article.text, page_lines=page_lines)
+    if not article.text.strip():
+        return ExtractionResult(article if article.title else None, False, reason or "empty")
+    if text_size(article.text) and not is_article:
+        return ExtractionResult(article, False, reason)
+    return ExtractionResult(article, is_article, reason)

@@ -1,0 +1,131 @@
+"""Publication dates in the forms news pages use, as timezone-aware datetimes.
+
+A date without a zone is read in the page's local zone: +08:00 for Chinese pages,
+UTC otherwise. Each parser returns a :class:`FoundDate` that also says whether the
+time of day was given, because "2023-01-09" must not pretend to be midnight.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+
+from dateutil import parser as dateutil_parser
+
+CHINA_TZ = timezone(timedelta(hours=8))
+MIN_YEAR = 1990
+
+
+@dataclass(frozen=True)
+class FoundDate:
+    value: datetime
+    time_known: bool
+
+
+_SEP = r"\s*[-/.年]\s*"
+# 2023年1月9日 10:05, 2023-01-09 10:05:22, 2023/1/9, 2023.01.09 10:05
+_NUMERIC = re.compile(
+    r"(?<!\d)(?P<y>(?:19|20)\d\d)" + _SEP + r"(?P<m>[01]?\d)\s*[-/.月]\s*(?P<d>[0-3]?\d)(?!\d)\s*日?"
+    r"(?:\s*(?:[T\s]|&nbsp;)*\s*(?P<H>[0-2]?\d)\s*[:：时]\s*(?P<M>[0-5]\d)\s*(?:[:：分]\s*(?P<S>[0-5]\d))?)?"
+)
+_COMPACT = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d\d)(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)")
+# /2023/0109/, /2023/01/09/, /2023-01-09/, /20230109/, /2023-01/09/
+_URL_DATE = re.compile(
+    r"/(?P<y>(?:19|20)\d\d)[/_-]?(?P<m>[01]\d)[/_-]?(?P<d>[0-3]\d)(?=[/_.-]|\d{3,}|$)"
+    r"|/(?P<y2>(?:19|20)\d\d)/(?P<m2>[01]?\d)/(?P<d2>[0-3]?\d)/"
+)
+
+
+def local_zone(language: str | None) -> tzinfo:
+    """The zone assumed when a page gives none: China for Chinese pages, else UTC."""
+    return CHINA_TZ if (language or "").lower().startswith("zh") else UTC
+
+
+def _build(
+    y: str, m: str, d: str, hh: str | None, mm: str | None, ss: str | None, tz: tzinfo
+) -> FoundDate | None:
+    try:
+        value = datetime(int(y), int(m), int(d), int(hh or 0), int(mm or 0), int(ss or 0), tzinfo=tz)
+    except ValueError:
+        return None
+    if not plausible(value):
+        return None
+    return FoundDate(value, hh is not None)
+
+
+def plausible(value: datetime) -> bool:
+    """Reject years before the web and dates more than two days in the future."""
+    now = datetime.now(UTC)
+    return value.year >= MIN_YEAR and value <= now + timedelta(days=2)
+
+
+def find_date(text: str, tz: tzinfo = CHINA_TZ) -> FoundDate | None:
+    """The first numeric or Chinese-style date (with its time, if given) inside ``text``."""
+    for match in _NUMERIC.finditer(text):
+        y, m, d, hh, mm, ss = match.group("y", "m", "d", "H", "M", "S")
+        found = _build(y, m, d, hh, mm, ss, tz)
+        if found:
+            return found
+    return None
+
+
+def date_from_url(url: str, tz: tzinfo = CHINA_TZ) -> FoundDate | None:
+    """A date in the URL path (``/2023/0109/``, ``/2023-01-09/``, ``/20230109/``); day only."""
+    path = re.sub(r"^[a-z]+://[^/]+", "", url or "", flags=re.I)
+    for match in _URL_DATE.finditer(path):
+        y, m, d = match.group("y", "m", "d")
+        if y is None:
+            y, m, d = match.group("y2", "m2", "d2")
+        found = _build(y, m, d, None, None, None, tz)
+        if found:
+            return found
+    return None
+
+
+def parse_date(value: str | None, tz: tzinfo = UTC) -> FoundDate | None:
+    """Parse a machine-ish date string (ISO 8601, RFC 2822, "January 9, 2023 10:05 AM", Chinese)."""
+    if not value:
+        return None
+    text = value.strip()
+    if not text or len(text) > 80:
+        return None
+    if re.search(r"[年月日]", text) or re.fullmatch(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[T\s].*)?", text):
+        iso = _parse_iso(text, tz)
+        if iso:
+            return iso
+        found = find_date(text, tz)
+        if found:
+            return found
+    compact = _COMPACT.fullmatch(text)
+    if compact:
+        y, m, d = compact.group("y", "m", "d")
+        return _build(y, m, d, None, None, None, tz)
+    return _parse_free(text, tz)
+
+
+def _parse_iso(text: str, tz: tzinfo) -> FoundDate | None:
+    try:
+        value = datetime.fromisoformat(text.replace(" ", "T", 1) if " " in text[:11] else text)
+    except ValueError:
+        return None
+    time_known = "T" in text or " " in text.strip()
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)
+    return FoundDate(value, time_known) if plausible(value) else None
+
+
+def _parse_free(text: str, tz: tzinfo) -> FoundDate | None:
+    if not re.search(r"\d", text):
+        return None
+    try:
+        value = dateutil_parser.parse(text, fuzzy=True, default=datetime(2000, 1, 1))
+    except (ValueError, OverflowError):
+        return None
+    has_year = re.search(r"(?:19|20)\d\d", text) is not None
+    if not has_year:
+        return None
+    time_known = bool(re.search(r"\d:\d\d", text)) or "T" in text
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)
+    return FoundDate(value, time_known) if plausible(value) else None

@@ -1,0 +1,92 @@
+"""Headlines without the site name around them (``| CNN``, ``_创投网``, ``Opinion |``).
+
+The ``<title>`` is split on the separators sites use; a part is kept when the page's
+other headline sources (``<h1>``, ``og:title``, JSON-LD ``headline``) agree with it,
+and parts naming the site are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_SEPARATORS = re.compile(
+    r"\s+[|｜\-–—:·»/]\s+|\s*[|｜_]\s*|\s*[—–]{1,2}\s*|(?<=[\u4e00-\u9fff])-(?=[\u4e00-\u9fff])"
+)
+_SECTION_WORDS = re.compile(r"^(?:opinion|analysis|review|live|video|watch|exclusive|breaking)$", re.I)
+_SPACES = re.compile(r"\s+")
+
+
+def _norm(text: str) -> str:
+    return _SPACES.sub(" ", text.replace("\u3000", " ")).strip()
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text).lower()
+
+
+def split_title(title: str) -> list[str]:
+    return [part for part in (_norm(p) for p in _SEPARATORS.split(title)) if part]
+
+
+def site_name_from_title(title: str | None) -> str | None:
+    """The last short part of ``Headline_创投网`` style titles, when there is one."""
+    if not title:
+        return None
+    parts = split_title(title)
+    if len(parts) < 2:
+        return None
+    last = parts[-1]
+    return last if len(last) <= 30 and len(last) < len(parts[0]) else None
+
+
+def _is_site(part: str, site_names: Iterable[str]) -> bool:
+    key = _key(part)
+    if not key:
+        return True
+    for name in site_names:
+        name_key = _key(name)
+        if name_key and (key == name_key or (len(key) <= 40 and (name_key in key or key in name_key))):
+            return True
+        if re.fullmatch(r"(?:www\.)?[\w-]+\.(?:com|cn|net|org|co\.uk|com\.cn|com\.tw|hk)", part.lower()):
+            return True
+    return False
+
+
+def clean_title(
+    title_tag: str | None,
+    *,
+    headlines: Iterable[str | None] = (),
+    site_names: Iterable[str | None] = (),
+) -> str | None:
+    """The headline: ``title_tag`` minus site-name parts, confirmed by the other ``headlines``."""
+    candidates = [_norm(h) for h in headlines if h and _norm(h)]
+    names = [n for n in site_names if n]
+    raw = _norm(title_tag or "")
+    if not raw:
+        return next((c for c in candidates if not _is_site(c, names)), None)
+    raw_key = _key(raw)
+    # a headline source that appears inside <title> is the title minus its decorations
+    for candidate in candidates:
+        key = _key(candidate)
+        if key and key in raw_key and len(key) >= 0.3 * len(raw_key) and not _is_site(candidate, names):
+            return _strip_site(candidate, names)
+    return _strip_site(raw, names)
+
+
+def _strip_site(title: str, site_names: list[str]) -> str:
+    parts = split_title(title)
+    if len(parts) < 2:
+        return title
+    keep = list(parts)
+    # drop site names and section labels from both ends
+    while len(keep) > 1 and (_is_site(keep[-1], site_names) or _SECTION_WORDS.match(keep[-1])):
+        keep.pop()
+    while len(keep) > 1 and (_is_site(keep[0], site_names) or _SECTION_WORDS.match(keep[0])):
+        keep.pop(0)
+    if len(keep) == len(parts):
+        return title
+    # put back the original text between the kept parts (separators inside a headline)
+    start = title.find(keep[0])
+    end = title.rfind(keep[-1]) + len(keep[-1])
+    return title[start:end].strip() if 0 <= start < end else " ".join(keep)
