@@ -139,3 +139,15 @@ class CrawlRun(Base):
     errors: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
     stats: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SiteTemplate(Base):
+    """Lines (normalised, see ``pipelines.extraction.template``) that repeat
+    across a site's articles: furniture stripped from every article text."""
+
+    __tablename__ = "site_template"
+
+    site: Mapped[str] = mapped_column(String(200), primary_key=True)
+    lines: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -19,6 +19,7 @@ from crawler.items import Article as ArticleData
 from crawler.items import FetchedPage
 from storage.fingerprint import BAND_SHIFTS, NEAR_DUPLICATE_DISTANCE, bands, content_hash, hamming, simhash
 from storage.models import Article, ArticleUrl, ArticleVersion, RawPage
+from storage.templates import site_template, strip_template
 from storage.types import utcnow
 from storage.urls import canonicalize_url, same_site, site_host
 
@@ -180,7 +181,9 @@ def apply_changes(
 
 
 def _template_for(session: Session, site: str | None) -> frozenset[str]:
-    return frozenset()
+    if site is None:
+        return frozenset()
+    return site_template(session, site)
 
 
 def store_article(
@@ -205,7 +208,7 @@ def store_article(
     text = article.text or ""
     template = _template_for(session, site)
     if template:
-        text = "\n".join(line for line in text.split("\n") if line.strip() not in template)
+        text = strip_template(text, template)
     body_sha = hashlib.sha256(page.body).hexdigest()
     etag = _header(page.headers, "ETag")
     last_modified = _header(page.headers, "Last-Modified")
