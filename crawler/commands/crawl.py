@@ -1,7 +1,167 @@
-"""CLI commands (see crawler/cli.py)."""
+"""``crawl``, ``schedule`` and ``runs``: thin commands over crawler.runner / crawler.schedule."""
 
 from __future__ import annotations
 
+import json
+import logging
+import sys
+from collections import defaultdict
+from typing import Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+from crawler.errors import ConfigError
+from crawler.profiles import SiteProfile, load_profiles, profile_for_urls, site_name_for_url
+from crawler.runner import RunResult, parse_overrides, run_crawl
+from crawler.schedule import Scheduler
+from storage import CrawlRun, list_runs, open_archive
+
+CRAWL_EPILOG = """\b
+Examples:
+  newsarchive crawl --site xunjk
+  newsarchive crawl --site xunjk --max-pages 200 -s DOWNLOAD_DELAY=2
+  newsarchive crawl https://example.com/news/
+  newsarchive --config sites.toml crawl --site mysite --site othersite
+
+\b
+Settings, lowest to highest precedence: crawler/settings.py < the site profile's
+[sites.NAME.settings] < NEWSARCHIVE_* environment < -s / --max-pages.
+Exit status: 0 when every run was ok, 1 when a run failed, 2 for a bad config.
+"""
+
+SCHEDULE_EPILOG = """\b
+Examples:
+  newsarchive schedule                 # foreground; Ctrl-C stops cleanly
+  newsarchive schedule --once          # for cron or a systemd timer
+  newsarchive schedule --once --site xunjk
+
+\b
+crontab line:   */5 * * * *  cd /srv/news && newsarchive schedule --once
+Cron expressions in profiles ("schedule = '*/30 * * * *'") are evaluated in UTC.
+"""
+
+RUNS_EPILOG = """\b
+Examples:
+  newsarchive runs
+  newsarchive runs --site xunjk --limit 5
+  newsarchive runs --format json
+"""
+
+
+def _profiles_for(obj: Any, urls: tuple[str, ...], sites: tuple[str, ...]) -> list[SiteProfile]:
+    profiles = [load_profiles(obj.config).get(name) for name in sites] if sites else []
+    by_site: dict[str, list[str]] = defaultdict(list)
+    for url in urls:
+        profile_for_urls([url])  # validates the URL
+        by_site[site_name_for_url(url)].append(url)
+    profiles += [profile_for_urls(group, name) for name, group in by_site.items()]
+    return profiles
+
+
+def _summary(result: RunResult) -> str:
+    stats = result.stats
+    line = (
+        f"{result.site}: {result.status}"
+        f" - {stats.get('newsarchive/pages_fetched', 0)} pages,"
+        f" {stats.get('newsarchive/stored/new', 0)} new,"
+        f" {stats.get('newsarchive/stored/updated', 0)} updated,"
+        f" {stats.get('newsarchive/stored/unchanged', 0)} unchanged,"
+        f" {stats.get('newsarchive/incremental/skipped', 0)} known pages skipped"
+    )
+    errors = {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("newsarchive/errors/")}
+    if errors:
+        line += "; errors: " + ", ".join(f"{k} x{v}" for k, v in sorted(errors.items()))
+    if result.reason:
+        line += f" ({result.reason})"
+    return line
+
+
+@click.command("crawl", epilog=CRAWL_EPILOG)
+@click.argument("urls", nargs=-1, metavar="[URL]...")
+@click.option("--site", "sites", multiple=True, metavar="NAME", help="A site profile to crawl (repeatable).")
+@click.option("--max-pages", type=click.IntRange(min=1), help="Stop each site after this many pages.")
+@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
+              help="Override a Scrapy setting, as with `scrapy crawl -s` (repeatable).")
+@click.pass_obj
+def crawl(obj: Any, urls: tuple[str, ...], sites: tuple[str, ...], max_pages: int | None,
+          settings: tuple[str, ...]) -> None:
+    """Crawl sites (profiles) or start URLs into the archive, in this process."""
+    if not urls and not sites:
+        raise ConfigError("give a URL or --site NAME (see `newsarchive crawl --help`)")
+    profiles = _profiles_for(obj, urls, sites)
+    overrides = parse_overrides(settings)
+    open_archive(obj.db).close()  # an unwritable or too-new archive is a one-line error, now
+    logging.getLogger("newsarchive.progress").setLevel(logging.INFO)
+    results = run_crawl(profiles, db=obj.db, overrides=overrides, max_pages=max_pages)
+    for result in results:
+        click.echo(_summary(result), err=result.status != "ok")
+    if any(r.status == "interrupted" for r in results):
+        sys.exit(130)
+    if any(r.status != "ok" for r in results):
+        sys.exit(1)
+
+
+@click.command("schedule", epilog=SCHEDULE_EPILOG)
+@click.option("--once", is_flag=True, help="Start what is due, wait for it, and exit.")
+@click.option("--site", "sites", multiple=True, metavar="NAME", help="Only these sites (repeatable).")
+@click.option("--poll", type=click.FloatRange(min=1), default=30.0, show_default=True,
+              help="Seconds between checks for due sites.")
+@click.pass_obj
+def schedule(obj: Any, once: bool, sites: tuple[str, ...], poll: float) -> None:
+    """Start each site's crawl, in a fresh process, when its cron schedule is due."""
+    profiles = load_profiles(obj.config)
+    archive = open_archive(obj.db)
+    try:
+        scheduler = Scheduler(archive, obj.db, obj.config, profiles, sites=sites,
+                              echo=lambda line: click.echo(line, err=True))
+        code = scheduler.run_once() if once else scheduler.run_forever(poll)
+    finally:
+        archive.close()
+    sys.exit(code)
+
+
+def _run_json(run: CrawlRun) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "site": run.site,
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "status": run.status,
+        "pages_fetched": run.pages_fetched,
+        "articles_new": run.articles_new,
+        "articles_updated": run.articles_updated,
+        "articles_unchanged": run.articles_unchanged,
+        "errors": run.errors or {},
+        "reason": run.reason,
+    }
+
+
+@click.command("runs", epilog=RUNS_EPILOG)
+@click.option("--site", default=None, help="Only runs of this site.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_obj
+def runs(obj: Any, site: str | None, limit: int, fmt: str) -> None:
+    """List crawl runs, latest first: status, counts and errors by kind."""
+    with open_archive(obj.db) as archive, archive.session() as session:
+        rows = [_run_json(run) for run in list_runs(session, site=site, limit=limit)]
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table()
+    for column in ("id", "site", "started", "status", "pages", "new", "upd", "same", "errors", "reason"):
+        table.add_column(column)
+    for row in rows:
+        errors = ", ".join(f"{k} x{v}" for k, v in row["errors"].items())
+        table.add_row(
+            str(row["id"]), row["site"] or "-", (row["started_at"] or "")[:19], row["status"],
+            str(row["pages_fetched"]), str(row["articles_new"]), str(row["articles_updated"]),
+            str(row["articles_unchanged"]), errors, row["reason"] or "",
+        )
+    Console().print(table)
+
+
+COMMANDS: list[click.Command] = [crawl, schedule, runs]

@@ -1,0 +1,268 @@
+"""Crawl-level extensions: the run record (issue 5) and progress output.
+
+:class:`CrawlRunRecorder` opens a ``crawl_run`` row when the spider opens (first marking
+runs left open by killed processes as interrupted) and closes it with a status, counts and
+errors by kind when the spider closes. :class:`CrawlProgress` shows a live table on a
+terminal and logs a stats line every so often otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+import weakref
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Request, Response
+from twisted.internet.task import LoopingCall
+from twisted.python.failure import Failure
+
+from crawler.runner import STAT_RUN_ID, STAT_RUN_REASON, STAT_RUN_STATUS, error_kind
+from storage import Archive, StorageError, finish_run, mark_dead_runs_interrupted, open_archive, start_run
+from storage.runs import RunStatus
+
+__all__ = ["CrawlProgress", "CrawlRunRecorder", "crawl_archive", "run_counts"]
+
+logger = logging.getLogger(__name__)
+progress_logger = logging.getLogger("newsarchive.progress")
+
+STAT_PAGES = "newsarchive/pages_fetched"
+STAT_PAGES_OK = "newsarchive/pages_ok"
+ERROR_PREFIX = "newsarchive/errors/"
+STORED_PREFIX = "newsarchive/stored/"
+
+_archives: weakref.WeakKeyDictionary[Crawler, Archive] = weakref.WeakKeyDictionary()
+
+
+def crawl_archive(crawler: Crawler) -> Archive:
+    """The archive of this crawl (``NEWSARCHIVE_DB``), opened once per crawler and shared
+    by the run recorder, the incremental middleware and the store pipeline."""
+    archive = _archives.get(crawler)
+    if archive is None:
+        archive = open_archive(crawler.settings["NEWSARCHIVE_DB"])
+        _archives[crawler] = archive
+
+        def close() -> None:
+            _archives.pop(crawler, None)
+            archive.close()
+
+        crawler.signals.connect(close, signal=signals.engine_stopped, weak=False)
+    return archive
+
+
+def run_counts(stats: dict[str, Any]) -> dict[str, int]:
+    """Pages and articles of a run, from the crawler stats."""
+    return {
+        "pages_fetched": int(stats.get(STAT_PAGES, 0)),
+        "articles_new": int(stats.get(STORED_PREFIX + "new", 0)),
+        "articles_updated": int(stats.get(STORED_PREFIX + "updated", 0)),
+        "articles_unchanged": int(stats.get(STORED_PREFIX + "unchanged", 0)),
+        "articles_duplicate": int(stats.get(STORED_PREFIX + "duplicate", 0)),
+    }
+
+
+def run_errors(stats: dict[str, Any]) -> dict[str, int]:
+    return {k.removeprefix(ERROR_PREFIX): int(v) for k, v in stats.items() if k.startswith(ERROR_PREFIX)}
+
+
+def _is_robots(request: Request) -> bool:
+    return urlsplit(request.url).path == "/robots.txt"
+
+
+class CrawlRunRecorder:
+    """Records each crawl as a ``crawl_run``: ok, failed (with a reason) or interrupted."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.run_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
+        if not crawler.settings.get("NEWSARCHIVE_DB"):
+            raise NotConfigured("NEWSARCHIVE_DB must be set to record crawl runs")
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.response_received, signal=signals.response_received)
+        crawler.signals.connect(ext.spider_error, signal=signals.spider_error)
+        return ext
+
+    def spider_opened(self, spider: Spider) -> None:
+        site = getattr(spider, "site", spider.name)
+        try:
+            archive = crawl_archive(self.crawler)
+            with archive.session() as session, session.begin():
+                stale = mark_dead_runs_interrupted(session)
+                self.run_id = start_run(session, site, pid=os.getpid())
+        except StorageError as exc:
+            self._inc("storage")
+            logger.error("Cannot record the crawl run of %(site)s: %(error)s", {"site": site, "error": exc})
+            return
+        if stale:
+            logger.warning("Marked %(n)d run(s) left open by dead processes as interrupted", {"n": stale})
+        assert self.crawler.stats is not None
+        self.crawler.stats.set_value(STAT_RUN_ID, self.run_id)
+
+    def response_received(self, response: Response, request: Request, spider: Spider) -> None:
+        if _is_robots(request):
+            return
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(STAT_PAGES)
+        if response.status < 400:
+            self.crawler.stats.inc_value(STAT_PAGES_OK)
+
+    def spider_error(self, failure: Failure, response: Response, spider: Spider) -> None:
+        self._inc("spider_" + error_kind(failure.value))
+
+    def _inc(self, kind: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(ERROR_PREFIX + kind)
+
+    def outcome(self, reason: str) -> tuple[RunStatus, str | None]:
+        """(status, reason) of the run from how the spider closed and what it saw."""
+        assert self.crawler.stats is not None
+        stats = self.crawler.stats.get_stats()
+        errors = run_errors(stats)
+        if reason == "shutdown":
+            return "interrupted", "stopped by a signal (Ctrl-C or SIGTERM)"
+        if not stats.get(STAT_PAGES_OK):
+            summary = ", ".join(f"{k} x{v}" for k, v in sorted(errors.items(), key=lambda kv: -kv[1]))
+            if not stats.get(STAT_PAGES):
+                return "failed", f"site unreachable: {summary or 'no response'}"
+            return "failed", f"site answered only errors: {summary}"
+        if reason != "finished" and not reason.startswith("closespider_"):
+            return "failed", f"crawl stopped: {reason}"
+        return "ok", None
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        assert self.crawler.stats is not None
+        status, why = self.outcome(reason)
+        self.crawler.stats.set_value(STAT_RUN_STATUS, status)
+        self.crawler.stats.set_value(STAT_RUN_REASON, why)
+        stats = self.crawler.stats.get_stats()
+        if self.run_id is None:
+            return
+        try:
+            with crawl_archive(self.crawler).session() as session, session.begin():
+                finish_run(session, self.run_id, status=status, stats=run_counts(stats),
+                           errors=run_errors(stats), reason=why)
+        except StorageError as exc:
+            logger.error("Cannot finish the crawl run record %(id)s: %(error)s",
+                         {"id": self.run_id, "error": exc})
+
+
+class _LiveBoard:
+    """One rich Live table for every crawler of the process (rich allows one at a time)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, CrawlProgress] = {}
+        self.live: Any = None
+
+    def add(self, progress: CrawlProgress) -> None:
+        from rich.console import Console
+        from rich.live import Live
+
+        self.rows[progress.site] = progress
+        if self.live is None:
+            self.live = Live(self.render(), console=Console(stderr=True), auto_refresh=False,
+                             transient=False)
+            self.live.start()
+
+    def render(self) -> Any:
+        from rich.table import Table
+
+        table = Table(title="newsarchive crawl", expand=False)
+        for column in ("site", "pages", "new", "updated", "unchanged", "skipped", "errors", "pages/min"):
+            table.add_column(column, justify="left" if column == "site" else "right")
+        for site, progress in self.rows.items():
+            table.add_row(site, *(str(v) for v in progress.snapshot()))
+        return table
+
+    def refresh(self) -> None:
+        if self.live is not None:
+            self.live.update(self.render(), refresh=True)
+
+    def done(self, progress: CrawlProgress) -> None:
+        progress.finished = True
+        self.refresh()
+        if self.live is not None and all(p.finished for p in self.rows.values()):
+            self.live.stop()
+            self.live = None
+            self.rows.clear()
+
+
+_board = _LiveBoard()
+
+
+class CrawlProgress:
+    """Live progress on a terminal; a stats line every NEWSARCHIVE_PROGRESS_INTERVAL s otherwise."""
+
+    def __init__(self, crawler: Crawler, mode: str, interval: float) -> None:
+        self.crawler = crawler
+        self.mode = mode
+        self.interval = interval
+        self.site = "?"
+        self.started = time.monotonic()
+        self.finished = False
+        self.task: LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlProgress:
+        mode = str(crawler.settings.get("NEWSARCHIVE_PROGRESS", "auto")).lower()
+        if mode in ("off", "false", "0", "none"):
+            raise NotConfigured("NEWSARCHIVE_PROGRESS is off")
+        if mode == "auto":
+            mode = "live" if sys.stderr.isatty() else "log"
+        interval = crawler.settings.getfloat("NEWSARCHIVE_PROGRESS_INTERVAL", 30.0)
+        ext = cls(crawler, mode, 0.5 if mode == "live" else interval)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def snapshot(self) -> tuple[int, int, int, int, int, int, float]:
+        assert self.crawler.stats is not None
+        stats = self.crawler.stats.get_stats()
+        counts = run_counts(stats)
+        minutes = max(time.monotonic() - self.started, 1e-6) / 60
+        return (
+            counts["pages_fetched"],
+            counts["articles_new"],
+            counts["articles_updated"],
+            counts["articles_unchanged"],
+            int(stats.get("newsarchive/incremental/skipped", 0)),
+            sum(run_errors(stats).values()),
+            round(counts["pages_fetched"] / minutes, 1),
+        )
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.site = getattr(spider, "site", spider.name)
+        self.started = time.monotonic()
+        if self.mode == "live":
+            _board.add(self)
+            self.task = LoopingCall(_board.refresh)
+        else:
+            self.task = LoopingCall(self.log_line)
+        self.task.start(self.interval, now=False)
+
+    def log_line(self) -> None:
+        pages, new, updated, unchanged, skipped, errors, rate = self.snapshot()
+        progress_logger.info(
+            "%(site)s: %(pages)d pages (%(rate).1f/min), articles %(new)d new, %(updated)d updated, "
+            "%(unchanged)d unchanged, %(skipped)d skipped as known, %(errors)d errors",
+            {"site": self.site, "pages": pages, "rate": rate, "new": new, "updated": updated,
+             "unchanged": unchanged, "skipped": skipped, "errors": errors},
+        )
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.task is not None and self.task.running:
+            self.task.stop()
+        if self.mode == "live":
+            _board.done(self)
+        else:
+            self.log_line()

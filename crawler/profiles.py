@@ -1,0 +1,278 @@
+"""Site profiles: which site to crawl, how, when, and how often to revisit.
+
+Profiles are TOML tables ``[sites.NAME]``, read from ``newsarchive.toml`` in the working
+directory (or ``--config PATH``) on top of the built-in ``crawler/sites.toml``; a site in
+the user's file replaces the built-in one of the same name. Every key is checked, so a
+typo is a one-line :class:`~crawler.errors.ConfigError` naming the file, site and key.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from croniter import croniter
+
+from crawler.errors import ConfigError
+
+__all__ = [
+    "BUILTIN_PROFILES",
+    "DEFAULT_CONFIG",
+    "SELECTOR_FIELDS",
+    "ProfileSet",
+    "SiteProfile",
+    "get_profile",
+    "load_profiles",
+    "profile_for_urls",
+]
+
+BUILTIN_PROFILES = Path(__file__).with_name("sites.toml")
+DEFAULT_CONFIG = "newsarchive.toml"
+SELECTOR_FIELDS = ("title", "body", "date", "author", "source")
+
+
+@dataclass(frozen=True)
+class SiteProfile:
+    """One site: where a crawl starts, what it may visit, what counts as an article."""
+
+    name: str
+    start_urls: tuple[str, ...] = ()
+    allowed_domains: tuple[str, ...] = ()
+    article_patterns: tuple[str, ...] = ()  # regexes searched in the URL path
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    max_pages: int | None = None
+    selectors: Mapping[str, str] = field(default_factory=dict)
+    schedule: str | None = None  # cron expression
+    revisit_fresh_days: float = 2.0
+    revisit_after_days: float | None = None  # None: known articles are never revisited
+    settings: Mapping[str, Any] = field(default_factory=dict)  # Scrapy settings for this site
+    source: str = "<built-in>"  # the file the profile came from, for messages
+
+    def is_article_url(self, url: str) -> bool | None:
+        """True/False by the article patterns; None when the profile has none (let the
+        extraction classifier decide)."""
+        if not self.article_patterns:
+            return None
+        path = urlsplit(url).path or "/"
+        return any(re.search(pattern, path) for pattern in self.article_patterns)
+
+    def previous_fire(self, now: datetime) -> datetime | None:
+        """The last time at or before ``now`` the schedule fired (None: unscheduled)."""
+        if not self.schedule:
+            return None
+        fire: datetime = croniter(self.schedule, now).get_prev(datetime)
+        return fire
+
+
+@dataclass
+class ProfileSet:
+    """All profiles of a config, plus sites whose table was invalid (name -> message).
+
+    ``crawl`` refuses a broken site; ``schedule`` records a failed run for it and goes on
+    with the others.
+    """
+
+    profiles: dict[str, SiteProfile]
+    broken: dict[str, str] = field(default_factory=dict)
+
+    def get(self, name: str) -> SiteProfile:
+        if name in self.broken:
+            raise ConfigError(self.broken[name])
+        try:
+            return self.profiles[name]
+        except KeyError:
+            known = ", ".join(sorted(self.profiles)) or "none"
+            raise ConfigError(f"unknown site {name!r} (known sites: {known})") from None
+
+
+def _str_list(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError("must be a list of strings")
+    return tuple(value)
+
+
+def _positive_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise TypeError("must be a positive integer")
+    return value
+
+
+def _days(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise TypeError("must be a number of days >= 0")
+    return float(value)
+
+
+def _revisit_after(value: Any) -> float | None:
+    if value == "never":
+        return None
+    return _days(value)
+
+
+def _selectors(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise TypeError("must be a table")
+    for key, css in value.items():
+        if key not in SELECTOR_FIELDS:
+            raise TypeError(f"unknown selector {key!r} (known: {', '.join(SELECTOR_FIELDS)})")
+        if not isinstance(css, str) or not css.strip():
+            raise TypeError(f"selector {key!r} must be a non-empty CSS string")
+    return dict(value)
+
+
+def _patterns(value: Any) -> tuple[str, ...]:
+    patterns = _str_list(value)
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise TypeError(f"bad regex {pattern!r}: {exc}") from None
+    return patterns
+
+
+def _urls(value: Any) -> tuple[str, ...]:
+    urls = _str_list(value)
+    for url in urls:
+        check_url(url)
+    return urls
+
+
+def _cron(value: Any) -> str:
+    if not isinstance(value, str) or not croniter.is_valid(value):
+        raise TypeError(f"bad cron expression {value!r}")
+    return value
+
+
+def _table(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError("must be a table")
+    return dict(value)
+
+
+# key -> (converter, dataclass field); a converter raises TypeError with the reason
+_KEYS: dict[str, Any] = {
+    "start_urls": _urls,
+    "allowed_domains": _str_list,
+    "article_patterns": _patterns,
+    "feeds": _urls,
+    "sitemaps": _urls,
+    "max_pages": _positive_int,
+    "selectors": _selectors,
+    "schedule": _cron,
+    "revisit_fresh_days": _days,
+    "revisit_after_days": _revisit_after,
+    "settings": _table,
+}
+
+
+def check_url(url: str) -> str:
+    """An absolute http(s) URL, or a TypeError saying why not."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise TypeError(f"not an http(s) URL: {url!r}")
+    return url
+
+
+def _domain(url: str) -> str:
+    host = urlsplit(url).hostname or ""
+    return host.removeprefix("www.")
+
+
+def _build(name: str, table: Any, source: str) -> SiteProfile:
+    where = f"{source}: [sites.{name}]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table")
+    values: dict[str, Any] = {}
+    for key, raw in table.items():
+        convert = _KEYS.get(key)
+        if convert is None:
+            raise ConfigError(f"{where}: unknown key {key!r} (known: {', '.join(_KEYS)})")
+        try:
+            values[key] = convert(raw)
+        except TypeError as exc:
+            raise ConfigError(f"{where}: {key} {exc}") from None
+    if not values.get("start_urls") and not values.get("feeds") and not values.get("sitemaps"):
+        raise ConfigError(f"{where}: needs start_urls, feeds or sitemaps")
+    if not values.get("allowed_domains"):
+        seeds = [*values.get("start_urls", ()), *values.get("feeds", ()), *values.get("sitemaps", ())]
+        values["allowed_domains"] = tuple(dict.fromkeys(_domain(u) for u in seeds))
+    return SiteProfile(name=name, source=source, **values)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: malformed TOML: {exc}") from None
+    unknown = set(data) - {"sites"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown top-level key {sorted(unknown)[0]!r} (expected [sites.NAME])")
+    sites = data.get("sites", {})
+    if not isinstance(sites, dict):
+        raise ConfigError(f"{path}: 'sites' must be a table of [sites.NAME] tables")
+    return sites
+
+
+def load_profiles(config: str | Path | None = None) -> ProfileSet:
+    """Built-in profiles, overridden by ``config`` (or ./newsarchive.toml when present).
+
+    A malformed file is a ConfigError; an invalid site table is recorded in
+    ``ProfileSet.broken`` and raised when that site is asked for.
+    """
+    sources: list[Path] = [BUILTIN_PROFILES]
+    if config is not None:
+        path = Path(config)
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found")
+        sources.append(path)
+    elif Path(DEFAULT_CONFIG).is_file():
+        sources.append(Path(DEFAULT_CONFIG))
+    result = ProfileSet(profiles={})
+    for path in sources:
+        for name, table in _read(path).items():
+            result.broken.pop(name, None)
+            result.profiles.pop(name, None)
+            try:
+                result.profiles[name] = _build(name, table, str(path))
+            except ConfigError as exc:
+                result.broken[name] = str(exc)
+    return result
+
+
+def get_profile(name: str, config: str | Path | None = None) -> SiteProfile:
+    """The named profile; ConfigError for an unknown or invalid site."""
+    return load_profiles(config).get(name)
+
+
+def profile_for_urls(urls: list[str], name: str | None = None) -> SiteProfile:
+    """An ad-hoc profile for ``crawl URL ...``: stays on the URLs' domains and leaves
+    telling articles apart to the extraction classifier."""
+    for url in urls:
+        try:
+            check_url(url)
+        except TypeError as exc:
+            raise ConfigError(str(exc)) from None
+    domains = tuple(dict.fromkeys(_domain(u) for u in urls))
+    return SiteProfile(
+        name=name or site_name_for_url(urls[0]),
+        start_urls=tuple(urls),
+        allowed_domains=domains,
+        source="<command line>",
+    )
+
+
+def site_name_for_url(url: str) -> str:
+    """The site name recorded for an ad-hoc URL crawl: its host (and port, if any)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    return f"{host}:{parts.port}" if parts.port else host

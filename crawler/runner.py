@@ -1,0 +1,212 @@
+"""Run crawls in this process: build the settings, start Scrapy, report each run.
+
+Twisted's reactor cannot be restarted, so :func:`run_crawl` may be called once per
+process; the CLI's ``crawl`` command and the scheduler's child processes do exactly that.
+Several sites are crawled side by side in one ``CrawlerProcess``, one crawler each.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.settings import Settings
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet import error as net_error
+from twisted.python.failure import Failure
+
+from crawler.errors import ConfigError
+from crawler.profiles import SiteProfile
+
+__all__ = [
+    "ENV_PRIORITY",
+    "ENV_SETTINGS",
+    "RunResult",
+    "apply_site_settings",
+    "base_settings",
+    "error_kind",
+    "run_crawl",
+]
+
+logger = logging.getLogger(__name__)
+
+# Between the site profile ("spider", 30) and the command line ("cmdline", 40).
+ENV_PRIORITY = 35
+
+# environment variable -> Scrapy setting
+ENV_SETTINGS = {
+    "NEWSARCHIVE_DB": "NEWSARCHIVE_DB",
+    "NEWSARCHIVE_CONTACT": "NEWSARCHIVE_CONTACT",
+    "NEWSARCHIVE_USER_AGENT": "USER_AGENT",
+    "NEWSARCHIVE_EXTRACT_WORKERS": "EXTRACT_WORKERS",
+    "NEWSARCHIVE_PROGRESS": "NEWSARCHIVE_PROGRESS",
+}
+
+# stats keys the run recorder leaves behind for the caller
+STAT_RUN_ID = "newsarchive/run_id"
+STAT_RUN_STATUS = "newsarchive/run_status"
+STAT_RUN_REASON = "newsarchive/run_reason"
+
+
+def _version() -> str:
+    try:
+        return version("newsarchive")
+    except PackageNotFoundError:
+        return "0"
+
+
+def apply_site_settings(settings: Settings, profile: SiteProfile) -> None:
+    """Layer the site profile and the environment over the project defaults.
+
+    Called while the settings are still mutable (from the spider's ``from_crawler``), so
+    ``scrapy crawl news`` and ``newsarchive crawl`` read settings the same way.
+    """
+    for name, value in profile.settings.items():
+        settings.set(name, value, priority="spider")
+    if profile.max_pages:
+        settings.set("CLOSESPIDER_PAGECOUNT", profile.max_pages, priority="spider")
+    for env, name in ENV_SETTINGS.items():
+        if os.environ.get(env):
+            settings.set(name, os.environ[env], priority=ENV_PRIORITY)
+    if (settings.getpriority("USER_AGENT") or 0) < ENV_PRIORITY and "USER_AGENT" not in profile.settings:
+        contact = settings.get("NEWSARCHIVE_CONTACT")
+        settings.set("USER_AGENT", f"newsarchive/{_version()} (+{contact})", priority="spider")
+
+
+def base_settings(*, db: str | None, overrides: dict[str, str] | None = None,
+                  max_pages: int | None = None) -> Settings:
+    """Project defaults plus command-line flags (the top layer)."""
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="project")  # the CLI configures logging
+    if db:
+        settings.set("NEWSARCHIVE_DB", db, priority="cmdline")
+    for name, value in (overrides or {}).items():
+        settings.set(name, value, priority="cmdline")
+    if max_pages is not None:
+        settings.set("CLOSESPIDER_PAGECOUNT", max_pages, priority="cmdline")
+    return settings
+
+
+def parse_overrides(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """``-s NAME=VALUE`` flags as a dict; ConfigError for one without ``=``."""
+    result: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"bad setting {pair!r}: expected NAME=VALUE")
+        result[name.strip()] = value
+    return result
+
+
+_ERROR_KINDS: list[tuple[type[BaseException] | tuple[type[BaseException], ...], str]] = [
+    ((net_error.DNSLookupError,), "dns"),
+    ((net_error.ConnectionRefusedError,), "connection_refused"),
+    ((net_error.TimeoutError, net_error.TCPTimedOutError), "timeout"),
+    ((net_error.ConnectError, net_error.ConnectionLost, net_error.ConnectionDone), "connection"),
+]
+
+
+def error_kind(exc: BaseException) -> str:
+    """A short, stable name for why a request failed: ``http_404``, ``dns``, ``timeout`` …"""
+    if isinstance(exc, HttpError) and exc.response is not None:
+        return f"http_{exc.response.status}"
+    for types, kind in _ERROR_KINDS:
+        if isinstance(exc, types):
+            return kind
+    name = type(exc).__name__
+    scrapy_kinds = {
+        "CannotResolveHostError": "dns",
+        "DownloadConnectionRefusedError": "connection_refused",
+        "DownloadTimeoutError": "timeout",
+        "DownloadCancelledError": "too_large",  # DOWNLOAD_MAXSIZE; nothing else cancels here
+        "ResponseDataLossError": "data_loss",
+        "DownloadFailedError": "connection",
+    }
+    if name in scrapy_kinds:
+        return scrapy_kinds[name]
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+@dataclass
+class RunResult:
+    """What one site's crawl did, as the run recorder saw it."""
+
+    site: str
+    status: str  # ok | failed | interrupted | skipped
+    reason: str | None = None
+    run_id: int | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def run_crawl(
+    profiles: list[SiteProfile],
+    *,
+    db: str,
+    overrides: dict[str, str] | None = None,
+    max_pages: int | None = None,
+) -> list[RunResult]:
+    """Crawl the given sites side by side in this process and return one result each.
+
+    A site already being crawled by another process (its lock is held) is skipped.
+    """
+    from crawler.schedule import site_lock  # the lock lives with the scheduler
+    from spiders.news import NewsSpider
+
+    settings = base_settings(db=db, overrides=overrides, max_pages=max_pages)
+    results: dict[str, RunResult] = {}
+    crawlers: dict[str, Crawler] = {}
+    locks = []
+    process = _quiet_process(settings)
+    for profile in profiles:
+        lock = site_lock(db, profile.name)
+        if not lock.try_acquire():
+            results[profile.name] = RunResult(
+                profile.name, "skipped", "another crawl of this site is running"
+            )
+            continue
+        locks.append(lock)
+        crawler = process.create_crawler(NewsSpider)
+        crawlers[profile.name] = crawler
+        deferred = process.crawl(crawler, profile=profile)
+        deferred.addErrback(_crawl_failed, profile.name, results)
+    try:
+        if crawlers:
+            process.start()
+    finally:
+        for lock in locks:
+            lock.release()
+    for name, crawler in crawlers.items():
+        if name in results:
+            continue
+        stats = crawler.stats.get_stats() if crawler.stats is not None else {}
+        results[name] = RunResult(
+            site=name,
+            status=stats.get(STAT_RUN_STATUS, "failed"),
+            reason=stats.get(STAT_RUN_REASON),
+            run_id=stats.get(STAT_RUN_ID),
+            stats=stats,
+        )
+    return [results[p.name] for p in profiles]
+
+
+def _quiet_process(settings: Settings) -> CrawlerProcess:
+    """A CrawlerProcess that logs through the caller's logging setup: Scrapy pins its own
+    logger to DEBUG, which would flood a non-verbose ``newsarchive crawl``."""
+    logging.disable(max(logging.root.level - 1, logging.NOTSET))  # Scrapy's startup banner
+    try:
+        process = CrawlerProcess(settings)
+    finally:
+        logging.disable(logging.NOTSET)
+    logging.getLogger("scrapy").setLevel(logging.NOTSET)
+    return process
+
+
+def _crawl_failed(failure: Failure, site: str, results: dict[str, RunResult]) -> None:
+    reason = str(failure.value).splitlines()[0] if str(failure.value) else type(failure.value).__name__
+    logger.error("Crawl of %(site)s could not run: %(reason)s", {"site": site, "reason": reason})
+    results[site] = RunResult(site, "failed", reason)

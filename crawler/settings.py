@@ -1,0 +1,62 @@
+"""Scrapy settings: the project defaults (lowest precedence after Scrapy's own).
+
+Precedence, low to high: these defaults < the site profile's ``settings`` table
+< environment (``NEWSARCHIVE_*``) < command-line flags (``-s NAME=VALUE``, ``--max-pages``).
+The profile and environment layers are applied by :func:`crawler.runner.apply_site_settings`
+when the spider is created, so ``scrapy crawl news`` gets them too.
+"""
+
+from __future__ import annotations
+
+BOT_NAME = "newsarchive"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# --- politeness -------------------------------------------------------------------------
+ROBOTSTXT_OBEY = True
+# USER_AGENT is built from NEWSARCHIVE_CONTACT unless set explicitly (see crawler.runner).
+NEWSARCHIVE_CONTACT = "https://github.com/newsarchive/newsarchive"
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+
+# --- robustness -------------------------------------------------------------------------
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024  # a news page is never this big; bigger is dropped and counted
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_GIVE_UP_LOG_LEVEL = "INFO"  # a dead page is routine: counted as newsarchive/errors/<kind>
+REDIRECT_MAX_TIMES = 10
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # no listening ports from a crawler
+DNS_TIMEOUT = 20
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+
+# --- newsarchive components ---------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    # after robots.txt (100), before retry (550) and the downloader
+    "crawler.middlewares.IncrementalCrawlMiddleware": 120,
+}
+ITEM_PIPELINES = {
+    "pipelines.extract.ExtractArticlePipeline": 300,
+    "pipelines.store.StoreArticlePipeline": 800,
+}
+EXTENSIONS = {
+    "crawler.extensions.CrawlRunRecorder": 500,
+    "crawler.extensions.CrawlProgress": 510,
+}
+
+EXTRACT_WORKERS = 2  # processes running the CPU-heavy extraction
+STORE_BATCH_SIZE = 50  # articles per transaction at most
+STORE_FLUSH_SECONDS = 2.0  # ... and at least this often, so a killed crawl keeps its work
+NEWSARCHIVE_PROGRESS = "auto"  # "auto" (live display on a terminal), "live", "log" or "off"
+NEWSARCHIVE_PROGRESS_INTERVAL = 30.0  # seconds between stats lines when not live
+# NEWSARCHIVE_DB: the archive; when unset the store pipeline, run recorder and incremental
+# middleware switch themselves off (a bare ``scrapy crawl`` then just fetches and extracts).

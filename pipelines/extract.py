@@ -1,0 +1,108 @@
+"""ExtractArticlePipeline: turn fetched pages into articles in a pool of worker processes.
+
+Extraction is CPU-heavy (lxml, trafilatura); running it in the reactor thread would stall
+every download. Pages go to a ``ProcessPoolExecutor`` of ``EXTRACT_WORKERS`` processes and
+``process_item`` awaits the result. Pages that are not articles are dropped with the
+classifier's reason and counted as ``newsarchive/dropped/<reason>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import re
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.reactor import is_asyncio_reactor_installed
+from twisted.internet.threads import deferToThread
+
+from crawler.items import ArticleItem, FetchedPage
+from pipelines.extraction import ExtractionResult, extract_article
+
+__all__ = ["ExtractArticlePipeline", "count_drop"]
+
+logger = logging.getLogger(__name__)
+
+
+def count_drop(crawler: Crawler, reason: str, url: str) -> DropItem:
+    """Count a dropped page under ``newsarchive/dropped/<reason>`` and return the DropItem
+    to raise (logged at INFO: a listing page is no news)."""
+    slug = re.sub(r"[^a-z0-9_]+", "_", reason.lower()).strip("_") or "unknown"
+    assert crawler.stats is not None
+    crawler.stats.inc_value(f"newsarchive/dropped/{slug}")
+    return DropItem(f"{slug}: {url}", log_level="INFO")
+
+
+class ExtractArticlePipeline:
+    """FetchedPage -> ArticleItem (or DropItem with the reason it is not an article)."""
+
+    def __init__(self, crawler: Crawler, workers: int) -> None:
+        self.crawler = crawler
+        self.workers = workers
+        self.executor: Executor | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ExtractArticlePipeline:
+        workers = crawler.settings.getint("EXTRACT_WORKERS", 2)
+        if workers < 1:
+            raise NotConfigured("EXTRACT_WORKERS must be at least 1 to enable ExtractArticlePipeline")
+        return cls(crawler, workers)
+
+    def _new_executor(self) -> Executor:
+        # forkserver: forking the reactor's process (threads, sockets) is not safe
+        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver"))
+
+    def open_spider(self) -> None:
+        self.executor = self._new_executor()
+
+    def close_spider(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.executor = None
+
+    async def _run(self, page: FetchedPage, selectors: dict[str, str] | None) -> ExtractionResult:
+        if self.executor is None:
+            self.executor = self._new_executor()
+        future: Future[ExtractionResult] = self.executor.submit(
+            extract_article,
+            page.body,
+            page.final_url or page.url,
+            http_charset=page.encoding,
+            content_type=page.headers.get("Content-Type"),
+            selectors=selectors,
+        )
+        if is_asyncio_reactor_installed():
+            return await asyncio.wrap_future(future)
+        result: ExtractionResult = await maybe_deferred_to_future(deferToThread(future.result))
+        return result
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, FetchedPage):
+            return item
+        page = item
+        if page.not_modified:
+            return page  # a 304 revisit: nothing to extract, the store pipeline records it
+        profile = getattr(self.crawler.spider, "profile", None)
+        selectors = dict(profile.selectors) if profile is not None and profile.selectors else None
+        try:
+            result = await self._run(page, selectors)
+        except BrokenProcessPool:
+            # a worker died (out of memory, a crash in a C extension): count it, start afresh
+            logger.error("Extraction worker died on %(url)s", {"url": page.url})
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("newsarchive/errors/extract_crashed")
+            self.close_spider()
+            raise count_drop(self.crawler, "extract_crashed", page.url) from None
+        if not result.is_article or result.article is None:
+            raise count_drop(self.crawler, result.reason or "not_article", page.url)
+        adapter = ItemAdapter(result.article)
+        if not adapter.get("site_name") and page.site:
+            adapter["site_name"] = page.site
+        return ArticleItem(page=page, article=result.article)

@@ -1,0 +1,130 @@
+"""Helpers for the crawl tests (no tests here): a small news site built from real pages,
+a site profile file, and running the CLI in a fresh process (the reactor can't restart)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+SITE = Path(__file__).parent / "fixtures" / "site"
+
+# article path -> fixture file (real pages from news sites)
+ARTICLES = {
+    "/2024/0101/1.html": "article_en1.html",
+    "/2024/0101/2.html": "article_en2.html",
+    "/2024/0102/3.html": "article_zh1.html",
+}
+NEW_ARTICLE = ("/2024/0103/4.html", "article_zh2.html")
+
+# settings that keep tests fast; politeness defaults are tested separately
+FAST = {
+    "AUTOTHROTTLE_ENABLED": False,
+    "DOWNLOAD_DELAY": 0,
+    "RETRY_TIMES": 0,
+    "STORE_FLUSH_SECONDS": 0.2,
+    "EXTRACT_WORKERS": 1,
+    "DOWNLOAD_TIMEOUT": 10,
+}
+
+
+def html(title: str, body: str, head: str = "") -> bytes:
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>{head}</head>"
+        f"<body><h1>{title}</h1>{body}</body></html>"
+    ).encode()
+
+
+def listing(title: str, links: list[str], head: str = "") -> bytes:
+    items = "".join(f'<li><a href="{href}">Story at {href}</a></li>' for href in links)
+    return html(title, f"<nav><a href='/'>Home</a> <a href='/about.html'>About</a></nav><ul>{items}</ul>", head)
+
+
+def article_bytes(path: str) -> bytes:
+    name = dict([*ARTICLES.items(), NEW_ARTICLE])[path]
+    return (SITE / name).read_bytes()
+
+
+def news_pages(articles: dict[str, str] | None = None) -> dict[str, Any]:
+    """Home and section listings, an about page and a tag page, the articles, a dead link,
+    a link to a server error, an off-site link and a robots.txt-disallowed page."""
+    articles = dict(ARTICLES if articles is None else articles)
+    paths = sorted(articles)
+    pages: dict[str, Any] = {
+        "/": listing("Home", ["/news/", "/tag/economy.html", *paths[:2], "/missing.html",
+                              "/broken.html", "/private/secret.html", "http://example.invalid/offsite.html"]),
+        "/news/": listing("News", paths),
+        "/tag/economy.html": listing("Economy", paths[:1]),
+        "/about.html": html("About us", "<p>Contact: editor@example.com</p>"),
+        "/broken.html": (500, {"Content-Type": "text/html"}, b"<h1>Internal error</h1>"),
+        "/private/secret.html": html("Secret", "<p>robots.txt says no</p>"),
+        "/robots.txt": (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /private/\n"),
+    }
+    for path in paths:
+        pages[path] = (SITE / articles[path]).read_bytes()
+    return pages
+
+
+def write_config(path: Path, sites: dict[str, dict[str, Any]]) -> Path:
+    """A newsarchive.toml with the given [sites.NAME] tables (FAST settings added)."""
+    lines: list[str] = []
+    for name, table in sites.items():
+        lines.append(f"[sites.{name}]")
+        settings = {**FAST, **table.pop("settings", {})}
+        for key, value in table.items():
+            lines.append(f"{key} = {json.dumps(value)}" if not isinstance(value, str) or key != "raw"
+                         else value)
+        lines.append(f"[sites.{name}.settings]")
+        lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def site_table(base_url: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "start_urls": [base_url + "/"],
+        "allowed_domains": ["127.0.0.1"],
+        "article_patterns": [r"/\d{4}/\d{4}/\d+\.html$"],
+        **extra,
+    }
+
+
+def cli(*args: str, timeout: float = 120, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``newsarchive ARGS`` in a fresh process."""
+    full_env = {**os.environ, "NEWSARCHIVE_PROGRESS": "log", **(env or {})}
+    full_env.pop("NEWSARCHIVE_DB", None)
+    full_env.pop("NEWSARCHIVE_CONFIG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "crawler", *args],
+        capture_output=True, text=True, timeout=timeout, env=full_env, check=False,
+    )
+
+
+def popen(*args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "NEWSARCHIVE_PROGRESS": "log"}
+    return subprocess.Popen([sys.executable, "-m", "crawler", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=env)
+
+
+def query(db: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def article_urls(db: str) -> list[str]:
+    return sorted(row[0] for row in query(db, "SELECT url FROM article"))
+
+
+def runs(db: str) -> list[dict[str, Any]]:
+    result = cli("--db", db, "runs", "--format", "json", "--limit", "100")
+    assert result.returncode == 0, result.stderr
+    data: list[dict[str, Any]] = json.loads(result.stdout)
+    return data
+
+
+Check = Callable[[], bool]
