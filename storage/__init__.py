@@ -12,7 +12,11 @@ from __future__ import annotations
 
 from storage.archive import Archive, head_revision, open_archive, upgrade_schema
 from storage.errors import ArchiveTooNew, NotFound, StorageError
-from storage.models import Article, ArticleUrl, ArticleVersion, CrawlRun, RawPage
+from storage.export import EXPORT_FIELDS, FORMATS, count_articles, export_row, iter_articles, iter_export_rows
+from storage.inspect import article_versions, get_article, raw_page, raw_page_body, version_diff
+from storage.models import Article, ArticleUrl, ArticleVersion, CrawlRun, RawPage, SiteTemplate
+from storage.query import ArticleFilter
+from storage.reextract import ReextractStats, reextract
 from storage.repository import (
     KnownPage,
     StoreOutcome,
@@ -23,31 +27,56 @@ from storage.repository import (
     store_article,
 )
 from storage.runs import finish_run, list_runs, mark_dead_runs_interrupted, start_run
+from storage.search import SearchHit, search
+from storage.stats import archive_summary, articles_per_day, site_stats
+from storage.templates import refresh_site_templates, site_template
 from storage.urls import canonicalize_url
 
 __all__ = [
+    "EXPORT_FIELDS",
+    "FORMATS",
     "Archive",
     "ArchiveTooNew",
     "Article",
+    "ArticleFilter",
     "ArticleUrl",
     "ArticleVersion",
     "CrawlRun",
     "KnownPage",
     "NotFound",
     "RawPage",
+    "ReextractStats",
+    "SearchHit",
+    "SiteTemplate",
     "StorageError",
     "StoreOutcome",
+    "archive_summary",
+    "article_versions",
+    "articles_per_day",
     "canonicalize_url",
+    "count_articles",
+    "export_row",
     "find_article_id",
     "finish_run",
+    "get_article",
     "head_revision",
+    "iter_articles",
+    "iter_export_rows",
     "known_pages",
     "list_runs",
     "mark_dead_runs_interrupted",
     "mark_not_modified",
     "open_archive",
     "raw_body",
+    "raw_page",
+    "raw_page_body",
+    "reextract",
+    "refresh_site_templates",
+    "search",
+    "site_stats",
+    "site_template",
     "start_run",
     "store_article",
     "upgrade_schema",
+    "version_diff",
 ]

@@ -138,7 +138,7 @@ def _snapshot(article: Article, reason: str, now: datetime) -> ArticleVersion:
     )
 
 
-def _copy_metadata(row: Article, article: ArticleData) -> None:
+def copy_metadata(row: Article, article: ArticleData) -> None:
     """Fields that are refreshed on every store without making a version."""
     row.author = article.author or row.author
     row.source = article.source or row.source
@@ -250,7 +250,7 @@ def store_article(
         changed = apply_changes(
             session, row, title=article.title, text=text, reason=reason, now=now, raw_page_id=raw.id
         )
-        _copy_metadata(row, article)
+        copy_metadata(row, article)
         row.fetched_at = fetched_at
         row.etag = etag or row.etag
         row.last_modified = last_modified or row.last_modified
@@ -283,7 +283,7 @@ def store_article(
         published_time_known=False,
         extractor_version="",
     )
-    _copy_metadata(row, article)
+    copy_metadata(row, article)
     session.add(row)
     session.flush()
     row.raw_page_id = raw.id

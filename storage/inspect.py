@@ -1,0 +1,89 @@
+"""Reading one article back: by id or URL, with its versions and raw page."""
+
+from __future__ import annotations
+
+import difflib
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.errors import NotFound
+from storage.models import Article, ArticleVersion, RawPage
+from storage.repository import find_article_id
+
+
+@dataclass(frozen=True)
+class VersionView:
+    """One version of an article, oldest first; the last one is current."""
+
+    version: int
+    title: str | None
+    text: str
+    fetched_at: datetime | None
+    extractor_version: str
+    replaced_at: datetime | None  # None for the current version
+    reason: str | None  # what replaced it: crawl | reextract | import
+
+
+def get_article(session: Session, ref: str | int) -> Article:
+    """The article with id ``ref`` or at URL ``ref`` (any alias); NotFound otherwise."""
+    article: Article | None = None
+    if isinstance(ref, int) or str(ref).strip().isdigit():
+        article = session.get(Article, int(ref))
+    else:
+        article_id = find_article_id(session, str(ref))
+        article = session.get(Article, article_id) if article_id is not None else None
+    if article is None:
+        raise NotFound(f"no article {ref} in the archive")
+    return article
+
+
+def article_versions(session: Session, article: Article) -> list[VersionView]:
+    old = session.scalars(
+        select(ArticleVersion).where(ArticleVersion.article_id == article.id).order_by(ArticleVersion.version)
+    )
+    views = [
+        VersionView(v.version, v.title, v.text, v.fetched_at, v.extractor_version, v.replaced_at, v.reason)
+        for v in old
+    ]
+    views.append(
+        VersionView(
+            article.version,
+            article.title,
+            article.text,
+            article.fetched_at,
+            article.extractor_version,
+            None,
+            None,
+        )
+    )
+    return views
+
+
+def version_diff(old: VersionView, new: VersionView) -> str:
+    """A unified diff of title and text, line by line."""
+
+    def lines(view: VersionView) -> list[str]:
+        return [f"# {view.title or ''}", *view.text.splitlines()]
+
+    return "\n".join(
+        difflib.unified_diff(
+            lines(old), lines(new), f"version {old.version}", f"version {new.version}", lineterm=""
+        )
+    )
+
+
+def raw_page(session: Session, article: Article) -> RawPage:
+    if article.raw_page_id is None:
+        raise NotFound(f"article {article.id} has no stored raw page")
+    raw = session.get(RawPage, article.raw_page_id)
+    if raw is None:
+        raise NotFound(f"article {article.id} has no stored raw page")
+    return raw
+
+
+def raw_page_body(raw: RawPage) -> bytes:
+    return zlib.decompress(raw.body)

@@ -1,0 +1,79 @@
+"""Archive statistics: what to look at first when a site changes its layout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Date, case, cast, func, select
+from sqlalchemy.orm import Session
+
+from storage.models import Article
+from storage.query import ArticleFilter, bind_params, filter_conditions
+
+
+@dataclass(frozen=True)
+class SiteStats:
+    site: str | None
+    articles: int
+    duplicates: int
+    missing_date: int
+    missing_author: int
+    last_fetched: datetime | None
+
+    @property
+    def missing_date_share(self) -> float:
+        return self.missing_date / self.articles if self.articles else 0.0
+
+    @property
+    def missing_author_share(self) -> float:
+        return self.missing_author / self.articles if self.articles else 0.0
+
+
+def archive_summary(session: Session) -> dict[str | None, int]:
+    """Articles per site."""
+    rows = session.execute(select(Article.site, func.count()).group_by(Article.site).order_by(Article.site))
+    return {site: int(count) for site, count in rows}
+
+
+def site_stats(session: Session, filters: ArticleFilter | None = None) -> list[SiteStats]:
+    filters = filters or ArticleFilter()
+    missing_author = func.sum(case((func.coalesce(Article.author, "") == "", 1), else_=0))
+    query = (
+        select(
+            Article.site,
+            func.count(),
+            func.sum(case((Article.duplicate_of.is_not(None), 1), else_=0)),
+            func.sum(case((Article.published_at.is_(None), 1), else_=0)),
+            missing_author,
+            func.max(Article.fetched_at),
+        )
+        .where(*filter_conditions(session, filters))
+        .group_by(Article.site)
+        .order_by(Article.site)
+    )
+    return [
+        SiteStats(site, int(n), int(dup or 0), int(no_date or 0), int(no_author or 0), last)
+        for site, n, dup, no_date, no_author, last in session.execute(query, bind_params(session, filters))
+    ]
+
+
+def articles_per_day(
+    session: Session, filters: ArticleFilter | None = None
+) -> list[tuple[str | None, date, int]]:
+    """(site, UTC publication day, articles), newest day first; undated articles are left out."""
+    filters = filters or ArticleFilter()
+    day: ColumnElement[Any]
+    if session.get_bind().dialect.name == "postgresql":
+        day = cast(func.timezone("UTC", Article.published_at), Date)
+    else:
+        day = func.date(Article.published_at)
+    query = (
+        select(Article.site, day.label("day"), func.count())
+        .where(Article.published_at.is_not(None), *filter_conditions(session, filters))
+        .group_by(Article.site, day)
+        .order_by(day.desc(), Article.site)
+    )
+    rows = session.execute(query, bind_params(session, filters))
+    return [(site, d if isinstance(d, date) else date.fromisoformat(d), int(n)) for site, d, n in rows]
