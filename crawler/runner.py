@@ -203,7 +203,16 @@ def _quiet_process(settings: Settings) -> CrawlerProcess:
     finally:
         logging.disable(logging.NOTSET)
     logging.getLogger("scrapy").setLevel(logging.NOTSET)
+    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").addFilter(_drop_traceback)
     return process
+
+
+def _drop_traceback(record: logging.LogRecord) -> bool:
+    """An unreachable robots.txt is logged with a full traceback; the message says it all
+    and the run records the error by kind."""
+    record.exc_info = None
+    record.exc_text = None
+    return True
 
 
 def _crawl_failed(failure: Failure, site: str, results: dict[str, RunResult]) -> None:

@@ -42,7 +42,9 @@ def html(title: str, body: str, head: str = "") -> bytes:
 
 def listing(title: str, links: list[str], head: str = "") -> bytes:
     items = "".join(f'<li><a href="{href}">Story at {href}</a></li>' for href in links)
-    return html(title, f"<nav><a href='/'>Home</a> <a href='/about.html'>About</a></nav><ul>{items}</ul>", head)
+    return html(
+        title, f"<nav><a href='/'>Home</a> <a href='/about.html'>About</a></nav><ul>{items}</ul>", head
+    )
 
 
 def article_bytes(path: str) -> bytes:
@@ -56,8 +58,18 @@ def news_pages(articles: dict[str, str] | None = None) -> dict[str, Any]:
     articles = dict(ARTICLES if articles is None else articles)
     paths = sorted(articles)
     pages: dict[str, Any] = {
-        "/": listing("Home", ["/news/", "/tag/economy.html", *paths[:2], "/missing.html",
-                              "/broken.html", "/private/secret.html", "http://example.invalid/offsite.html"]),
+        "/": listing(
+            "Home",
+            [
+                "/news/",
+                "/tag/economy.html",
+                *paths[:2],
+                "/missing.html",
+                "/broken.html",
+                "/private/secret.html",
+                "http://example.invalid/offsite.html",
+            ],
+        ),
         "/news/": listing("News", paths),
         "/tag/economy.html": listing("Economy", paths[:1]),
         "/about.html": html("About us", "<p>Contact: editor@example.com</p>"),
@@ -77,8 +89,9 @@ def write_config(path: Path, sites: dict[str, dict[str, Any]]) -> Path:
         lines.append(f"[sites.{name}]")
         settings = {**FAST, **table.pop("settings", {})}
         for key, value in table.items():
-            lines.append(f"{key} = {json.dumps(value)}" if not isinstance(value, str) or key != "raw"
-                         else value)
+            lines.append(
+                f"{key} = {json.dumps(value)}" if not isinstance(value, str) or key != "raw" else value
+            )
         lines.append(f"[sites.{name}.settings]")
         lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -94,21 +107,32 @@ def site_table(base_url: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-def cli(*args: str, timeout: float = 120, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run ``newsarchive ARGS`` in a fresh process."""
     full_env = {**os.environ, "NEWSARCHIVE_PROGRESS": "log", **(env or {})}
     full_env.pop("NEWSARCHIVE_DB", None)
     full_env.pop("NEWSARCHIVE_CONFIG", None)
     return subprocess.run(
         [sys.executable, "-m", "crawler", *args],
-        capture_output=True, text=True, timeout=timeout, env=full_env, check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+        check=False,
     )
 
 
 def popen(*args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "NEWSARCHIVE_PROGRESS": "log"}
-    return subprocess.Popen([sys.executable, "-m", "crawler", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "crawler", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
 
 
 def query(db: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:

@@ -1,0 +1,138 @@
+"""Site profiles (TOML) and the settings precedence they take part in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crawler.errors import ConfigError
+from crawler.profiles import get_profile, load_profiles, profile_for_urls
+from crawler.runner import ENV_PRIORITY, apply_site_settings, base_settings, parse_overrides
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "newsarchive.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+GOOD = r"""
+[sites.local]
+start_urls = ["http://127.0.0.1:8000/"]
+article_patterns = ['/\d{4}/\d{4}/\d+\.html$']
+feeds = ["http://127.0.0.1:8000/rss.xml"]
+sitemaps = []
+max_pages = 50
+schedule = "*/30 * * * *"
+revisit_fresh_days = 1
+revisit_after_days = "never"
+[sites.local.selectors]
+title = "h1.title"
+[sites.local.settings]
+DOWNLOAD_DELAY = 3
+"""
+
+
+def test_builtin_xunjk_profile() -> None:
+    profile = get_profile("xunjk")
+    assert profile.start_urls == ("https://www.xunjk.com/",)
+    assert profile.allowed_domains == ("xunjk.com",)
+    assert profile.is_article_url("https://www.xunjk.com/2023/0518/123456.html")
+    assert not profile.is_article_url("https://www.xunjk.com/news/")
+    assert profile.max_pages == 5000
+
+
+def test_user_profile_reads_every_key(tmp_path: Path) -> None:
+    profile = get_profile("local", write(tmp_path, GOOD))
+    assert profile.allowed_domains == ("127.0.0.1",)  # from the start URLs when not given
+    assert profile.feeds == ("http://127.0.0.1:8000/rss.xml",)
+    assert profile.selectors == {"title": "h1.title"}
+    assert profile.revisit_fresh_days == 1.0 and profile.revisit_after_days is None
+    assert profile.schedule == "*/30 * * * *"
+    assert profile.settings == {"DOWNLOAD_DELAY": 3}
+    # built-ins stay available next to the user's sites
+    assert "xunjk" in load_profiles(tmp_path / "newsarchive.toml").profiles
+
+
+def test_newsarchive_toml_in_working_directory_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, GOOD)
+    monkeypatch.chdir(tmp_path)
+    assert get_profile("local").max_pages == 50
+
+
+def test_no_patterns_leaves_the_decision_to_the_classifier() -> None:
+    profile = profile_for_urls(["https://www.example.com/news/"])
+    assert profile.name == "example.com"
+    assert profile.allowed_domains == ("example.com",)
+    assert profile.is_article_url("https://example.com/anything") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[sites.a\nstart_urls = 1", "malformed TOML"),
+        ('[sites.a]\nstart_urls = ["http://x.org/"]\nstart_url = "x"', "unknown key 'start_url'"),
+        ('[sites.a]\nstart_urls = "http://x.org/"', "start_urls must be a list of strings"),
+        ('[sites.a]\nstart_urls = ["ftp://x.org/"]', "not an http(s) URL"),
+        ('[sites.a]\nstart_urls = ["http://x.org/"]\narticle_patterns = ["(unclosed"]', "bad regex"),
+        ('[sites.a]\nstart_urls = ["http://x.org/"]\nschedule = "every hour"', "bad cron expression"),
+        ('[sites.a]\nstart_urls = ["http://x.org/"]\nmax_pages = -1', "max_pages must be a positive integer"),
+        (
+            '[sites.a]\nstart_urls = ["http://x.org/"]\n[sites.a.selectors]\nheadline = "h1"',
+            "unknown selector",
+        ),
+        ("[sites.a]\nfeeds = []", "needs start_urls, feeds or sitemaps"),
+    ],
+)
+def test_bad_profiles_are_one_line_config_errors(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        get_profile("a", path)
+    assert message in str(caught.value)
+    assert str(path) in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_broken_site_does_not_hide_the_others(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD + '\n[sites.bad]\nstart_urls = ["http://x.org/"]\nschedule = "nope"\n')
+    profiles = load_profiles(path)
+    assert profiles.get("local").name == "local"
+    assert "[sites.bad]" in profiles.broken["bad"]
+
+
+def test_unknown_site_and_missing_config(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown site 'nope'.*xunjk"):
+        get_profile("nope")
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_profiles(tmp_path / "missing.toml")
+
+
+def test_settings_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """defaults < site profile < environment < command line."""
+    profile = get_profile("local", write(tmp_path, GOOD))
+    settings = base_settings(db="a.db", overrides={"CONCURRENT_REQUESTS": "3"})
+    monkeypatch.setenv("NEWSARCHIVE_CONTACT", "ops@example.org")
+    monkeypatch.setenv("NEWSARCHIVE_EXTRACT_WORKERS", "5")
+    apply_site_settings(settings, profile)
+    assert settings.getbool("ROBOTSTXT_OBEY") and settings.getbool("AUTOTHROTTLE_ENABLED")  # defaults
+    assert settings.getfloat("DOWNLOAD_DELAY") == 3  # profile over default
+    assert settings.getint("CLOSESPIDER_PAGECOUNT") == 50  # profile max_pages
+    assert settings.getint("EXTRACT_WORKERS") == 5  # environment over default
+    assert settings.getpriority("EXTRACT_WORKERS") == ENV_PRIORITY
+    assert settings.getint("CONCURRENT_REQUESTS") == 3  # command line
+    assert settings["USER_AGENT"].startswith("newsarchive/") and "ops@example.org" in settings["USER_AGENT"]
+    assert settings["NEWSARCHIVE_DB"] == "a.db"
+
+    cli = base_settings(db=None, overrides={"DOWNLOAD_DELAY": "0"}, max_pages=7)
+    apply_site_settings(cli, profile)
+    assert cli.getfloat("DOWNLOAD_DELAY") == 0  # command line over profile
+    assert cli.getint("CLOSESPIDER_PAGECOUNT") == 7
+
+
+def test_bad_override_is_a_config_error() -> None:
+    assert parse_overrides(["A=1", "B=x=y"]) == {"A": "1", "B": "x=y"}
+    with pytest.raises(ConfigError, match="NAME=VALUE"):
+        parse_overrides(["DOWNLOAD_DELAY"])
