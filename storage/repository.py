@@ -97,27 +97,32 @@ def _find_original(session: Session, text_hash: str, fingerprint: int | None, te
     """The id of the first stored copy of this text (exact, then near), if any."""
     if not text.strip():
         return None
-    exact = session.scalar(
-        select(Article.id)
-        .where(Article.content_hash == text_hash, Article.duplicate_of.is_(None))
+    # A match that is itself a copy points at the first copy: use that.
+    exact = session.execute(
+        select(Article.id, Article.duplicate_of)
+        .where(Article.content_hash == text_hash)
         .order_by(Article.id)
         .limit(1)
-    )
-    if exact is not None or fingerprint is None:
-        return exact
+    ).first()
+    if exact is not None:
+        return int(exact.duplicate_of or exact.id)
+    if fingerprint is None:
+        return None
     # Pigeonhole: two 64-bit hashes within 3 bits share at least one 16-bit band.
     # The expressions match the indexes created by migration 0002.
     wanted = bands(fingerprint)
     conditions = [band_expression(shift) == value for shift, value in zip(BAND_SHIFTS, wanted, strict=True)]
+    # No "duplicate_of IS NULL" in SQL: SQLite would then scan ix_article_duplicate_of
+    # instead of using the band indexes.
     rows = session.execute(
-        select(Article.id, Article.simhash)
-        .where(or_(*conditions), Article.duplicate_of.is_(None), Article.simhash.is_not(None))
+        select(Article.id, Article.simhash, Article.duplicate_of)
+        .where(or_(*conditions))
         .order_by(Article.id)
         .limit(NEAR_DUPLICATE_CANDIDATES)
     )
-    for article_id, other in rows:
+    for article_id, other, duplicate_of in rows:
         if other is not None and hamming(fingerprint, other) <= NEAR_DUPLICATE_DISTANCE:
-            return int(article_id)
+            return int(duplicate_of or article_id)
     return None
 
 

@@ -98,7 +98,7 @@ def search(
         rows = session.execute(_statement(session, filters, limit), bind_params(session, filters)).all()
     except DBAPIError as exc:
         message = one_line(exc)
-        if "fts5" in message or "syntax" in message:
+        if use_fts(session, query) and "locked" not in message:  # FTS5 rejected the query
             raise StorageError(f"invalid search query {query!r}: {message}") from exc
         raise StorageError(f"search failed: {message}") from exc
     terms = query_terms(query)

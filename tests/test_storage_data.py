@@ -94,3 +94,21 @@ def article_for(
 def item_for(key: str, url: str, *, site: str = "xunjk") -> tuple[FetchedPage, Article]:
     text, title = SECTIONS[key], TITLES[key]
     return page_for(url, text, site=site, title=title), article_for(url, text, title=title)
+
+
+def extracted(key: str, url: str, *, site: str = "xunjk") -> tuple[FetchedPage, Article]:
+    """The page of a section and what the real extractor makes of it."""
+    from pipelines.extraction import extract_article
+
+    page, _ = item_for(key, url, site=site)
+    result = extract_article(page.body, url, http_charset=page.encoding)
+    assert result.article is not None, result.reason
+    return page, result.article
+
+
+def fill(archive: object, items: list[tuple[FetchedPage, Article]]) -> list[int]:
+    """Store items in one transaction; returns their article ids."""
+    from storage import store_article
+
+    with archive.session() as session, session.begin():  # type: ignore[attr-defined]
+        return [store_article(session, page, article).article_id for page, article in items]
