@@ -52,7 +52,19 @@ def trafilatura_body(html: str, url: str) -> tuple[BodyCandidate | None, Any]:
     text = getattr(document, "text", None)
     if not text:
         return None, document
-    return BodyCandidate("trafilatura", remove_furniture(str(text))), document
+    return BodyCandidate("trafilatura", remove_furniture(untable(str(text)))), document
+
+
+def untable(text: str) -> str:
+    """trafilatura renders layout tables as ``| a | b |`` rows; one line per non-empty cell reads
+    like the page and lets the line rules see each cell."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        if line.lstrip().startswith("|"):
+            out.extend(cell.strip() for cell in line.split("|") if cell.strip())
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def readability_body(html: str) -> BodyCandidate | None:

@@ -17,12 +17,22 @@ from crawler.items import Article
 
 from .dates import FoundDate, date_from_url, find_date, local_zone, parse_date
 from .metadata import PageMeta
-from .metadata_zh import byline_authors, closing_authors, read_info_lines
-from .titles import clean_title, site_name_from_title
+from .metadata_zh import (
+    byline_authors,
+    closing_authors,
+    find_authors,
+    find_posted_by,
+    find_source,
+    is_date_label_line,
+    plausible_author,
+    source_of,
+)
+from .titles import clean_title, pick_h1, site_name_from_title
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _TAG_LINE = re.compile(r"^\s*(?:关键词|关键字|标签|Tags?)\s*[:：]\s*(?P<tags>.+)$", re.I)
 _HEADER_WINDOW = 15
+_BREADCRUMB = re.compile(r"首页|当前位置|您的位置|>>|»|＞|\s>\s")
 
 
 def detect_language(meta: PageMeta, text: str, document: Any) -> str | None:
@@ -36,33 +46,82 @@ def detect_language(meta: PageMeta, text: str, document: Any) -> str | None:
 
 
 def _title_index(lines: list[str], title: str | None) -> int | None:
-    if not title:
+    if not title or len(title) <= 6:
         return None
+    key = _squeeze(title)
     for i, line in enumerate(lines):
-        if line == title or (len(title) >= 6 and title in line and len(line) < 2 * len(title) + 10):
+        if _squeeze(line) == key:
+            return i
+    for i, line in enumerate(lines):
+        if key in _squeeze(line) and len(line) < 2 * len(title) + 10 and not _BREADCRUMB.search(line):
             return i
     return None
 
 
-def header_lines(lines: list[str], title: str | None, text: str) -> list[str]:
-    """The page lines around the headline, where the info line lives."""
+def first_paragraph_index(lines: list[str], text: str) -> int | None:
+    """The page line holding the first real paragraph of the extracted text."""
+    first = next((_squeeze(line)[:15] for line in text.split("\n") if len(_squeeze(line)) >= 25), "")
+    if not first:
+        return None
+    return next((i for i, line in enumerate(lines) if first in _squeeze(line)), None)
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def headline_index(lines: list[str], title: str | None, text: str) -> int | None:
+    """Where the article starts among the page lines: the headline, else the first body line."""
     index = _title_index(lines, title)
-    if index is None:
-        first = text.split("\n", 1)[0][:30]
-        index = next((i for i, line in enumerate(lines) if first and first in line), None)
-        if index is None:
-            return []
-        return lines[max(0, index - _HEADER_WINDOW) : index + 2]
-    return lines[index : index + _HEADER_WINDOW]
-
-
-def _info_date(lines: list[str], tz: Any) -> FoundDate | None:
-    for line in lines:
-        if len(line) <= 160:
-            found = find_date(line, tz)
-            if found:
-                return found
+    if index is not None:
+        return index
+    first = next((_squeeze(line)[:15] for line in text.split("\n") if len(_squeeze(line)) >= 10), "")
+    if not first:
+        return None
+    for i, line in enumerate(lines):
+        if first in _squeeze(line):
+            # the headline and byline sit just above the first paragraph
+            return max(0, i - 2)
     return None
+
+
+def body_end_index(lines: list[str], text: str) -> int | None:
+    """The page line just after the last paragraph of the extracted text."""
+    last = next(
+        (_squeeze(line)[-15:] for line in reversed(text.split("\n")) if len(_squeeze(line)) >= 10), ""
+    )
+    if not last:
+        return None
+    for i in range(len(lines) - 1, -1, -1):
+        if last in _squeeze(lines[i]):
+            return i + 1
+    return None
+
+
+def header_lines(lines: list[str], anchor: int | None) -> list[str]:
+    """The page lines around the headline, where the info line lives."""
+    if anchor is None:
+        return []
+    return lines[max(0, anchor - 3) : anchor + _HEADER_WINDOW]
+
+
+def _info_date(lines: list[str], anchor: int | None, tz: Any) -> FoundDate | None:
+    """The dated line nearest below the headline (or, less likely, just above it)."""
+    best: tuple[float, FoundDate] | None = None
+    for i, line in enumerate(lines):
+        if len(line) > 160:
+            continue
+        found = find_date(line, tz)
+        if found is None:
+            continue
+        if anchor is None:
+            return None
+        distance = float(i - anchor) if i >= anchor else 2.5 * (anchor - i)
+        if is_date_label_line(line) or source_of(line):
+            distance -= 3
+        if distance <= 40 and (best is None or distance < best[0]):
+            best = (distance, found)
+    return best[1] if best else None
 
 
 def _first(*values: FoundDate | None) -> FoundDate | None:
@@ -81,31 +140,36 @@ def resolve_fields(article: Article, *, meta: PageMeta, document: Any, page_line
     site_name = meta.site_name or getattr(document, "sitename", None) or (suffix_site if chinese else None)
     article.site_name = site_name
     headline = ld.get("headline") if isinstance(ld.get("headline"), str) else None
-    article.title = clean_title(
+    og_title = meta.get("og:title", "twitter:title")
+    article.title = pick_h1(
+        meta.h1, [title_tag, og_title, headline], require_agreement=chinese
+    ) or clean_title(
         title_tag,
-        headlines=[headline, meta.get("og:title", "twitter:title"), *meta.h1],
-        site_names=[site_name, suffix_site if chinese else None],
+        headlines=[headline, og_title, *meta.h1],
+        site_names=[site_name, suffix_site if chinese else None, *_short_h1s(meta.h1)],
     )
 
-    around_title = header_lines(page_lines, article.title, text)
+    anchor = headline_index(page_lines, article.title, text)
     body_lines = text.split("\n")
-    info = read_info_lines(around_title + body_lines[:8])
-
     authors: list[str] = []
     if chinese:
-        authors = info.authors or _closing(body_lines) or meta.authors
+        end = body_end_index(page_lines, text)
+        authors = find_authors(page_lines, anchor, end, first_paragraph_index(page_lines, text))
+        authors = authors or _closing(body_lines) or find_posted_by(page_lines)
+        authors = authors or [a for a in meta.authors if plausible_author(a, site_name)]
     else:
         authors = meta.authors
-    if not authors and getattr(document, "author", None):
-        authors = [str(document.author)]
+    fallback = getattr(document, "author", None)
+    if not authors and fallback and (not chinese or plausible_author(str(fallback), site_name)):
+        authors = [str(fallback)]
     article.author = _join_authors(authors)
-    article.source = info.source
+    article.source = find_source(header_lines(page_lines, anchor) + body_lines[:8])
 
     published = _first(
         parse_date(meta.published, tz),
-        _info_date(around_title, tz) if chinese else None,
-        parse_date(getattr(document, "date", None), tz),
+        _info_date(page_lines, anchor, tz) if chinese else None,
         date_from_url(article.url, tz),
+        parse_date(getattr(document, "date", None), tz),
     )
     if published:
         article.published_at = published.value
@@ -115,6 +179,11 @@ def resolve_fields(article: Article, *, meta: PageMeta, document: Any, page_line
     article.image = meta.get("og:image", "twitter:image")
     article.canonical_url = meta.canonical
     article.tags = _tags(meta, page_lines, document)
+
+
+def _short_h1s(h1s: list[str]) -> list[str]:
+    """``<h1>`` texts too short to be a headline: on old portals the logo is the ``<h1>``."""
+    return [h for h in h1s if len(h) <= 8 or len(h.split()) <= 2]
 
 
 def _closing(lines: list[str]) -> list[str]:

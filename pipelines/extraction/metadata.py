@@ -49,6 +49,8 @@ _DATE_KEYS = (
     "weibo: article:create_at",
 )
 _AUTHOR_KEYS = (
+    "citation_author",
+    "citation_authors",
     "author",
     "article:author",
     "dc.creator",

@@ -9,7 +9,6 @@ An editor (``编辑``/``责任编辑``) is never the author.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff"
 _SPACE = r"[\s\u3000\xa0]"
@@ -22,10 +21,13 @@ _NAME = rf"[{_CJK}·•]{{2,4}}"
 _NAMES = rf"{_NAME}(?:(?:{_SPACE}|[、，,/&和])+{_NAME})*"
 _AUTHOR_LABEL = (
     r"(?:(?:本报|本刊|本台|本网|总台|央视|新华社|中新社|中新网|人民网)?"
-    r"(?:特约|实习|首席|驻\S{1,6})?(?:记者|通讯员|作者|撰稿|撰文|执笔|特约撰稿人)|文|作者)"
+    r"(?:特约|实习|首席|驻\S{1,6})?(?:记者|通讯员|作者|撰稿|撰文|执笔|特约撰稿人|实习生)|作者"
+    rf"|文(?={_SPACE}*[:：/｜|]))"
 )
+# 光明日报记者 / 河南商报记者: an outlet name glued to the label
+_OUTLET = rf"(?:[{_CJK}]{{2,10}}?(?:报|社|网|台|频道|杂志|新闻))?"
 _BYLINE = re.compile(
-    rf"(?:^|[\s（(【\[□■●◎|｜]){_AUTHOR_LABEL}{_SPACE}*[:：/｜|]?{_SPACE}*(?P<names>{_NAMES})"
+    rf"(?:^|[\s（(【\[□■●◎|｜·]){_OUTLET}{_AUTHOR_LABEL}{_SPACE}*[:：/｜|]?{_SPACE}*(?P<names>{_NAMES})"
     rf"(?={_SPACE}|$|[)）】\]/,，。、;；]|(?:{_STOP_LABELS}))"
 )
 # 马俊峰/文, 廖婧 摄文
@@ -41,18 +43,18 @@ _DATE_LABEL = re.compile(r"(?:发布时间|发表时间|发稿时间|更新时�
 _CLOSING = re.compile(
     rf"[（(]{_SPACE}*(?:{_AUTHOR_LABEL}{_SPACE}*[:：]?{_SPACE}*)?(?P<names>{_NAMES}){_SPACE}*[）)]$"
 )
+_LABEL_ONLY = re.compile(rf"^(?:{_AUTHOR_LABEL}|作者){_SPACE}*[:：]?$")
+_POSTED_BY = re.compile(
+    r"^(?P<name>[^\s:：]{2,20})\s*(?:发表于|发布于|发表时间|发帖时间|写于)|(?:^|\s)by\s+(?P<by>[^\s〓|｜]{2,20})"
+)
+# forum and blog user names: lower case or with digits, never a capitalised English word
+_USERNAME = re.compile(r"^(?:[a-z][a-z0-9_.-]{2,19}|[A-Za-z][A-Za-z]*[0-9_][A-Za-z0-9_.-]{1,18})$")
+_NOT_NAME = re.compile(
+    r"[网页频道首新闻栏目区版报社台多录册关注订阅分享评论收藏返回导航正文图片视频专题简介更]"
+)
 _BRACKETED = re.compile(rf"^[\[【]{_SPACE}*(?P<names>{_NAMES}){_SPACE}*[\]】]")
 
 INFO_LINE_MAX = 160
-
-
-@dataclass
-class InfoLine:
-    """What the Chinese info lines of a page say."""
-
-    authors: list[str] = field(default_factory=list)
-    source: str | None = None
-    date_line: str | None = None  # the line that carries the publication date
 
 
 def split_names(names: str) -> list[str]:
@@ -111,19 +113,87 @@ def is_date_label_line(line: str) -> bool:
     return len(line) <= INFO_LINE_MAX and bool(_DATE_LABEL.search(line))
 
 
-def read_info_lines(lines: list[str]) -> InfoLine:
-    """Scan candidate lines (headline area first) for byline, source and dated info line."""
-    info = InfoLine()
-    for line in lines:
-        stripped = line.strip()
-        if not stripped or len(stripped) > INFO_LINE_MAX:
+def name_line(line: str) -> list[str]:
+    """A line that is nothing but a person's name (or a forum user name)."""
+    text = line.strip()
+    if _USERNAME.match(text) and not text.lower().startswith(("http", "www")):
+        return [text]
+    if re.fullmatch(_NAMES, text) and not _NOT_NAME.search(text):
+        return _clean_names(text)
+    return []
+
+
+_BREADCRUMB = re.compile(r"首页|当前位置|您的位置|>>|»|＞")
+
+
+def find_authors(
+    lines: list[str], anchor: int | None, end: int | None = None, first_paragraph: int | None = None
+) -> list[str]:
+    """Author names from the lines around the headline at ``anchor`` or just after the body
+    (which ends at ``end``); editors never count."""
+    if anchor is None:
+        return []
+    window = lines[max(0, anchor - 3) : anchor + 25]
+    if end is not None and end > anchor + 25:
+        window += lines[end : end + 8]
+    for i, line in enumerate(window):
+        if len(line) > INFO_LINE_MAX or _BREADCRUMB.search(line):
             continue
-        if not info.authors:
-            info.authors = byline_authors(stripped)
-            if not info.authors:
-                bracketed = _BRACKETED.match(stripped)
-                if bracketed and source_of(stripped):
-                    info.authors = _clean_names(bracketed.group("names"))
-        if info.source is None:
-            info.source = source_of(stripped)
-    return info
+        names = byline_authors(line)
+        if not names:
+            bracketed = _BRACKETED.match(line)
+            if bracketed and source_of(line):
+                names = _clean_names(bracketed.group("names"))
+        if not names and _LABEL_ONLY.match(line) and i + 1 < len(window):
+            names = name_line(window[i + 1])
+        if not names:
+            names = posted_by(line)
+        if names:
+            return names
+    # a bare name right under the headline or right above the first paragraph (blogs, forums)
+    near = [anchor + 1, anchor + 2]
+    if first_paragraph is not None:
+        near += [first_paragraph - 1, first_paragraph - 2]
+    for i in near:
+        if 0 <= i < len(lines):
+            names = name_line(lines[i])
+            if names:
+                return names
+    return []
+
+
+def find_posted_by(lines: list[str]) -> list[str]:
+    """Anywhere on the page, the first ``X 发表于 …`` line of a blog or forum post."""
+    for line in lines:
+        if len(line) <= INFO_LINE_MAX:
+            names = posted_by(line)
+            if names:
+                return names
+    return []
+
+
+def posted_by(line: str) -> list[str]:
+    """``ggjjzhzz 发表于 2005-9-15`` / ``发布时间 2005/03/15 by duscha``."""
+    posted = _POSTED_BY.search(line)
+    if not posted:
+        return []
+    return name_line(posted.group("name") or posted.group("by"))
+
+
+def find_source(lines: list[str]) -> str | None:
+    for line in lines:
+        source = source_of(line)
+        if source:
+            return source
+    return None
+
+
+_ORGANISATION = re.compile(r"[网站页频道报社台]$|首页|新闻|中心|公司|编辑|admin|管理员", re.I)
+
+
+def plausible_author(name: str, site_name: str | None = None) -> bool:
+    """Whether a ``<meta name=author>`` on a Chinese page names a person, not the site."""
+    text = name.strip()
+    if not text or len(text) > 30 or _ORGANISATION.search(text) or _NOT_NAME.search(text):
+        return False
+    return not (site_name and (text in site_name or site_name in text))

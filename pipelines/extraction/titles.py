@@ -11,7 +11,8 @@ import re
 from collections.abc import Iterable
 
 _SEPARATORS = re.compile(
-    r"\s+[|｜\-–—:·»/]\s+|\s*[|｜_]\s*|\s*[—–]{1,2}\s*|(?<=[\u4e00-\u9fff])-(?=[\u4e00-\u9fff])"
+    r"\s+[|｜\-–—:·»/]\s+|\s*[|｜_]\s*|\s*[—–]{1,2}\s*|\s*-{2,}\s*|::"
+    r"|(?<=[^\x00-\x7f])-(?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff])-(?=[^\x00-\x7f])"
 )
 _SECTION_WORDS = re.compile(r"^(?:opinion|analysis|review|live|video|watch|exclusive|breaking)$", re.I)
 _SPACES = re.compile(r"\s+")
@@ -23,6 +24,10 @@ def _norm(text: str) -> str:
 
 def _key(text: str) -> str:
     return re.sub(r"[\W_]+", "", text).lower()
+
+
+def _is_cjk(text: str) -> bool:
+    return len(re.findall(r"[\u3400-\u9fff]", text)) >= 0.3 * max(1, len(text.replace(" ", "")))
 
 
 def split_title(title: str) -> list[str]:
@@ -53,6 +58,51 @@ def _is_site(part: str, site_names: Iterable[str]) -> bool:
     return False
 
 
+def _tokens(text: str) -> set[str]:
+    return set(re.findall(r"[\u3400-\u9fff]|[^\W_]+", text.lower()))
+
+
+def similarity(a: str, b: str) -> float:
+    """Token overlap of two headlines (CJK characters count as tokens)."""
+    ta, tb = _tokens(a), _tokens(b)
+    return len(ta & tb) / len(ta | tb) if ta and tb else 0.0
+
+
+def _headline_like(text: str) -> bool:
+    cjk = len(re.findall(r"[\u3400-\u9fff]", text))
+    return (cjk >= 5 or len(text.split()) >= 3) and len(text) <= 300
+
+
+def _strip_section_prefix(title: str) -> str:
+    """``Opinion | Headline`` → ``Headline`` (a one- or two-word section label before a bar)."""
+    match = re.match(r"^([^|｜]{1,25})\s*[|｜]\s*(.+)$", title)
+    if match and len(match.group(1).split()) <= 2 and len(match.group(2).split()) >= 4:
+        return match.group(2).strip()
+    return title
+
+
+def pick_h1(h1s: Iterable[str], references: Iterable[str | None], *, require_agreement: bool) -> str | None:
+    """The ``<h1>`` that is the headline: the one agreeing best with ``<title>``/``og:title``.
+
+    The visible headline is what readers (and editors) call the title; ``<title>`` and
+    ``og:title`` are often SEO variants. Without agreement an ``<h1>`` may be a logo or a
+    channel name, so Chinese portals (``require_agreement``) need some overlap.
+    """
+    refs = [r for r in references if r]
+    best: tuple[float, str] | None = None
+    candidates = [_norm(h) for h in h1s if _headline_like(_norm(h))]
+    for h1 in candidates:
+        score = max((similarity(h1, ref) for ref in refs), default=0.0)
+        if best is None or score > best[0]:
+            best = (score, h1)
+    if best is None:
+        return None
+    score, h1 = best
+    if score >= 0.5 or (not require_agreement and (len(candidates) == 1 or score >= 0.2)):
+        return _strip_section_prefix(h1)
+    return None
+
+
 def clean_title(
     title_tag: str | None,
     *,
@@ -77,16 +127,29 @@ def clean_title(
 def _strip_site(title: str, site_names: list[str]) -> str:
     parts = split_title(title)
     if len(parts) < 2:
-        return title
+        return _strip_spaced_site(title, site_names)
     keep = list(parts)
     # drop site names and section labels from both ends
     while len(keep) > 1 and (_is_site(keep[-1], site_names) or _SECTION_WORDS.match(keep[-1])):
         keep.pop()
     while len(keep) > 1 and (_is_site(keep[0], site_names) or _SECTION_WORDS.match(keep[0])):
         keep.pop(0)
+    if len(keep) == len(parts) and _is_cjk(title):
+        # 标题_频道_网站 with no known site name: the headline is the long first part
+        if len(keep[0]) >= 8 and all(len(part) < len(keep[0]) for part in keep[1:]):
+            keep = keep[:1]
     if len(keep) == len(parts):
         return title
     # put back the original text between the kept parts (separators inside a headline)
     start = title.find(keep[0])
     end = title.rfind(keep[-1]) + len(keep[-1])
     return title[start:end].strip() if 0 <= start < end else " ".join(keep)
+
+
+def _strip_spaced_site(title: str, site_names: list[str]) -> str:
+    """``Headline 松花江网``: a known site name after a plain space."""
+    for name in site_names:
+        name = _norm(name)
+        if name and title.endswith(" " + name) and len(title) > len(name) + 4:
+            return title[: -len(name)].strip()
+    return title
