@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import sqlite3
 import subprocess
 import sys
@@ -152,3 +153,25 @@ def runs(db: str) -> list[dict[str, Any]]:
 
 
 Check = Callable[[], bool]
+
+
+_SYLLABLES = ("ka", "lo", "mi", "ren", "tus", "bel", "dor", "fin", "gar", "hul", "jas", "kev", "mon", "pra")
+
+
+def synthetic_article(n: int, published: str = "2020-03-01T08:00:00+00:00") -> bytes:
+    """A plain news article page with text of its own (for tests that need many articles)."""
+    rnd = random.Random(n)
+
+    def word() -> str:
+        return "".join(rnd.choice(_SYLLABLES) for _ in range(rnd.randint(1, 3)))
+
+    paragraphs = "".join(
+        "<p>" + " ".join(word() for _ in range(40)).capitalize() + f". Report number {n}, part {i}.</p>"
+        for i in range(6)
+    )
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Story {n}: council news</title>"
+        f"<meta property='article:published_time' content='{published}'></head><body>"
+        f"<header><a href='/'>Home</a></header><article><h1>Story {n}: council news</h1>{paragraphs}"
+        "</article><footer>Copyright</footer></body></html>"
+    ).encode()

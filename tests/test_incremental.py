@@ -1,0 +1,198 @@
+"""Incremental, resumable crawling (issue 5), against a site on 127.0.0.1 that counts
+the requests it serves."""
+
+from __future__ import annotations
+
+import signal
+import time
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+
+from tests.test_crawl_support import (
+    ARTICLES,
+    NEW_ARTICLE,
+    SITE,
+    article_urls,
+    cli,
+    listing,
+    news_pages,
+    popen,
+    query,
+    runs,
+    site_table,
+    synthetic_article,
+    write_config,
+)
+
+LISTINGS = ("/", "/news/", "/tag/economy.html")
+
+
+def crawl(db: str, config: Path) -> Any:
+    result = cli("--db", db, "--config", str(config), "crawl", "--site", "local")
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_second_run_fetches_listings_and_new_articles_only(serve_site: Any, sqlite_db: str,
+                                                           tmp_path: Path) -> None:
+    site = serve_site(news_pages())
+    config = write_config(tmp_path / "sites.toml", {"local": site_table(site.base_url)})
+    crawl(sqlite_db, config)
+    assert len(article_urls(sqlite_db)) == 3
+
+    site.hits.clear()
+    new_path, new_file = NEW_ARTICLE
+    site.pages[new_path] = (SITE / new_file).read_bytes()
+    site.pages["/news/"] = listing("News", [*sorted(ARTICLES), new_path])
+    crawl(sqlite_db, config)
+
+    assert all(site.hits[path] == 1 for path in LISTINGS), site.hits
+    assert site.hits[new_path] == 1
+    assert all(site.hits[path] == 0 for path in ARTICLES), site.hits  # known, old: not fetched
+    assert article_urls(sqlite_db) == sorted(site.url(p) for p in [*ARTICLES, new_path])
+    latest = runs(sqlite_db)[0]
+    assert latest["status"] == "ok" and latest["articles_new"] == 1
+
+
+def test_changed_page_is_stored_as_a_new_version_on_revisit(serve_site: Any, sqlite_db: str,
+                                                            tmp_path: Path) -> None:
+    site = serve_site(news_pages())
+    config = write_config(tmp_path / "sites.toml",
+                          {"local": site_table(site.base_url, revisit_after_days=0)})
+    crawl(sqlite_db, config)
+    path = "/2024/0101/2.html"
+    original = site.pages[path]
+    assert isinstance(original, bytes)
+    sentence = b"As announced by a provincial official"
+    assert sentence in original
+    site.pages[path] = original.replace(
+        sentence, b"Correction: an earlier version of this story misstated the figures. " + sentence)
+    site.hits.clear()
+    crawl(sqlite_db, config)
+
+    assert site.hits[path] == 1  # revisited (interval 0 days)
+    (text, version) = query(sqlite_db, "SELECT text, version FROM article WHERE url = ?", site.url(path))[0]
+    assert "Correction: an earlier version" in text and version == 2
+    assert len(query(sqlite_db, "SELECT id FROM article")) == 3
+    latest = runs(sqlite_db)[0]
+    assert latest["articles_updated"] == 1 and latest["articles_unchanged"] == 2
+
+
+def test_revisit_is_conditional_and_304_counts_as_unchanged(serve_site: Any, sqlite_db: str,
+                                                            tmp_path: Path) -> None:
+    body = (SITE / "article_en1.html").read_bytes()
+
+    def with_etag(handler: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
+        if handler.headers.get("If-None-Match") == '"v1"':
+            return 304, {"ETag": '"v1"'}, b""
+        return 200, {"Content-Type": "text/html; charset=utf-8", "ETag": '"v1"',
+                     "Last-Modified": "Fri, 22 Dec 2023 10:00:00 GMT"}, body
+
+    pages = news_pages()
+    pages["/2024/0101/1.html"] = with_etag
+    site = serve_site(pages)
+    config = write_config(tmp_path / "sites.toml",
+                          {"local": site_table(site.base_url, revisit_after_days=0)})
+    crawl(sqlite_db, config)
+    site.requests.clear()
+    crawl(sqlite_db, config)
+
+    (headers,) = [h for p, h in site.requests if p == "/2024/0101/1.html"]
+    assert headers["If-None-Match"] == '"v1"'
+    assert headers["If-Modified-Since"] == "Fri, 22 Dec 2023 10:00:00 GMT"
+    latest = runs(sqlite_db)[0]
+    assert latest["articles_unchanged"] == 3 and latest["articles_new"] == 0
+    assert len(article_urls(sqlite_db)) == 3
+
+
+def test_newer_sitemap_lastmod_forces_a_refetch(serve_site: Any, sqlite_db: str, tmp_path: Path) -> None:
+    pages = news_pages()
+    site = serve_site(pages)
+    base = site.base_url
+
+    def sitemap(lastmod_1: str) -> tuple[int, dict[str, str], bytes]:
+        urls = "".join(
+            f"<url><loc>{base}{path}</loc><lastmod>{lastmod}</lastmod></url>"
+            for path, lastmod in (("/2024/0101/1.html", lastmod_1), ("/2024/0101/2.html", "2024-01-01"))
+        )
+        xml = f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+        return 200, {"Content-Type": "application/xml"}, xml.encode()
+
+    pages["/sitemap.xml"] = sitemap("2024-01-01")
+    config = write_config(tmp_path / "sites.toml",
+                          {"local": site_table(base, sitemaps=[base + "/sitemap.xml"])})
+    crawl(sqlite_db, config)
+    site.hits.clear()
+    pages["/sitemap.xml"] = sitemap(datetime.now(UTC).isoformat())
+    crawl(sqlite_db, config)
+    assert site.hits["/sitemap.xml"] == 1
+    assert site.hits["/2024/0101/1.html"] == 1  # lastmod newer than the last fetch
+    assert site.hits["/2024/0101/2.html"] == 0
+
+
+def slow_site(serve_site: Any, count: int, delay: float) -> Any:
+    def slow(body: bytes) -> Any:
+        def handler(_: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
+            time.sleep(delay)
+            return 200, {"Content-Type": "text/html; charset=utf-8"}, body
+        return handler
+
+    paths = [f"/2020/0301/{n}.html" for n in range(count)]
+    pages: dict[str, Any] = {"/": listing("Home", paths)}
+    pages.update({path: slow(synthetic_article(n)) for n, path in enumerate(paths)})
+    return serve_site(pages), paths
+
+
+def wait_for_articles(db: str, at_least: int, timeout: float = 60) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            stored = len(query(db, "SELECT id FROM article"))
+        except Exception:  # noqa: BLE001 - the archive may not exist yet
+            stored = 0
+        if stored >= at_least:
+            return stored
+        time.sleep(0.1)
+    raise AssertionError(f"fewer than {at_least} articles stored in {timeout}s")
+
+
+def test_sigkilled_crawl_resumes_without_loss_or_duplicates(serve_site: Any, sqlite_db: str,
+                                                            tmp_path: Path) -> None:
+    site, paths = slow_site(serve_site, count=24, delay=0.25)
+    config = write_config(tmp_path / "sites.toml", {"local": site_table(
+        site.base_url, settings={"CONCURRENT_REQUESTS_PER_DOMAIN": 2})})
+    child = popen("--db", sqlite_db, "--config", str(config), "crawl", "--site", "local")
+    try:
+        stored_before = wait_for_articles(sqlite_db, 4)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+    assert stored_before < len(paths)  # killed mid-crawl
+    kept = article_urls(sqlite_db)
+
+    crawl(sqlite_db, config)
+    urls = [row[0] for row in query(sqlite_db, "SELECT url FROM article")]
+    assert sorted(urls) == sorted(site.url(p) for p in paths)  # every article, once
+    assert all(site.hits[url.removeprefix(site.base_url)] == 1 for url in kept)  # not fetched again
+    first, second = sorted(runs(sqlite_db), key=lambda r: r["id"])
+    assert first["status"] == "interrupted" and "process ended" in first["reason"]
+    assert second["status"] == "ok"
+
+
+def test_sigterm_stops_cleanly_and_records_an_interrupted_run(serve_site: Any, sqlite_db: str,
+                                                              tmp_path: Path) -> None:
+    site, paths = slow_site(serve_site, count=40, delay=0.3)
+    config = write_config(tmp_path / "sites.toml", {"local": site_table(
+        site.base_url, settings={"CONCURRENT_REQUESTS_PER_DOMAIN": 1})})
+    child = popen("--db", sqlite_db, "--config", str(config), "crawl", "--site", "local")
+    try:
+        wait_for_articles(sqlite_db, 2)
+    finally:
+        child.send_signal(signal.SIGTERM)
+        output, _ = child.communicate(timeout=60)
+    assert child.returncode == 130, output
+    (run,) = runs(sqlite_db)
+    assert run["status"] == "interrupted" and run["finished_at"]
+    assert run["articles_new"] == len(article_urls(sqlite_db)) < len(paths)
