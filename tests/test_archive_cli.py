@@ -1,0 +1,152 @@
+"""The archive commands through click's CliRunner, on real archives."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from crawler.cli import main
+from crawler.commands.archive import COMMANDS
+from storage import open_archive, store_article
+from tests.test_storage_data import SECTIONS, extracted, fill
+
+BASE = "https://www.xunjk.com/yanjiu/2022/0928/"
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "archive.md"
+
+
+@pytest.fixture
+def db(any_db: str) -> str:
+    with open_archive(any_db) as archive:
+        fill(archive, [extracted(key, f"{BASE}{n}.html") for n, key in enumerate(SECTIONS)])
+    return any_db
+
+
+def run(db: str, *args: str) -> Result:
+    return CliRunner().invoke(main, ["--db", db, *args])
+
+
+def one_line_error(result: Result, text: str) -> None:
+    assert result.exit_code != 0
+    assert result.output.startswith("Error: ") and text in result.output, result.output
+    assert result.output.count("\n") == 1
+
+
+def test_show_by_id_and_url(db: str) -> None:
+    by_id = run(db, "show", "3")
+    assert by_id.exit_code == 0, by_id.output
+    assert "拿地即开工" in by_id.output and f"canonical_url: {BASE}2.html" in by_id.output
+    by_url = run(
+        db, "show", "http://www.xunjk.com/yanjiu/2022/0928/2.html?utm_source=weibo", "--format", "json"
+    )
+    assert json.loads(by_url.output)["id"] == 3
+
+
+def test_show_versions_and_raw(db: str) -> None:
+    page, article = extracted("intro", f"{BASE}0.html")
+    with open_archive(db) as archive, archive.session() as session, session.begin():
+        changed = article.text.replace("踏石留印", "行稳致远")
+        store_article(session, page, replace(article, text=changed))
+    result = run(db, "show", "1", "--versions")
+    assert result.exit_code == 0, result.output
+    assert "2 version(s)" in result.output and "by crawl" in result.output
+    assert "--- version 1" in result.output and "+++ version 2" in result.output
+    assert any(line.startswith("+") and "行稳致远" in line for line in result.output.splitlines())
+    raw = run(db, "show", "1", "--raw")
+    assert raw.exit_code == 0
+    assert raw.stdout_bytes == page.body
+
+
+def test_show_unknown(db: str) -> None:
+    one_line_error(run(db, "show", "999"), "no article 999")
+    one_line_error(run(db, "show", "https://nowhere.example.com/a"), "no article")
+
+
+def test_search_table_and_json(db: str) -> None:
+    table = run(db, "search", "蝴蝶")
+    assert table.exit_code == 0, table.output
+    assert "1 hit(s)" in table.output and "蝴蝶" in table.output
+    hits = json.loads(run(db, "search", "新能源汽车", "--format", "json").output)
+    assert [hit["id"] for hit in hits] == [2]
+    assert "**新能源汽车**" in hits[0]["snippet"]
+    assert json.loads(run(db, "search", "柳州", "--limit", "2", "--format", "json").output).__len__() == 2
+    assert json.loads(run(db, "search", "柳州", "--since", "2030-01-01", "--format", "json").output) == []
+
+
+def test_search_bad_input(sqlite_db: str) -> None:
+    one_line_error(run(sqlite_db, "search", "AND 柳州"), "invalid search query")
+    bad_date = run(sqlite_db, "search", "柳州", "--since", "yesterday")
+    assert bad_date.exit_code == 2 and "not a date" in bad_date.output
+
+
+def test_export_formats(db: str, tmp_path: Path) -> None:
+    stdout = run(db, "export")
+    assert stdout.exit_code == 0, stdout.output
+    assert [json.loads(line)["id"] for line in stdout.stdout.splitlines()] == [1, 2, 3, 4]
+    out = tmp_path / "a.csv"
+    result = run(db, "export", "--format", "csv", "--out", str(out), "--query", "汽车")
+    assert result.exit_code == 0, result.output
+    assert "Exported 2 article(s)" in result.output
+    assert out.read_text(encoding="utf-8").startswith("id,url,canonical_url")
+    assert not (tmp_path / "a.csv.part").exists()
+    md = tmp_path / "md"
+    assert run(db, "export", "--format", "md", "--out", str(md), "--site", "xunjk").exit_code == 0
+    assert len(list(md.glob("*.md"))) == 4
+    warc = tmp_path / "pages.warc.gz"
+    assert run(db, "export", "--format", "warc", "--out", str(warc)).exit_code == 0
+    assert warc.stat().st_size > 1000
+    assert run(db, "export", "--format", "txt").stdout.count("\f") == 3
+
+
+def test_export_bad_input(sqlite_db: str, tmp_path: Path) -> None:
+    one_line_error(run(sqlite_db, "export", "--out", str(tmp_path / "missing" / "a.jsonl")), "cannot write")
+    one_line_error(run(sqlite_db, "export", "--format", "md"), "give a folder with --out")
+    one_line_error(run(sqlite_db, "export", "--out", str(tmp_path)), "is a directory")
+    if os.geteuid() != 0:  # root may write anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        one_line_error(run(sqlite_db, "export", "--out", str(locked / "a.jsonl")), "cannot write")
+    assert list(tmp_path.iterdir()) == [] or all(
+        p.name in ("archive.db", "locked") for p in tmp_path.iterdir()
+    )
+
+
+def test_reextract_command(db: str) -> None:
+    # an article stored by an "older extractor" that kept a furniture line
+    page, article = extracted("people", f"{BASE}3.html")
+    with open_archive(db) as archive, archive.session() as session, session.begin():
+        store_article(session, page, replace(article, text=article.text + "\n点击进入专题 >>"))
+    result = run(db, "reextract", "--site", "xunjk")
+    assert result.exit_code == 0, result.output
+    assert "Checked 4: 1 changed" in result.output
+    versions = json.loads(run(db, "show", "4", "--versions", "--format", "json").output)["versions"]
+    assert [(v["version"], v["reason"]) for v in versions] == [(1, "crawl"), (2, "reextract"), (3, None)]
+    assert "点击进入专题" not in versions[-1]["text"]
+    again = run(db, "reextract")
+    assert "0 changed" in again.output
+
+
+def test_stats(db: str) -> None:
+    table = run(db, "stats")
+    assert table.exit_code == 0, table.output
+    assert "xunjk" in table.output and "Articles per day" in table.output
+    data = json.loads(run(db, "stats", "--format", "json").output)
+    assert data["sites"][0]["site"] == "xunjk" and data["sites"][0]["articles"] == 4
+    assert 0 <= data["sites"][0]["missing_author_share"] <= 1
+    assert sum(day["articles"] for day in data["per_day"]) == 4
+
+
+def test_stats_of_an_empty_archive(tmp_path: Path) -> None:
+    result = run(str(tmp_path / "new.db"), "stats")
+    assert result.exit_code == 0 and "no articles yet" in result.output
+
+
+def test_every_command_is_documented() -> None:
+    docs = DOCS.read_text(encoding="utf-8")
+    for command in COMMANDS:
+        assert f"newsarchive {command.name}" in docs, command.name
+        assert command.help, command.name

@@ -1,0 +1,124 @@
+"""Re-extraction from stored raw pages, and site templates, on both databases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from pipelines.extraction import ExtractionResult, extract_article
+from storage import (
+    Archive,
+    Article,
+    ArticleFilter,
+    ArticleVersion,
+    open_archive,
+    reextract,
+    refresh_site_templates,
+    store_article,
+)
+from tests.test_storage_data import SECTIONS, article_for, extracted, fill, page_for
+
+BASE = "https://www.xunjk.com/yanjiu/2022/0928/"
+
+
+@pytest.fixture
+def archive(any_db: str) -> Iterator[Archive]:
+    arc = open_archive(any_db)
+    fill(arc, [extracted(key, f"{BASE}{n}.html") for n, key in enumerate(SECTIONS)])
+    yield arc
+    arc.close()
+
+
+def versions(archive: Archive) -> list[tuple[int, int, str]]:
+    with archive.session() as session:
+        rows = session.execute(
+            select(ArticleVersion.article_id, ArticleVersion.version, ArticleVersion.reason)
+        )
+        return sorted(tuple(row) for row in rows)  # type: ignore[misc]
+
+
+def improved_extractor(**changes: str) -> Any:
+    """The real extractor, 'improved' to drop one sentence on the pages that have it."""
+
+    def extract(body: bytes, url: str, **options: Any) -> ExtractionResult:
+        result = extract_article(body, url, **options)
+        assert result.article is not None
+        text = result.article.text
+        for old, new in changes.items():
+            text = text.replace(old, new)
+        return replace(result, article=replace(result.article, text=text))
+
+    return extract
+
+
+def test_same_extractor_changes_nothing(archive: Archive) -> None:
+    stats = reextract(archive, extract=extract_article, extractor_version="same")
+    assert (stats.checked, stats.changed, stats.unchanged) == (4, 0, 4)
+    assert versions(archive) == []
+    with archive.session() as session:
+        assert set(session.scalars(select(Article.extractor_version))) == {"same"}
+
+
+def test_changed_extractor_makes_versions_only_where_output_changed(archive: Archive) -> None:
+    sentence = "科技是国之利器,国家赖之以强,企业赖之以赢,人民生活赖之以好。\n"
+    assert sentence in SECTIONS["innovation"] and sum(sentence in t for t in SECTIONS.values()) == 1
+    extract = improved_extractor(**{sentence: ""})
+    seen: list[int] = []
+    stats = reextract(archive, extract=extract, extractor_version="2.0", batch=3, progress=seen.append)
+    assert (stats.checked, stats.changed, stats.unchanged) == (4, 1, 3)
+    assert sum(seen) == 4
+    assert versions(archive) == [(3, 1, "reextract")]
+    with archive.session() as session:
+        article = session.get(Article, 3)
+        assert article is not None and article.version == 2 and "科技是国之利器" not in article.text
+        old = session.scalars(select(ArticleVersion)).one()
+        assert "科技是国之利器" in old.text
+        assert set(session.scalars(select(Article.extractor_version))) == {"2.0"}
+    # running it again changes nothing more
+    assert reextract(archive, extract=extract, extractor_version="2.0").changed == 0
+    assert len(versions(archive)) == 1
+
+
+def test_filters_and_failures(archive: Archive) -> None:
+    def refuses(body: bytes, url: str, **options: Any) -> ExtractionResult:
+        return ExtractionResult(None, False, "not an article page")
+
+    stats = reextract(archive, ArticleFilter(query="蝴蝶"), extract=refuses, extractor_version="x")
+    assert stats.checked == 1 and stats.failed == {"not an article page": 1}
+    with archive.session() as session:  # a refused page keeps its article as it was
+        assert (
+            session.scalar(select(func.count()).select_from(Article).where(Article.extractor_version == "x"))
+            == 0
+        )
+
+
+def test_site_templates_strip_repeated_lines_without_versions(any_db: str) -> None:
+    footer = "本文来源:柳州日报 责任编辑:韦秋燕"
+    arc = open_archive(any_db)
+    urls = [f"{BASE}{n}.html" for n in range(len(SECTIONS))]
+    items = []
+    for url, key in zip(urls, SECTIONS, strict=True):
+        text = SECTIONS[key] + "\n" + footer
+        items.append((page_for(url, text), article_for(url, text, title=key)))
+    fill(arc, items)
+    with arc.session() as session, session.begin():
+        assert refresh_site_templates(session, ["xunjk"]) == {"xunjk": 4}
+    with arc.session() as session:
+        texts = list(session.scalars(select(Article.text)))
+        assert all(footer not in text for text in texts) and len(texts) == 4
+        assert session.scalar(select(func.count()).select_from(ArticleVersion)) == 0
+    # a recrawl of an unchanged page (footer and all) stays unchanged
+    with arc.session() as session, session.begin():
+        assert store_article(session, *items[0]).status == "unchanged"
+    # and a new page of the site arrives without the footer
+    new_url = f"{BASE}new.html"
+    text = "柳州螺蛳粉产业集群年产值突破六百亿元,带动三十万人就业。\n" + footer
+    with arc.session() as session, session.begin():
+        outcome = store_article(session, page_for(new_url, text), article_for(new_url, text, title="螺蛳粉"))
+        stored = session.get(Article, outcome.article_id)
+        assert stored is not None and footer not in stored.text and "螺蛳粉" in stored.text
+    arc.close()
