@@ -175,3 +175,11 @@ def synthetic_article(n: int, published: str = "2020-03-01T08:00:00+00:00") -> b
         f"<header><a href='/'>Home</a></header><article><h1>Story {n}: council news</h1>{paragraphs}"
         "</article><footer>Copyright</footer></body></html>"
     ).encode()
+
+
+def synthetic_pages(count: int) -> dict[str, Any]:
+    """A home page linking ``count`` synthetic articles (a second site with its own texts)."""
+    paths = [f"/2020/0301/{n}.html" for n in range(count)]
+    pages: dict[str, Any] = {"/": listing("Home", paths)}
+    pages.update({path: synthetic_article(100 + n) for n, path in enumerate(paths)})
+    return pages

@@ -161,7 +161,10 @@ def runs(obj: Any, site: str | None, limit: int, fmt: str) -> None:
             str(row["pages_fetched"]), str(row["articles_new"]), str(row["articles_updated"]),
             str(row["articles_unchanged"]), errors, row["reason"] or "",
         )
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=200)  # piped output: don't wrap rows at 80 columns
+    console.print(table)
 
 
 COMMANDS: list[click.Command] = [crawl, schedule, runs]
