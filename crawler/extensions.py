@@ -20,6 +20,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
+from scrapy.logformatter import LogFormatter, LogFormatterResult
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 
@@ -27,7 +28,7 @@ from crawler.runner import STAT_RUN_ID, STAT_RUN_REASON, STAT_RUN_STATUS, error_
 from storage import Archive, StorageError, finish_run, mark_dead_runs_interrupted, open_archive, start_run
 from storage.runs import RunStatus
 
-__all__ = ["CrawlProgress", "CrawlRunRecorder", "crawl_archive", "run_counts"]
+__all__ = ["ArchiveLogFormatter", "CrawlProgress", "CrawlRunRecorder", "crawl_archive", "run_counts"]
 
 logger = logging.getLogger(__name__)
 progress_logger = logging.getLogger("newsarchive.progress")
@@ -155,6 +156,33 @@ class CrawlRunRecorder:
         except StorageError as exc:
             logger.error("Cannot finish the crawl run record %(id)s: %(error)s",
                          {"id": self.run_id, "error": exc})
+
+
+def _item_url(item: Any) -> str:
+    page = getattr(item, "page", item)
+    return str(getattr(page, "url", type(item).__name__))
+
+
+class ArchiveLogFormatter(LogFormatter):
+    """Log items by URL: the default repr would dump whole response bodies into the log."""
+
+    def scraped(self, item: Any, response: Response | Failure | None, spider: Spider) -> LogFormatterResult:
+        result = super().scraped(item, response, spider)
+        result["args"] = {"src": response if isinstance(response, Response) else spider.name,
+                          "item": _item_url(item)}
+        return result
+
+    def dropped(self, item: Any, exception: BaseException, response: Response | Failure | None,
+                spider: Spider) -> LogFormatterResult:
+        result = super().dropped(item, exception, response, spider)
+        result["msg"] = "Dropped: %(exception)s"
+        return result
+
+    def item_error(self, item: Any, exception: BaseException, response: Response | Failure | None,
+                   spider: Spider) -> LogFormatterResult:
+        result = super().item_error(item, exception, response, spider)
+        result["args"] = {"item": _item_url(item)}
+        return result
 
 
 class _LiveBoard:

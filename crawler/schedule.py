@@ -196,10 +196,13 @@ class Scheduler:
                     time.sleep(0.2)
                     self.reap()
         except KeyboardInterrupt:
-            self._stopping = True
+            # the children share our terminal's process group and got the SIGINT too; a
+            # second signal would make Scrapy stop uncleanly, so just wait for them
+            self.wait()
+            raise
         finally:
             signal.signal(signal.SIGTERM, previous)
-            for child in self.running.values():
-                child.send_signal(signal.SIGTERM)
-            self.wait()
+        for child in self.running.values():
+            child.send_signal(signal.SIGTERM)
+        self.wait()
         return 0

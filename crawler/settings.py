@@ -37,6 +37,7 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no listening ports from a crawler
 DNS_TIMEOUT = 20
 LOG_LEVEL = "INFO"
+LOG_FORMATTER = "crawler.extensions.ArchiveLogFormatter"
 FEED_EXPORT_ENCODING = "utf-8"
 
 # --- newsarchive components ---------------------------------------------------------------
