@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterator
+from typing import ParamSpec, TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
+
 from crawler.errors import NewsArchiveError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
 
 
 class StorageError(NewsArchiveError):
@@ -22,3 +32,29 @@ def one_line(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None) or exc
     text = str(orig).strip().splitlines()
     return text[0] if text else type(orig).__name__
+
+
+def wraps_driver_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn a SQLAlchemy/driver error raised by ``func`` into a one-line StorageError."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"{func.__name__}: {one_line(exc)}") from exc
+
+    return wrapper
+
+
+def wraps_driver_errors_in_iterator(func: Callable[P, Iterator[T]]) -> Callable[P, Iterator[T]]:
+    """The same for a generator: errors can come at any ``next()``."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
+        try:
+            yield from func(*args, **kwargs)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"{func.__name__}: {one_line(exc)}") from exc
+
+    return wrapper

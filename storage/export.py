@@ -21,7 +21,7 @@ from typing import IO, Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from storage.errors import StorageError
+from storage.errors import StorageError, wraps_driver_errors, wraps_driver_errors_in_iterator
 from storage.models import Article, RawPage
 from storage.query import ArticleFilter, bind_params, filter_conditions
 
@@ -78,12 +78,14 @@ def _selected(session: Session, filters: ArticleFilter | None) -> tuple[Select[A
     return statement, bind_params(session, filters)
 
 
+@wraps_driver_errors
 def count_articles(session: Session, filters: ArticleFilter | None = None) -> int:
     filters = filters or ArticleFilter()
     statement = select(func.count()).select_from(Article).where(*filter_conditions(session, filters))
     return int(session.scalar(statement, bind_params(session, filters)) or 0)
 
 
+@wraps_driver_errors_in_iterator
 def iter_articles(session: Session, filters: ArticleFilter | None = None) -> Iterator[Article]:
     """Matching articles in id order, streamed."""
     statement, params = _selected(session, filters)
@@ -180,6 +182,7 @@ def write_markdown(rows: Iterator[dict[str, Any]], folder: Path, progress: Progr
     return count
 
 
+@wraps_driver_errors
 def write_warc(
     session: Session,
     out: IO[bytes],

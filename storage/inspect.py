@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.errors import NotFound
+from storage.errors import NotFound, wraps_driver_errors
 from storage.models import Article, ArticleVersion, RawPage
 from storage.repository import find_article_id
 
@@ -28,6 +28,7 @@ class VersionView:
     reason: str | None  # what replaced it: crawl | reextract | import
 
 
+@wraps_driver_errors
 def get_article(session: Session, ref: str | int) -> Article:
     """The article with id ``ref`` or at URL ``ref`` (any alias); NotFound otherwise."""
     article: Article | None = None
@@ -41,6 +42,7 @@ def get_article(session: Session, ref: str | int) -> Article:
     return article
 
 
+@wraps_driver_errors
 def article_versions(session: Session, article: Article) -> list[VersionView]:
     old = session.scalars(
         select(ArticleVersion).where(ArticleVersion.article_id == article.id).order_by(ArticleVersion.version)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from crawler.items import Article as ArticleData
 from storage.archive import Archive
+from storage.errors import wraps_driver_errors
 from storage.models import Article, RawPage
 from storage.query import ArticleFilter, bind_params, filter_conditions
 from storage.repository import apply_changes, copy_metadata
@@ -54,6 +55,7 @@ def _header(headers: dict[str, Any], name: str) -> str | None:
     return next((str(v) for k, v in headers.items() if k.lower() == name), None)
 
 
+@wraps_driver_errors
 def reextract(
     archive: Archive,
     filters: ArticleFilter | None = None,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from crawler.items import Article as ArticleData
 from crawler.items import FetchedPage
+from storage.errors import wraps_driver_errors
 from storage.fingerprint import BAND_SHIFTS, NEAR_DUPLICATE_DISTANCE, bands, content_hash, hamming, simhash
 from storage.models import Article, ArticleUrl, ArticleVersion, RawPage
 from storage.templates import site_template, strip_template
@@ -191,6 +192,7 @@ def _template_for(session: Session, site: str | None) -> frozenset[str]:
     return site_template(session, site)
 
 
+@wraps_driver_errors
 def store_article(
     session: Session,
     page: FetchedPage,
@@ -298,10 +300,12 @@ def store_article(
     return StoreOutcome(row.id, "duplicate" if original is not None else "new")
 
 
+@wraps_driver_errors
 def find_article_id(session: Session, url: str) -> int | None:
     return session.scalar(select(ArticleUrl.article_id).where(ArticleUrl.url == canonicalize_url(url)))
 
 
+@wraps_driver_errors
 def mark_not_modified(
     session: Session, url: str, *, fetched_at: datetime, run_id: int | None = None
 ) -> int | None:
@@ -316,6 +320,7 @@ def mark_not_modified(
     return article_id
 
 
+@wraps_driver_errors
 def known_pages(session: Session, site: str | None) -> dict[str, KnownPage]:
     """Every URL of ``site`` (or of all sites) the archive knows, keyed by its
     canonical form (see ``storage.urls.canonicalize_url``) and by the URL the

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.errors import NotFound
+from storage.errors import NotFound, wraps_driver_errors
 from storage.models import CrawlRun
 from storage.types import utcnow
 
@@ -18,6 +18,7 @@ RunStatus = Literal["ok", "failed", "interrupted", "running"]
 COUNTERS = ("pages_fetched", "articles_new", "articles_updated", "articles_unchanged")
 
 
+@wraps_driver_errors
 def start_run(session: Session, site: str | None, *, pid: int | None = None) -> int:
     run = CrawlRun(
         site=site,
@@ -37,6 +38,7 @@ def start_run(session: Session, site: str | None, *, pid: int | None = None) -> 
     return run.id
 
 
+@wraps_driver_errors
 def finish_run(
     session: Session,
     run_id: int,
@@ -72,6 +74,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
+@wraps_driver_errors
 def mark_dead_runs_interrupted(session: Session) -> int:
     """Runs still "running" whose process on this host is gone become
     "interrupted"; returns how many. Runs of other hosts are left alone."""
@@ -86,6 +89,7 @@ def mark_dead_runs_interrupted(session: Session) -> int:
     return count
 
 
+@wraps_driver_errors
 def list_runs(session: Session, site: str | None = None, limit: int = 20) -> list[CrawlRun]:
     """The latest runs first."""
     query = select(CrawlRun).order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()).limit(limit)

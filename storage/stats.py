@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Date, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from storage.errors import wraps_driver_errors
 from storage.models import Article
 from storage.query import ArticleFilter, bind_params, filter_conditions
 
@@ -31,12 +32,14 @@ class SiteStats:
         return self.missing_author / self.articles if self.articles else 0.0
 
 
+@wraps_driver_errors
 def archive_summary(session: Session) -> dict[str | None, int]:
     """Articles per site."""
     rows = session.execute(select(Article.site, func.count()).group_by(Article.site).order_by(Article.site))
     return {site: int(count) for site, count in rows}
 
 
+@wraps_driver_errors
 def site_stats(session: Session, filters: ArticleFilter | None = None) -> list[SiteStats]:
     filters = filters or ArticleFilter()
     missing_author = func.sum(case((func.coalesce(Article.author, "") == "", 1), else_=0))
@@ -59,6 +62,7 @@ def site_stats(session: Session, filters: ArticleFilter | None = None) -> list[S
     ]
 
 
+@wraps_driver_errors
 def articles_per_day(
     session: Session, filters: ArticleFilter | None = None
 ) -> list[tuple[str | None, date, int]]:

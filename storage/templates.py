@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from storage.errors import wraps_driver_errors
 from storage.fingerprint import content_hash, simhash
 from storage.models import Article, SiteTemplate
 from storage.types import utcnow
@@ -48,6 +49,7 @@ def _texts(session: Session, site: str) -> Iterator[str]:
     yield from session.scalars(query)
 
 
+@wraps_driver_errors
 def refresh_site_templates(
     session: Session, sites: Iterable[str], *, min_pages: int = 3, min_share: float = 0.5
 ) -> dict[str, int]:

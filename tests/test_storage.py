@@ -206,3 +206,13 @@ def test_sqlite_pragmas(sqlite_db: str) -> None:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert int(connection.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0) > 0
+
+
+def test_driver_errors_become_one_line_storage_errors(sqlite_db: str) -> None:
+    with open_archive(sqlite_db) as archive:
+        with archive.engine.begin() as connection:  # a damaged archive: a table gone
+            connection.exec_driver_sql("DROP VIEW article_summary")
+            connection.exec_driver_sql("ALTER TABLE article_url RENAME TO lost")
+        with archive.session() as session, pytest.raises(StorageError) as info:
+            known_pages(session, None)
+    assert str(info.value).startswith("known_pages: ") and "\n" not in str(info.value)

@@ -98,7 +98,13 @@ def _iso(value: datetime | None) -> str | None:
 
 @click.group("db")
 def db_group() -> None:
-    """Archive schema maintenance."""
+    """Archive schema maintenance (every command also upgrades on its own).
+
+    \b
+    Examples:
+      newsarchive db upgrade
+      newsarchive --db postgresql+psycopg://localhost/news db upgrade
+    """
 
 
 @db_group.command("upgrade")
