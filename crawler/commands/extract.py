@@ -17,6 +17,7 @@ from rich.table import Table
 from crawler.errors import InputError
 
 MAX_EXTRACT_BYTES = 50 * 1024 * 1024
+USER_AGENT = "newsarchive/0.1 (+https://github.com/newsarchive/newsarchive)"
 
 
 def _jsonable(value: Any) -> Any:
@@ -30,17 +31,7 @@ def article_json(article: Any) -> dict[str, Any]:
 def _read_source(source: str) -> tuple[bytes, str | None, str | None]:
     """Body, HTTP charset and content type of a local file or an http(s) URL."""
     if source.startswith(("http://", "https://")):
-        from trafilatura.downloads import fetch_response
-
-        response = fetch_response(source, decode=False, with_headers=True)
-        if response is None or not response.data:
-            raise InputError(f"could not fetch {source}")
-        if response.status >= 400:
-            raise InputError(f"{source} answered HTTP {response.status}")
-        content_type = (response.headers or {}).get("content-type")
-        from pipelines.warc_import import charset_from_content_type
-
-        return response.data, charset_from_content_type(content_type), content_type
+        return _fetch(source)
     path = Path(source)
     try:
         if path.stat().st_size > MAX_EXTRACT_BYTES:
@@ -48,6 +39,26 @@ def _read_source(source: str) -> tuple[bytes, str | None, str | None]:
         return path.read_bytes(), None, None
     except OSError as exc:
         raise InputError(f"cannot read {source}: {exc.strerror or exc}") from exc
+
+
+def _fetch(url: str) -> tuple[bytes, str | None, str | None]:
+    import urllib3
+
+    from pipelines.warc_import import charset_from_content_type
+
+    http = urllib3.PoolManager(headers={"User-Agent": USER_AGENT}, timeout=urllib3.Timeout(connect=10, read=30))
+    try:
+        response = http.request("GET", url, preload_content=False, retries=urllib3.Retry(2, redirect=5))
+        body = response.read(MAX_EXTRACT_BYTES + 1)
+        response.release_conn()
+    except urllib3.exceptions.HTTPError as exc:
+        raise InputError(f"could not fetch {url}: {type(exc).__name__}") from exc
+    if response.status >= 400:
+        raise InputError(f"{url} answered HTTP {response.status}")
+    if len(body) > MAX_EXTRACT_BYTES:
+        raise InputError(f"{url} is larger than {MAX_EXTRACT_BYTES // 2**20} MiB")
+    content_type = response.headers.get("Content-Type")
+    return body, charset_from_content_type(content_type), content_type
 
 
 @click.command("extract")
