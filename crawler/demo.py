@@ -42,6 +42,10 @@ def write_demo_profile(path: Path, base_url: str) -> None:
         f'start_urls = ["{base_url}/", "{base_url}/en/"]\n'
         'allowed_domains = ["127.0.0.1"]\n'
         f"article_patterns = [{patterns}]\n"
-        "max_pages = 100\n",
+        "max_pages = 100\n"
+        "[sites.demo.settings]\n"
+        "# a local server: no need to be polite, and nothing to wait for\n"
+        "AUTOTHROTTLE_ENABLED = false\n"
+        "DOWNLOAD_DELAY = 0\n",
         encoding="utf-8",
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from crawler.demo import serve_demo_site, write_demo_profile
@@ -66,7 +67,7 @@ def _print_summary(console: Console, db: str, query: str) -> None:
 
 def _print_hit(console: Console, hit: Any) -> None:
     date = hit.published_at.date().isoformat() if hit.published_at else "-"
-    console.print(f"  #{hit.id} {date} [{hit.site}] [bold]{hit.title}[/bold]")
+    console.print(f"  #{hit.id} {date} {escape(f'[{hit.site}]')} [bold]{escape(hit.title or '')}[/bold]")
     if getattr(hit, "snippet", None):
         console.print(f"    {hit.snippet}", markup=False, highlight=False)
 
