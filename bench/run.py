@@ -1,0 +1,147 @@
+"""Speed and memory benchmarks: one command, results written to bench/RESULTS.md.
+
+    .venv/bin/python bench/run.py            # everything (a few minutes on 2 cores)
+    .venv/bin/python bench/run.py extract    # one part: extract | import | export | crawl
+
+Each part runs the real code in a fresh process and measures wall time and peak
+RSS (``resource.getrusage(RUSAGE_CHILDREN)``). Inputs: the evaluation pages in
+../shared/evaldata when present, else the bundled demo site; nothing from the
+internet. Numbers depend on the machine; the table records what it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EVALDATA = ROOT.parent / "shared" / "evaldata"
+RESULTS = ROOT / "bench" / "RESULTS.md"
+CLI = [sys.executable, "-m", "crawler"]
+
+
+def _run(args: list[str], **kwargs: object) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """Run a child process; return (seconds, peak RSS of that child in MiB, result)."""
+    code = (
+        "import resource, subprocess, sys, json, time;"
+        "t=time.perf_counter();"
+        "p=subprocess.run(sys.argv[1:], capture_output=True, text=True);"
+        "d=time.perf_counter()-t;"
+        "r=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss;"
+        "print(json.dumps({'seconds': d, 'rss_kib': r, 'rc': p.returncode, 'out': p.stdout[-2000:], 'err': p.stderr[-2000:]}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True, **kwargs)  # type: ignore[call-overload]
+    info = json.loads(done.stdout)
+    result = subprocess.CompletedProcess(args, info["rc"], info["out"], info["err"])
+    if info["rc"] != 0:
+        raise SystemExit(f"benchmark step failed: {' '.join(args)}\n{info['err']}")
+    return info["seconds"], info["rss_kib"] / 1024, result
+
+
+def bench_extract(rows: list[list[str]]) -> None:
+    """Single-process extraction speed over every evaluation page."""
+    script = ROOT / "bench" / "extract_speed.py"
+    for dataset in _datasets():
+        seconds, rss, done = _run([sys.executable, str(script), str(dataset / "pages.warc.gz")])
+        info = json.loads(done.stdout.strip().splitlines()[-1])
+        rows.append(
+            [
+                f"extract (1 process) {dataset.name}",
+                f"{info['pages']} pages",
+                f"{info['seconds']:.1f} s",
+                f"{info['pages'] / info['seconds']:.1f} pages/s (median {info['median_ms']:.0f} ms/page)",
+                f"{rss:.0f} MiB",
+            ]
+        )
+
+
+def bench_import(rows: list[list[str]]) -> None:
+    """`newsarchive import` of each evaluation WARC with the default 2 workers."""
+    for dataset in _datasets():
+        with tempfile.TemporaryDirectory() as tmp:
+            db = str(Path(tmp) / "a.db")
+            seconds, rss, _ = _run([*CLI, "--db", db, "import", str(dataset / "pages.warc.gz")])
+            pages = sum(1 for _ in (dataset / "ground_truth.jsonl").open(encoding="utf-8"))
+            rows.append(
+                [f"import {dataset.name}", f"{pages} pages", f"{seconds:.1f} s", f"{pages / seconds:.1f} pages/s", f"{rss:.0f} MiB"]
+            )
+
+
+def bench_export(rows: list[list[str]]) -> None:
+    """Export memory must not grow with the archive: 1x vs 8x the articles."""
+    script = ROOT / "bench" / "fill_archive.py"
+    for copies in (1, 8):
+        with tempfile.TemporaryDirectory() as tmp:
+            db = str(Path(tmp) / "a.db")
+            subprocess.run([sys.executable, str(script), db, str(copies)], check=True)
+            out = Path(tmp) / "out.jsonl"
+            seconds, rss, _ = _run([*CLI, "--db", db, "export", "--format", "jsonl", "--out", str(out)])
+            count = sum(1 for _ in out.open(encoding="utf-8"))
+            size = out.stat().st_size / 2**20
+            rows.append(
+                [f"export jsonl ({copies}x)", f"{count} articles, {size:.0f} MiB", f"{seconds:.1f} s", f"{count / seconds:.0f} articles/s", f"{rss:.0f} MiB"]
+            )
+
+
+def bench_crawl(rows: list[list[str]]) -> None:
+    """Crawl a 300-article site on 127.0.0.1 with 1 and 2 extraction workers."""
+    script = ROOT / "bench" / "crawl_speed.py"
+    for workers in (1, 2):
+        seconds, rss, done = _run([sys.executable, str(script), str(workers)])
+        info = json.loads(done.stdout.strip().splitlines()[-1])
+        rows.append(
+            [
+                f"crawl loopback site, EXTRACT_WORKERS={workers}",
+                f"{info['pages']} pages, {info['articles']} articles",
+                f"{info['seconds']:.1f} s",
+                f"{info['pages'] / info['seconds']:.1f} pages/s",
+                f"{rss:.0f} MiB",
+            ]
+        )
+
+
+def _datasets() -> list[Path]:
+    if not EVALDATA.is_dir():
+        raise SystemExit(f"evaluation data not found at {EVALDATA}")
+    return sorted(p for p in EVALDATA.iterdir() if (p / "pages.warc.gz").is_file())
+
+
+PARTS = {"extract": bench_extract, "import": bench_import, "export": bench_export, "crawl": bench_crawl}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("parts", nargs="*", choices=[*PARTS, []], default=list(PARTS))
+    args = parser.parse_args()
+    rows: list[list[str]] = []
+    for part in args.parts or PARTS:
+        print(f"bench: {part} ...", file=sys.stderr)
+        PARTS[part](rows)
+    header = ["benchmark", "input", "wall time", "throughput", "peak RSS"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Reproduce with `.venv/bin/python bench/run.py` (parts: {', '.join(args.parts or PARTS)}).",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{time.strftime('%Y-%m-%d')}. Peak RSS is the largest single process (main or worker).",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(row) + " |" for row in rows),
+        "",
+    ]
+    RESULTS.write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE))
+    main()
