@@ -12,6 +12,7 @@ SIMHASH_BITS = 64
 NEAR_DUPLICATE_DISTANCE = 3  # bits; 4 bands of 16 bits find every match within 3
 MIN_SIMHASH_CHARS = 80  # shorter texts are too generic to call near-duplicates
 BAND_SHIFTS = (48, 32, 16, 0)
+_BIT_OF_BYTE = [bytes((byte >> bit) & 1 for byte in range(256)) for bit in range(8)]
 _SPACE = re.compile(r"\s+")
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -35,25 +36,20 @@ def simhash(text: str) -> int | None:
     chars = _NOT_WORD.sub("", normalise_text(text).lower())
     if len(chars) < MIN_SIMHASH_CHARS:
         return None
-    shingles: dict[str, int] = {}
-    for i in range(len(chars) - SHINGLE + 1):
-        shingle = chars[i : i + SHINGLE]
-        shingles[shingle] = shingles.get(shingle, 0) + 1
-    # Count byte values per digest position first: 8 additions per shingle
-    # instead of 64, then spread each position's 256 counters over its bits.
-    columns = [[0] * 256 for _ in range(8)]
-    for shingle, count in shingles.items():
-        digest = hashlib.blake2b(shingle.encode("utf-8"), digest_size=8).digest()
-        for position in range(8):
-            columns[position][digest[position]] += count
-    weights = [0] * SIMHASH_BITS
-    for position, column in enumerate(columns):
-        base = (7 - position) * 8
-        for byte, count in enumerate(column):
-            if count:
-                for bit in range(8):
-                    weights[base + bit] += count if byte >> bit & 1 else -count
-    value = sum(1 << bit for bit, weight in enumerate(weights) if weight > 0)
+    digests = b"".join(
+        hashlib.blake2b(chars[i : i + SHINGLE].encode("utf-8"), digest_size=8).digest()
+        for i in range(len(chars) - SHINGLE + 1)
+    )
+    total = len(digests) // 8
+    # Bit k of the SimHash is set when most shingle hashes have it set. Count
+    # the ones per bit in C: take each byte position as a column, map every
+    # byte to one of its bits with translate() and count.
+    value = 0
+    for position in range(8):
+        column = digests[position::8]
+        for bit in range(8):
+            if column.translate(_BIT_OF_BYTE[bit]).count(1) * 2 > total:
+                value |= 1 << ((7 - position) * 8 + bit)
     return _to_signed(value)
 
 

@@ -291,12 +291,12 @@ def store_article(
         extractor_version="",
     )
     copy_metadata(row, article)
+    session.flush()  # the raw page's id (the duplicate lookup may not have flushed it)
+    row.raw_page_id = raw.id
     session.add(row)
     session.flush()
-    row.raw_page_id = raw.id
-    session.flush()
+    # The aliases go out with the next flush: the caller's next lookup or commit.
     session.add_all(ArticleUrl(url=alias, article_id=row.id, first_seen_at=now) for alias in aliases)
-    session.flush()
     return StoreOutcome(row.id, "duplicate" if original is not None else "new")
 
 
