@@ -64,7 +64,12 @@ def _check_sqlite_path(url: URL, create: bool) -> None:
         raise StorageError(f"cannot create archive {path}: directory is not writable")
 
 
+READ_ONLY = "newsarchive_read_only"
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # SQLAlchemy, not the sqlite3 module, emits BEGIN (see _sqlite_begin).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
@@ -75,6 +80,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _sqlite_begin(connection: Connection) -> None:
+    """Writers take the write lock when their transaction starts. A deferred
+    transaction that reads and then writes fails at once ("database is
+    locked") when another process committed in between, busy_timeout or not;
+    BEGIN IMMEDIATE waits for the other writer instead. Readers (WAL) never
+    block anyone and stay deferred."""
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
 class Archive:
     """An open archive. ``session()`` gives a Session; the caller owns the
     transaction: ``with archive.session() as s, s.begin(): ...``."""
@@ -82,6 +97,7 @@ class Archive:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._readers = sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
     @property
     def url(self) -> str:
@@ -91,8 +107,12 @@ class Archive:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def session(self) -> Session:
-        return self._sessions()
+    def session(self, *, read_only: bool = False) -> Session:
+        """A new Session. On SQLite a transaction takes the write lock when it
+        begins, so that concurrent writers queue instead of failing; pass
+        ``read_only=True`` for long reads (exports, search) that must not
+        hold it."""
+        return self._readers() if read_only else self._sessions()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -117,6 +137,7 @@ def create_archive_engine(db: str, *, create: bool = True) -> Engine:
         raise StorageError(f"cannot open {db}: {one_line(exc)}") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 

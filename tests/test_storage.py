@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -216,3 +218,37 @@ def test_driver_errors_become_one_line_storage_errors(sqlite_db: str) -> None:
         with archive.session() as session, pytest.raises(StorageError) as info:
             known_pages(session, None)
     assert str(info.value).startswith("known_pages: ") and "\n" not in str(info.value)
+
+
+WRITER = """
+import sys
+from storage import open_archive, store_article
+from tests.test_storage_data import SECTIONS, article_for, page_for
+
+archive = open_archive(sys.argv[1])
+name, deferred = sys.argv[2], sys.argv[3] == "deferred"
+for batch in range(8):
+    with archive.session(read_only=deferred) as session, session.begin():
+        for i in range(10):
+            url = f"https://{name}.example.com/{batch}/{i}.html"
+            text = f"{name}-{batch}-{i}\\n" + SECTIONS["people"]
+            store_article(session, page_for(url, text, site=name), article_for(url, text, title=url))
+"""
+
+
+def run_writers(db: str, mode: str) -> list[int]:
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, db, f"site{n}", mode], cwd=root, env=env,
+                         stderr=subprocess.PIPE)
+        for n in range(4)
+    ]  # fmt: skip
+    return [writer.wait(timeout=120) for writer in writers]
+
+
+def test_concurrent_writer_processes_queue_on_sqlite(sqlite_db: str) -> None:
+    open_archive(sqlite_db).close()
+    assert run_writers(sqlite_db, "immediate") == [0, 0, 0, 0]
+    with open_archive(sqlite_db) as archive:
+        assert count(archive, Article) == 4 * 8 * 10
