@@ -20,7 +20,11 @@ PER_LISTING = 25
 
 
 def build_site() -> dict[str, bytes]:
-    bodies = [p.read_bytes() for name in ("scrapinghub_en", "naeb_en") for p in sorted((EVALDATA / name / "html").glob("*.html"))]
+    bodies = [
+        p.read_bytes()
+        for name in ("scrapinghub_en", "naeb_en")
+        for p in sorted((EVALDATA / name / "html").glob("*.html"))
+    ]
     # the pages' own site-relative links would only be 404s here: point them off-site
     bodies = [body.replace(b'href="/', b'href="http://offsite.invalid/') for body in bodies]
     pages = {f"/a/{i}.html": body for i, body in enumerate(bodies)}
@@ -60,15 +64,31 @@ def main(workers: int) -> None:
         profile.write_text(
             f'[sites.bench]\nstart_urls = ["{base}/"]\nallowed_domains = ["127.0.0.1"]\n'
             "article_patterns = ['/a/\\d+\\.html$']\nmax_pages = 1000\n"
-            "[sites.bench.settings]\nAUTOTHROTTLE_ENABLED = false\nDOWNLOAD_DELAY = 0\nCONCURRENT_REQUESTS_PER_DOMAIN = 16\n",
+            "[sites.bench.settings]\nAUTOTHROTTLE_ENABLED = false\nDOWNLOAD_DELAY = 0\n"
+            "CONCURRENT_REQUESTS_PER_DOMAIN = 16\n",
             encoding="utf-8",
         )
         db = str(Path(tmp) / "bench.db")
         start = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "crawler", "--db", db, "--config", str(profile), "crawl", "--site", "bench",
-             "-s", f"EXTRACT_WORKERS={workers}", "-s", "NEWSARCHIVE_PROGRESS=off"],
-            check=True, capture_output=True,
+            [
+                sys.executable,
+                "-m",
+                "crawler",
+                "--db",
+                db,
+                "--config",
+                str(profile),
+                "crawl",
+                "--site",
+                "bench",
+                "-s",
+                f"EXTRACT_WORKERS={workers}",
+                "-s",
+                "NEWSARCHIVE_PROGRESS=off",
+            ],
+            check=True,
+            capture_output=True,
         )
         seconds = time.perf_counter() - start
         from storage import list_runs, open_archive

@@ -8,8 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from pipelines.warc_import import read_warc_pages
 from pipelines.extraction import extract_article
+from pipelines.warc_import import read_warc_pages
 
 
 def main(path: str) -> None:

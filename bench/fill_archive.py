@@ -25,7 +25,11 @@ def main(db: str, copies: int) -> None:
         with archive.session() as session, session.begin():
             for page, article in extracted:
                 url = f"{page.url.rstrip('/')}/copy{copy}"
-                store_article(session, replace(page, url=url, final_url=url), replace(article, url=url, canonical_url=None))
+                store_article(
+                    session,
+                    replace(page, url=url, final_url=url),
+                    replace(article, url=url, canonical_url=None),
+                )
     archive.close()
 
 

@@ -36,9 +36,12 @@ def _run(args: list[str], **kwargs: object) -> tuple[float, float, subprocess.Co
         "p=subprocess.run(sys.argv[1:], capture_output=True, text=True);"
         "d=time.perf_counter()-t;"
         "r=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss;"
-        "print(json.dumps({'seconds': d, 'rss_kib': r, 'rc': p.returncode, 'out': p.stdout[-2000:], 'err': p.stderr[-2000:]}))"
+        "print(json.dumps({'seconds': d, 'rss_kib': r, 'rc': p.returncode,"
+        " 'out': p.stdout[-2000:], 'err': p.stderr[-2000:]}))"
     )
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True, **kwargs)  # type: ignore[call-overload]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True, **kwargs
+    )  # type: ignore[call-overload]
     info = json.loads(done.stdout)
     result = subprocess.CompletedProcess(args, info["rc"], info["out"], info["err"])
     if info["rc"] != 0:
@@ -71,7 +74,13 @@ def bench_import(rows: list[list[str]]) -> None:
             seconds, rss, _ = _run([*CLI, "--db", db, "import", str(dataset / "pages.warc.gz")])
             pages = sum(1 for _ in (dataset / "ground_truth.jsonl").open(encoding="utf-8"))
             rows.append(
-                [f"import {dataset.name}", f"{pages} pages", f"{seconds:.1f} s", f"{pages / seconds:.1f} pages/s", f"{rss:.0f} MiB"]
+                [
+                    f"import {dataset.name}",
+                    f"{pages} pages",
+                    f"{seconds:.1f} s",
+                    f"{pages / seconds:.1f} pages/s",
+                    f"{rss:.0f} MiB",
+                ]
             )
 
 
@@ -87,7 +96,13 @@ def bench_export(rows: list[list[str]]) -> None:
             count = sum(1 for _ in out.open(encoding="utf-8"))
             size = out.stat().st_size / 2**20
             rows.append(
-                [f"export jsonl ({copies}x)", f"{count} articles, {size:.0f} MiB", f"{seconds:.1f} s", f"{count / seconds:.0f} articles/s", f"{rss:.0f} MiB"]
+                [
+                    f"export jsonl ({copies}x)",
+                    f"{count} articles, {size:.0f} MiB",
+                    f"{seconds:.1f} s",
+                    f"{count / seconds:.0f} articles/s",
+                    f"{rss:.0f} MiB",
+                ]
             )
 
 
@@ -118,7 +133,9 @@ PARTS = {"extract": bench_extract, "import": bench_import, "export": bench_expor
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("parts", nargs="*", choices=[*PARTS, []], default=list(PARTS))
     args = parser.parse_args()
     rows: list[list[str]] = []

@@ -85,7 +85,9 @@ def load_ground_truth(dataset: Path) -> list[dict[str, Any]]:
         raise InputError(f"cannot read ground truth {path}: {exc}") from exc
 
 
-def score_dataset(name: str, truth: list[dict[str, Any]], exported: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+def score_dataset(
+    name: str, truth: list[dict[str, Any]], exported: Iterable[Mapping[str, Any]]
+) -> dict[str, Any]:
     """Score exported articles (dicts with url/canonical_url, title, text, published_at, author)."""
     by_url: dict[str, Mapping[str, Any]] = {}
     for row in exported:

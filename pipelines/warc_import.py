@@ -64,8 +64,16 @@ def read_warc_pages(path: Path) -> Iterator[FetchedPage]:
     with stream:
         try:
             for number, record in enumerate(ArchiveIterator(stream)):
-                url = record.rec_headers.get_header("WARC-Target-URI") or record.rec_headers.get_header("uri") or ""
-                if number == 0 and record.format == "arc" and not url.startswith(("http://", "https://", "filedesc:")):
+                url = (
+                    record.rec_headers.get_header("WARC-Target-URI")
+                    or record.rec_headers.get_header("uri")
+                    or ""
+                )
+                if (
+                    number == 0
+                    and record.format == "arc"
+                    and not url.startswith(("http://", "https://", "filedesc:"))
+                ):
                     # warcio reads anything without a WARC header as an ARC file; real ARC records name a URL
                     raise InputError(f"{path} is not a readable WARC file: no WARC or ARC header found")
                 if record.rec_type != "response" or record.http_headers is None:

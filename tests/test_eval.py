@@ -19,7 +19,11 @@ def test_identical_text_scores_one_and_disjoint_text_scores_zero() -> None:
     assert tp_fp_fn("柳州高新区十年高质量发展", "柳州高新区十年高质量发展") == (1.0, 0.0, 0.0)
     tp, fp, fn = tp_fp_fn("the house where hitler was born", "a completely different sentence here")
     assert tp == 0.0 and fp > 0 and fn > 0
-    assert body_metrics([(1.0, 0.0, 0.0), (0.5, 0.5, 0.0)]) == {"f1": 0.8571, "precision": 0.75, "recall": 1.0}
+    assert body_metrics([(1.0, 0.0, 0.0), (0.5, 0.5, 0.0)]) == {
+        "f1": 0.8571,
+        "precision": 0.75,
+        "recall": 1.0,
+    }
 
 
 def test_score_counts_missing_pages_and_matches_canonical_url() -> None:
@@ -27,7 +31,14 @@ def test_score_counts_missing_pages_and_matches_canonical_url() -> None:
         {"warc_url": "http://a/1", "body": "one two three four five", "author": "Jane Doe"},
         {"warc_url": "http://a/2", "body": "six seven eight nine ten"},
     ]
-    exported = [{"url": "http://x/1", "canonical_url": "http://a/1", "text": "one two three four five", "author": "Jane Doe"}]
+    exported = [
+        {
+            "url": "http://x/1",
+            "canonical_url": "http://a/1",
+            "text": "one two three four five",
+            "author": "Jane Doe",
+        }
+    ]
     result = score_dataset("set", truth, exported)
     assert result["missing"] == 1
     assert result["author"] == 1.0
@@ -40,7 +51,9 @@ def test_eval_imports_exports_and_scores_a_dataset_folder(tmp_path: Path) -> Non
     url = "https://www.xunjk.com" + XUNJK_PATH
     write_warc(dataset / "pages.warc.gz", [(url, page(XUNJK_PATH))])
     truth = {"warc_url": url, "body": SEED_BODY, "title": XUNJK_TITLE, "date": "2022-09-14", "author": "廖婧"}
-    (dataset / "ground_truth.jsonl").write_text(json.dumps(truth, ensure_ascii=False) + "\n", encoding="utf-8")
+    (dataset / "ground_truth.jsonl").write_text(
+        json.dumps(truth, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     result = CliRunner().invoke(main, ["eval", str(dataset), "--format", "json"])
     assert result.exit_code == 0, result.output
     scores = json.loads(result.output)

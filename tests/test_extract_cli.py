@@ -14,7 +14,15 @@ from tests.demo_pages import DEMO_SITE, XUNJK_BOILERPLATE, XUNJK_PATH, XUNJK_TIT
 def test_extract_prints_the_article_as_json(tmp_path: Path) -> None:
     source = DEMO_SITE / XUNJK_PATH.lstrip("/")
     result = CliRunner().invoke(
-        main, ["--db", str(tmp_path / "unused.db"), "extract", str(source), "--url", "https://www.xunjk.com" + XUNJK_PATH]
+        main,
+        [
+            "--db",
+            str(tmp_path / "unused.db"),
+            "extract",
+            str(source),
+            "--url",
+            "https://www.xunjk.com" + XUNJK_PATH,
+        ],
     )
     assert result.exit_code == 0, result.output
     article = json.loads(result.output)
@@ -29,7 +37,9 @@ def test_extract_prints_the_article_as_json(tmp_path: Path) -> None:
 
 
 def test_extract_fetches_a_url_from_a_local_server(serve_site) -> None:  # type: ignore[no-untyped-def]
-    site = serve_site({"/en/story.html": (DEMO_SITE / "en/2019/11/hitler-house-police-station.html").read_bytes()})
+    site = serve_site(
+        {"/en/story.html": (DEMO_SITE / "en/2019/11/hitler-house-police-station.html").read_bytes()}
+    )
     result = CliRunner().invoke(main, ["extract", site.url("/en/story.html")])
     assert result.exit_code == 0, result.output
     article = json.loads(result.output)

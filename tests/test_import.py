@@ -71,7 +71,9 @@ def test_import_of_a_missing_file_is_a_one_line_error(tmp_path: Path, sqlite_db:
 
 
 def test_import_skips_non_html_records(tmp_path: Path, sqlite_db: str) -> None:
-    warc = write_warc(tmp_path / "img.warc", [(BASE + "/logo.png", b"\x89PNG\r\n\x1a\n" + bytes(200))], "image/png")
+    warc = write_warc(
+        tmp_path / "img.warc", [(BASE + "/logo.png", b"\x89PNG\r\n\x1a\n" + bytes(200))], "image/png"
+    )
     result = CliRunner().invoke(main, ["--db", sqlite_db, "import", str(warc)])
     assert result.exit_code == 0, result.output
     assert "1 not_html" in result.output

@@ -34,9 +34,22 @@ def demo_command(query: str) -> None:
     with serve_demo_site() as base_url, tempfile.TemporaryDirectory() as tmp:
         profile = Path(tmp) / "demo.toml"
         write_demo_profile(profile, base_url)
-        console.print(f"Serving the sample site at [bold]{base_url}/[/bold]; crawling it into [bold]{obj.db}[/bold]")
+        console.print(
+            f"Serving the sample site at [bold]{base_url}/[/bold]; crawling it into [bold]{obj.db}[/bold]"
+        )
         # A fresh process for the crawl: Twisted's reactor cannot be restarted in one process.
-        command = [sys.executable, "-m", "crawler", "--db", obj.db, "--config", str(profile), "crawl", "--site", "demo"]
+        command = [
+            sys.executable,
+            "-m",
+            "crawler",
+            "--db",
+            obj.db,
+            "--config",
+            str(profile),
+            "crawl",
+            "--site",
+            "demo",
+        ]
         finished = subprocess.run(command, check=False)
         if finished.returncode != 0:
             raise NewsArchiveError(f"the demo crawl failed (exit code {finished.returncode})")

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from crawler.errors import InputError
@@ -46,7 +46,9 @@ def _fetch(url: str) -> tuple[bytes, str | None, str | None]:
 
     from pipelines.warc_import import charset_from_content_type
 
-    http = urllib3.PoolManager(headers={"User-Agent": USER_AGENT}, timeout=urllib3.Timeout(connect=10, read=30))
+    http = urllib3.PoolManager(
+        headers={"User-Agent": USER_AGENT}, timeout=urllib3.Timeout(connect=10, read=30)
+    )
     try:
         response = http.request("GET", url, preload_content=False, retries=urllib3.Retry(2, redirect=5))
         body = response.read(MAX_EXTRACT_BYTES + 1)
@@ -75,7 +77,9 @@ def extract_command(source: str, url: str | None) -> None:
     from pipelines.extraction import extract_article
 
     body, charset, content_type = _read_source(source)
-    page_url = url or (source if source.startswith(("http://", "https://")) else Path(source).resolve().as_uri())
+    page_url = url or (
+        source if source.startswith(("http://", "https://")) else Path(source).resolve().as_uri()
+    )
     result = extract_article(body, page_url, http_charset=charset, content_type=content_type)
     if result.article is None:
         raise InputError(f"no article found in {source} ({result.reason})")
@@ -88,7 +92,9 @@ def extract_command(source: str, url: str | None) -> None:
 
 @click.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Extraction processes.")
+@click.option(
+    "--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Extraction processes."
+)
 @click.pass_obj
 def import_command(obj: Any, paths: tuple[Path, ...], workers: int) -> None:
     """Import WARC / WARC.gz files: each HTML response is extracted and stored as if crawled.
