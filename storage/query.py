@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, column, func, literal_column, or_, select, table, text, true
+from sqlalchemy import ColumnElement, and_, column, func, literal_column, not_, or_, select, table, text, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
@@ -37,14 +37,50 @@ class ArticleFilter:
     language: str | None = None
 
 
-def query_terms(query: str) -> list[str]:
-    """The literal terms of a query, without FTS5 operators and quotes."""
-    terms = []
+@dataclass(frozen=True)
+class Clause:
+    """Terms that must all be present (``include``) and absent (``exclude``)."""
+
+    include: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+
+
+def parse_query(query: str) -> list[Clause]:
+    """The query as OR-ed clauses of AND-ed terms, the subset of FTS5 syntax
+    that substring matching can honour: ``a b`` (both), ``a OR b``,
+    ``NOT b`` / ``-b``, ``"a phrase"``. Other operators are dropped."""
+    clauses: list[Clause] = []
+    include: list[str] = []
+    exclude: list[str] = []
+    negate = False
     for quoted, bare in _TERM.findall(query):
-        term = quoted if quoted else bare.strip('*()^:+"')
-        if term and term not in _OPERATORS:
-            terms.append(term.strip())
-    return [t for t in terms if t]
+        if not quoted and bare in _OPERATORS:
+            if bare == "OR" and include:
+                clauses.append(Clause(tuple(include), tuple(exclude)))
+                include, exclude = [], []
+            negate = bare == "NOT"
+            continue
+        if not quoted and bare.startswith("-") and len(bare) > 1:
+            negate, bare = True, bare[1:]
+        term = (quoted if quoted else bare.strip('*()^:+"')).strip()
+        if term:
+            (exclude if negate else include).append(term)
+        negate = False
+    if include:
+        clauses.append(Clause(tuple(include), tuple(exclude)))
+    return clauses
+
+
+def query_terms(query: str) -> list[str]:
+    """The terms a match must contain one of (for snippets and scores)."""
+    terms: list[str] = []
+    for clause in parse_query(query):
+        terms.extend(term for term in clause.include if term not in terms)
+    return terms
+
+
+def _fts_can_see(query: str) -> bool:
+    return all(len(term) >= 3 for clause in parse_query(query) for term in (*clause.include, *clause.exclude))
 
 
 def uses_fts_syntax(query: str) -> bool:
@@ -52,19 +88,22 @@ def uses_fts_syntax(query: str) -> bool:
 
 
 def use_fts(session: Session, query: str) -> bool:
-    """FTS5 MATCH for SQLite queries whose terms the trigram index can see
-    (or that use FTS5 syntax on purpose); substring matching otherwise."""
-    if session.get_bind().dialect.name != "sqlite":
-        return False
-    return uses_fts_syntax(query) or all(len(term) >= 3 for term in query_terms(query))
+    """FTS5 MATCH on SQLite when the trigram index can see every term (three
+    or more characters); substring matching otherwise, and on PostgreSQL."""
+    return session.get_bind().dialect.name == "sqlite" and _fts_can_see(query)
 
 
 def fts_expression(query: str) -> str:
     """The MATCH expression: the query as written when it uses FTS5 syntax,
-    else each term quoted (so ``-`` or ``.`` inside a term is not an operator)."""
+    else its terms quoted (so ``-`` or ``.`` inside a term is no operator)."""
     if uses_fts_syntax(query):
         return query
-    return " ".join('"' + term.replace('"', '""') + '"' for term in query_terms(query))
+
+    def quote(term: str) -> str:
+        return '"' + term.replace('"', '""') + '"'
+
+    clause = parse_query(query)[0]  # without OR there is one clause
+    return " ".join(map(quote, clause.include)) + "".join(f" NOT {quote(t)}" for t in clause.exclude)
 
 
 def fts_match() -> TextClause:
@@ -72,21 +111,28 @@ def fts_match() -> TextClause:
 
 
 def _contains(column_: Any, term: str, dialect: str) -> ColumnElement[bool]:
-    if dialect == "sqlite":
-        return func.instr(column_, term) > 0
+    if dialect == "sqlite":  # lower() folds ASCII only, like ILIKE does for Chinese: nothing to fold
+        return func.instr(func.lower(column_), term.lower()) > 0
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return column_.ilike(f"%{escaped}%", escape="\\")
 
 
+def _anywhere(term: str, dialect: str) -> ColumnElement[bool]:
+    return or_(_contains(Article.title, term, dialect), _contains(Article.text, term, dialect))
+
+
 def substring_condition(query: str, dialect: str) -> ColumnElement[bool]:
-    """Every term in the title or the text."""
-    terms = query_terms(query)
-    if not terms:
+    """The parsed query (see ``parse_query``) over title and text."""
+    clauses = parse_query(query)
+    if not clauses:
         return true()
-    return and_(
+    return or_(
         *(
-            or_(_contains(Article.title, term, dialect), _contains(Article.text, term, dialect))
-            for term in terms
+            and_(
+                *(_anywhere(term, dialect) for term in clause.include),
+                *(not_(func.coalesce(_anywhere(term, dialect), False)) for term in clause.exclude),
+            )
+            for clause in clauses
         )
     )
 

@@ -78,7 +78,7 @@ def test_search_table_and_json(db: str) -> None:
 
 
 def test_search_bad_input(sqlite_db: str) -> None:
-    one_line_error(run(sqlite_db, "search", "AND 柳州"), "invalid search query")
+    one_line_error(run(sqlite_db, "search", "AND 柳州市"), "invalid search query")
     bad_date = run(sqlite_db, "search", "柳州", "--since", "yesterday")
     assert bad_date.exit_code == 2 and "not a date" in bad_date.output
 

@@ -48,6 +48,10 @@ def keys(hits: list) -> list[str]:  # type: ignore[type-arg]
         ("知识产权示范", {"intro", "innovation"}),
         ("柳东新区 蝴蝶", {"innovation"}),  # every term must match; mixed lengths
         ("不存在的词语", set()),
+        ('"排头兵" OR 蝴蝶', {"intro", "industry", "innovation"}),  # OR, one short term
+        ("汽车 -蝴蝶", {"industry"}),
+        ("柳州 NOT 汽车", {"intro", "people"}),
+        ("新能源汽车 OR 小红书", {"industry", "people"}),
     ],
 )
 def test_chinese_queries_of_any_length(archive: Archive, query: str, expected: set[str]) -> None:
@@ -100,7 +104,7 @@ def test_fts_syntax_on_sqlite(sqlite_db: str) -> None:
         with arc.session() as session:
             assert set(keys(search(session, '"知识产权示范" OR 小红书'))) == {"intro", "innovation", "people"}
             assert set(keys(search(session, "柳州高新区 NOT 排头兵"))) == {"innovation", "people"}
-            for bad in ("AND 柳州", '"柳州高新区', "柳州 OR"):
+            for bad in ("AND 柳州市", '"柳州高新区', "柳州市 OR", "(高新区"):
                 with pytest.raises(StorageError, match="invalid search query") as info:
                     search(session, bad)
                 assert "\n" not in str(info.value)
