@@ -63,7 +63,7 @@ def _statement(session: Session, filters: ArticleFilter, limit: int) -> Select[A
             select(Article, (-rank).label("score"))
             .join(FTS_TABLE, FTS_TABLE.c.rowid == Article.id)
             .where(fts_match(), *others)
-            .order_by(rank, Article.published_at.desc(), Article.id)
+            .order_by(rank, Article.published_at.desc().nulls_last(), Article.id)
             .limit(limit)
         )
     score = occurrence_score(filters.query)
@@ -71,7 +71,7 @@ def _statement(session: Session, filters: ArticleFilter, limit: int) -> Select[A
     return (
         select(Article, score.label("score"))
         .where(*query_only, *others)
-        .order_by(score.desc(), Article.published_at.desc(), Article.id)
+        .order_by(score.desc(), Article.published_at.desc().nulls_last(), Article.id)
         .limit(limit)
     )
 

@@ -252,3 +252,20 @@ def test_concurrent_writer_processes_queue_on_sqlite(sqlite_db: str) -> None:
     assert run_writers(sqlite_db, "immediate") == [0, 0, 0, 0]
     with open_archive(sqlite_db) as archive:
         assert count(archive, Article) == 4 * 8 * 10
+
+
+def test_plain_views_for_datasette(archive: Archive) -> None:
+    store(archive, "industry", URL)
+    store(archive, "industry", "https://news.example.cn/copy.html", site="example")
+    with archive.engine.connect() as connection:
+        summary = connection.exec_driver_sql(
+            "SELECT id, site, version, duplicate_of, url_count, text_chars FROM article_summary ORDER BY id"
+        ).all()
+        stats = connection.exec_driver_sql(
+            "SELECT site, articles, duplicates, missing_date, missing_author FROM site_stats ORDER BY site"
+        ).all()
+    assert [tuple(row) for row in summary] == [
+        (1, "xunjk", 1, None, 1, len(SECTIONS["industry"])),
+        (2, "example", 1, 1, 1, len(SECTIONS["industry"])),
+    ]
+    assert [tuple(row) for row in stats] == [("example", 1, 1, 0, 0), ("xunjk", 1, 0, 0, 0)]
