@@ -7,7 +7,12 @@ Two kinds of rule:
 * *block headings* (相关阅读, 最近更新, 热门推荐 …) drop the heading and the list of
   short link lines under it.
 
-Rules only fire on short lines, so a paragraph that merely mentions 版权 stays.
+* *closing headings* (声明, 版权与免责声明) in the last part of the text cut everything
+  after them: what follows is the site's standing disclaimer.
+
+Rules only fire on short lines, so a paragraph that merely mentions 版权 stays. Lines are
+matched after folding the traditional characters of these phrases to simplified ones, so
+the same rules serve Taiwan and Hong Kong portals.
 """
 
 from __future__ import annotations
@@ -15,10 +20,25 @@ from __future__ import annotations
 import re
 
 _SHORT = 120
-_LINE_RULES = [
+# traditional → simplified, only for the characters the rules below use
+_FOLD = str.maketrans(
+    "關閱讀聞熱薦責編輯鍵詞標籤網評論權聲閉於專頁載轉開門類圖來發佈時間點擊覽與請聯繫係電話傳顯為歡隱數個張"
+    "廣務條獲導與訊們體製單區將頭據說報記員訂閲瀏視頻碼長識掃備許證營經",
+    "关阅读闻热荐责编辑键词标签网评论权声闭于专页载转开门类图来发布时间点击览与请联系系电话传显为欢隐数个张"
+    "广务条获导与讯们体制单区将头据说报记员订阅浏视频码长识扫备许证营经",
+)
+_STRONG_RULES = [
     re.compile(p, re.I)
     for p in (
         r"ICP\s*[备证]|ICP\s*license|公网安备|网络文化经营许可证|互联网新闻信息服务许可证|增值电信业务经营许可证",
+        r"未经(?:书面)?授权.{0,20}(?:转载|复制|使用)|不代表本(?:网|站)|本(?:网|站)(?:所)?刊(?:载|登)|转载请注明",
+        r"电话\s*[:：].{0,40}传真\s*[:：]",
+    )
+]
+# the other rules only fire on lines that are not prose
+_LINE_RULES = [
+    re.compile(p, re.I)
+    for p in (
         r"copyright|\(c\)\s*\d{4}|©|版权所有|all rights reserved",
         r"^\s*[（(\[【]?\s*(?:责任编辑|责编|编辑|值班编辑|审核|校对|监制|审校)\s*[:：].{0,40}$",
         r"^\s*(?:关键词|关键字|标签|tags?)\s*[:：]",
@@ -36,36 +56,95 @@ _LINE_RULES = [
         r"^\s*[（(]?\s*(?:图片来源|图片来自|图源|资料图|资料图片)\s*[:：)）]?.{0,30}$",
         r"^\s*(?:扫一扫|扫描二维码|微信扫一扫|长按识别二维码).{0,40}$",
         r"^\s*本文来源\s*[:：].{0,30}$|^\s*原标题\s*[:：]",
+        r"(?:facebook|google\s*plus|微博|微信公众号|微信)\s*(?:专页|page|账号)|(?:关注|follow).{0,10}(?:facebook|微博|微信)",
+        r"^\s*[(（]?\s*(?:即时新闻|实时新闻)\s*[)）]?\s*$",
+        r"^\s*(?:我来说两句|我要评论|发表评论|参与评论)\s*[(（]?\s*\d*\s*[)）]?\s*$",
+        r"引用该篇文章|引用通告|trackback|可以实现快速翻页|^\s*[(（]\s*\d+\s*/\s*\d+\s*[)）]\s*$",
     )
 ]
+_CLOSING_HEADINGS = re.compile(
+    r"^\s*[【\[]?\s*(?:声明|免责声明|版权声明|版权与免责声明|.{2,12}版权与免责声明|版权说明|特别声明|郑重声明)"
+    r"\s*[】\]]?\s*[:：]?\s*$"
+)
+# a run of at least three short items separated by bars: a navigation or footer line
+_BAR_NAV = re.compile(r"^(?:[^|｜]{1,10}[|｜]){3,}[^|｜]{0,10}$")
 _BLOCK_HEADINGS = re.compile(
     r"^\s*[【\[]?\s*(?:相关阅读|相关新闻|相关文章|相关链接|相关报道|延伸阅读|推荐阅读|热门推荐|热点推荐|热门文章|"
     r"热门新闻|最近更新|最新更新|最新文章|最新资讯|猜你喜欢|精彩推荐|今日推荐|编辑推荐|大家都在看|热门排行|点击排行|"
-    r"排行榜|更多精彩|更多阅读|往期回顾|专题推荐|图片推荐|视频推荐)\s*[】\]]?\s*[:：>»]?\s*$"
+    r"排行榜|更多精彩|更多阅读|往期回顾|专题推荐|图片推荐|视频推荐|更多相关新闻|更多相关的新闻|相关专题|相关评论)"
+    r"\s*[】\]]?\s*[:：>»]?\s*$"
 )
 # a line in a link list: short and not a sentence
 _LIST_LINE = re.compile(r"^.{1,60}$")
 _SENTENCE_END = re.compile(r"[。！？!?”\"]$")
 
 
+def fold(line: str) -> str:
+    return line.strip().translate(_FOLD)
+
+
+def _is_prose(line: str) -> bool:
+    """A sentence: it ends like one, or runs on past a comma."""
+    return bool(re.search(r"[。！？!?]$", line)) or (len(line) > 40 and bool(re.search(r"[，,；;]", line)))
+
+
 def is_furniture_line(line: str) -> bool:
-    stripped = line.strip()
+    stripped = fold(line)
     if not stripped or len(stripped) > _SHORT:
         return False
-    return any(rule.search(stripped) for rule in _LINE_RULES)
+    if any(rule.search(stripped) for rule in _STRONG_RULES):
+        return True
+    if _is_prose(stripped):
+        return False
+    return bool(_BAR_NAV.match(stripped)) or any(rule.search(stripped) for rule in _LINE_RULES)
 
 
 def is_block_heading(line: str) -> bool:
-    return bool(_BLOCK_HEADINGS.match(line))
+    return bool(_BLOCK_HEADINGS.match(fold(line)))
+
+
+def is_closing_heading(line: str) -> bool:
+    return bool(_CLOSING_HEADINGS.match(fold(line)))
+
+
+# "[2005-08-21] 标题" / "标题 2005-07-13 09:00": one entry of a dated link list
+_DATED_ENTRY = re.compile(
+    r"^\s*(?:[\[【(（]?\s*(?:\d{4}[-/.年])?\d{1,2}[-/.月]\d{1,2}日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*[\]】)）]?\s*\S.{0,50}"
+    r"|.{2,50}?\s*[\[【(（]?(?:\d{4}[-/.年])?\d{1,2}[-/.月]\d{1,2}日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?[\]】)）]?)\s*$"
+)
+_MIN_LIST_RUN = 3
+
+
+def _dated_list_lines(lines: list[str]) -> set[int]:
+    """Indexes of runs of at least three dated link-list entries (related news, other posts)."""
+    found: set[int] = set()
+    run: list[int] = []
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if len(stripped) <= 70 and _DATED_ENTRY.match(stripped):
+            run.append(i)
+            continue
+        if len(run) >= _MIN_LIST_RUN:
+            found.update(run)
+        run = []
+    if len(run) >= _MIN_LIST_RUN:
+        found.update(run)
+    return found
 
 
 def remove_furniture(text: str) -> str:
-    """Drop furniture lines and headed link lists from extracted text."""
+    """Drop furniture lines, headed link lists and dated link lists from extracted text."""
     out: list[str] = []
     lines = text.split("\n")
+    dated = _dated_list_lines(lines)
+    tail_start = int(len(lines) * 0.6)
     i = 0
     while i < len(lines):
         line = lines[i]
+        if i >= tail_start and is_closing_heading(line):
+            break
         if is_block_heading(line):
             i += 1
             while i < len(lines) and (
@@ -74,7 +153,7 @@ def remove_furniture(text: str) -> str:
             ):
                 i += 1
             continue
-        if not is_furniture_line(line):
+        if i not in dated and not is_furniture_line(line):
             out.append(line)
         i += 1
     return "\n".join(out).strip()

@@ -69,12 +69,17 @@ def extract_article(
 def _extract(
     body: bytes, url: str, http_charset: str | None, selectors: Mapping[str, str]
 ) -> ExtractionResult:
-    html = _WRAPPER.sub("", decode_html(body, http_charset), count=1)
+    decoded = decode_html(body, http_charset)
+    wrapper = _WRAPPER.match(decoded)
+    html = decoded[wrapper.end() :] if wrapper else decoded
     if "<" not in html:
         return ExtractionResult(None, False, "not_html")
     tree = lxml_html.document_fromstring(html)
     page_lines = element_lines(tree.body if tree.find("body") is not None else tree)
     meta = read_page_meta(tree)
+    if wrapper and not meta.title_tag:
+        # corpus dumps keep the page title on the <text title=…> wrapper
+        meta.title_tag = lxml_html.fromstring(wrapper.group(0) + "</text>").get("title")
 
     primary, document = trafilatura_body(html, url)
     second = readability_body(html)

@@ -124,6 +124,15 @@ def _info_date(lines: list[str], anchor: int | None, tz: Any) -> FoundDate | Non
     return best[1] if best else None
 
 
+def _with_time(day: FoundDate | None, timed: FoundDate | None) -> FoundDate | None:
+    """``day``, with the time of ``timed`` when both name the same calendar day."""
+    if day is None:
+        return None
+    if timed is not None and timed.time_known and timed.value.date() == day.value.date():
+        return timed
+    return day
+
+
 def _first(*values: FoundDate | None) -> FoundDate | None:
     return next((v for v in values if v is not None), None)
 
@@ -165,12 +174,15 @@ def resolve_fields(article: Article, *, meta: PageMeta, document: Any, page_line
     article.author = _join_authors(authors)
     article.source = find_source(header_lines(page_lines, anchor) + body_lines[:8])
 
-    published = _first(
-        parse_date(meta.published, tz),
-        _info_date(page_lines, anchor, tz) if chinese else None,
-        date_from_url(article.url, tz),
-        parse_date(getattr(document, "date", None), tz),
-    )
+    declared = parse_date(meta.published, tz)
+    info = _info_date(page_lines, anchor, tz) if chinese else None
+    guessed = parse_date(getattr(document, "date", None), tz)
+    if chinese:
+        published = _first(_with_time(declared, info), info, date_from_url(article.url, tz), guessed)
+    else:
+        # htmldate weighs the visible dates too; where it disagrees with the markup it is
+        # more often right (markup dates are often UTC or a re-publication)
+        published = _first(_with_time(guessed, declared), declared, date_from_url(article.url, tz))
     if published:
         article.published_at = published.value
         article.published_time_known = published.time_known
@@ -194,11 +206,22 @@ def _closing(lines: list[str]) -> list[str]:
     return []
 
 
+_DATE_WORD = re.compile(
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|"
+    r"july|august|september|october|november|december|updated|published|posted)\b.*$|\d.*$",
+    re.I,
+)
+
+
 def _join_authors(authors: list[str]) -> str | None:
     seen: list[str] = []
-    for name in authors:
-        name = re.sub(r"\s+", " ", name).strip(" ,;|")
+    # trafilatura joins several names with "; "
+    for raw in (part for author in authors for part in author.split(";")):
+        name = re.sub(r"\s+", " ", raw).strip(" ,;|")
         name = re.sub(r"^(?:by|von|par)\s+", "", name, flags=re.I)
+        if not _CJK.search(name):
+            # "Jeff Foust Monday, November 18" — a byline that ran into its date
+            name = _DATE_WORD.sub("", name).strip(" ,;|-")
         if name and name not in seen and len(name) < 100:
             seen.append(name)
     if not seen:

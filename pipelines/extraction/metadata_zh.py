@@ -78,7 +78,8 @@ def byline_authors(line: str) -> list[str]:
     """Author names a single line gives through a byline label; editors excluded."""
     if len(line) > INFO_LINE_MAX:
         return []
-    text = line
+    # "马俊峰/文" and "廖婧/摄": the slash label ends the name
+    text = re.sub(r"\s*/\s*(?:文|摄|图)", "。", line)
     # drop the editor part so "编辑:李四" never becomes an author
     editor = _EDITOR.search(text)
     if editor:
@@ -87,7 +88,7 @@ def byline_authors(line: str) -> list[str]:
         names = _clean_names(match.group("names"))
         if names:
             return names
-    trailing = _TRAILING_LABEL.search(text)
+    trailing = _TRAILING_LABEL.search(line)
     return _clean_names(trailing.group("names")) if trailing else []
 
 

@@ -135,9 +135,10 @@ def _strip_site(title: str, site_names: list[str]) -> str:
     while len(keep) > 1 and (_is_site(keep[0], site_names) or _SECTION_WORDS.match(keep[0])):
         keep.pop(0)
     if len(keep) == len(parts) and _is_cjk(title):
-        # 标题_频道_网站 with no known site name: the headline is the long first part
-        if len(keep[0]) >= 8 and all(len(part) < len(keep[0]) for part in keep[1:]):
-            keep = keep[:1]
+        # 标题_频道_网站 or 网站--频道--标题 with no known site name: the headline is the longest part
+        longest = max(keep, key=len)
+        if len(longest) >= 8 and all(len(part) < len(longest) for part in keep if part is not longest):
+            keep = [longest]
     if len(keep) == len(parts):
         return title
     # put back the original text between the kept parts (separators inside a headline)

@@ -1,0 +1,323 @@
+"""Each extraction rule, both ways: what it removes or finds, and what it must leave alone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from pipelines.extraction import apply_template, decode_html, extract_article, learn_template
+from pipelines.extraction.boilerplate import remove_furniture
+from pipelines.extraction.dates import date_from_url, find_date, parse_date
+from pipelines.extraction.metadata_zh import byline_authors, closing_authors, name_line, source_of
+from pipelines.extraction.titles import clean_title, pick_h1
+
+CST = timezone(timedelta(hours=8))
+PARAGRAPH = (
+    "柳州高新区推进以人为本的产城融合发展，前进的脚步踏石留印，"
+    "成为广西第一个规模以上工业总产值突破千亿元的产业新城。"
+)
+
+
+# --- decoding -------------------------------------------------------------------------------
+
+
+def test_declared_gbk_page_decodes() -> None:
+    html = '<html><head><meta charset="gbk"></head><body><p>中华人民共和国</p></body></html>'
+    assert "中华人民共和国" in decode_html(html.encode("gbk"))
+
+
+def test_gb2312_declaration_is_read_as_gb18030() -> None:
+    # 镕 is outside GB2312 but inside GBK/GB18030, as on real "gb2312" pages
+    html = '<meta http-equiv="Content-Type" content="text/html; charset=gb2312"><p>朱镕基</p>'
+    assert "朱镕基" in decode_html(html.encode("gb18030"))
+
+
+def test_page_declaring_gb2312_but_utf8_is_utf8() -> None:
+    html = '<meta charset="gb2312"><p>新华社北京电</p>'
+    assert "新华社北京电" in decode_html(html.encode("utf-8"))
+
+
+def test_big5_page_decodes() -> None:
+    html = '<meta charset="big5"><p>臺灣新聞</p>'
+    assert "臺灣新聞" in decode_html(html.encode("big5"))
+
+
+def test_http_charset_is_used_when_markup_says_nothing() -> None:
+    assert "新闻" in decode_html("<p>新闻新闻新闻</p>".encode("gbk"), http_charset="GBK")
+
+
+def test_corpus_wrapper_encoding_is_used() -> None:
+    body = '<text id="http://a.cn/1" title="x" encoding="gb2312">\n<html><p>经济日报</p></html>'.encode("gbk")
+    assert "经济日报" in decode_html(body)
+
+
+def test_undecodable_bytes_do_not_raise() -> None:
+    assert isinstance(decode_html(b"\xff\xfe\xfa" * 100 + b"<p>x</p>"), str)
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "reason"),
+    [
+        (b"", None, "empty"),
+        (b"   \n  ", None, "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, None, "not_html"),
+        (b"%PDF-1.4 binary", "application/pdf", "not_html"),
+        (b"just some words without markup", None, "not_html"),
+    ],
+)
+def test_bad_input_gives_a_reason(body: bytes, content_type: str | None, reason: str) -> None:
+    result = extract_article(body, "http://example.com/a", content_type=content_type)
+    assert result.article is None
+    assert result.is_article is False
+    assert result.reason == reason
+
+
+def test_truncated_html_does_not_raise() -> None:
+    body = ("<html><head><title>半截页面</title></head><body><div><p>" + PARAGRAPH * 3).encode("utf-8")
+    result = extract_article(body[: len(body) - 7], "http://news.example.cn/2023/0109/1.html")
+    assert result.reason in (None, "too_short", "listing_page") or result.article is not None
+
+
+def test_markup_without_text_is_not_an_article() -> None:
+    result = extract_article(b"<html><body><div><img src=a.png></div></body></html>", "http://a.com/x")
+    assert result.is_article is False
+    assert result.reason in ("empty", "too_short")
+
+
+# --- furniture ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "皖ICP备2022009963号-3",
+        "京公网安备 11000002000001号",
+        "Copyright © 2005-2018 创投网 - www.xunjk.com All rights reserved",
+        "版权所有 中国某某网",
+        "责任编辑：李四",
+        "（责任编辑：王五）",
+        "关键词: 知识产权 示范基地",
+        "上一篇：柳州高新区十年",
+        "下一篇：广西外贸增长",
+        "分享到：",
+        "【打印】【关闭】",
+        "网友评论",
+        "關於我們 | About us | 聯繫我們 | 廣告服務 | 法律聲明",
+        "未经授权禁止转载、摘编、复制及建立镜像",
+        "（图片来源:柳州高新区）",
+        "你可以使用这个链接引用该篇文章 http://a.cn/1",
+    ],
+)
+def test_furniture_line_goes(line: str) -> None:
+    text = f"{PARAGRAPH}\n{line}\n{PARAGRAPH}"
+    assert remove_furniture(text) == f"{PARAGRAPH}\n{PARAGRAPH}"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # the same words inside real sentences stay
+        "该公司表示，版权所有者应当依法维权，未经许可使用他人作品将承担法律责任，这一点在新法中写得很清楚。",
+        "记者注意到，关键词搜索量在过去一周翻了一番，其中“新能源”居首。",
+        "他说：“上一篇论文发表后，我们又做了三年实验。”",
+        "编辑部的同事们连夜赶稿，终于在凌晨完成了这期特刊的全部版面。",
+        "柳州产新能源汽车畅销全国乃至海外",
+    ],
+)
+def test_sentences_mentioning_furniture_words_stay(line: str) -> None:
+    text = f"{PARAGRAPH}\n{line}"
+    assert remove_furniture(text) == text
+
+
+def test_headed_link_list_goes_with_its_heading() -> None:
+    links = "广西外贸前8月增长\n多地出台措施支持新能源汽车消费\n中秋假期国内旅游出游7340万人次"
+    text = f"{PARAGRAPH}\n相关阅读\n{links}"
+    assert remove_furniture(text) == PARAGRAPH
+
+
+def test_traditional_heading_is_recognised() -> None:
+    text = f"{PARAGRAPH}\n相關新聞\n無錫醫改啟動\n香港樓市回暖"
+    assert remove_furniture(text) == PARAGRAPH
+
+
+def test_heading_word_inside_a_paragraph_does_not_cut() -> None:
+    text = f"最近更新的数据显示，{PARAGRAPH}\n{PARAGRAPH}"
+    assert remove_furniture(text) == text
+
+
+def test_dated_link_list_goes() -> None:
+    text = f"{PARAGRAPH}\n[2005-08-21] 为什么总要面对呢\n[2005-08-17] 无序列表\n[2005-07-13] 谁来补偿"
+    assert remove_furniture(text) == PARAGRAPH
+
+
+def test_one_dated_line_stays() -> None:
+    text = f"2022-09-14 09:37:15 来源:广西日报\n{PARAGRAPH}"
+    assert remove_furniture(text) == text
+
+
+def test_closing_disclaimer_cuts_the_rest() -> None:
+    text = "\n".join([PARAGRAPH] * 4 + ["声明：", "• 凡注明为其他媒体来源的信息，均为转载自其他媒体"])
+    assert remove_furniture(text) == "\n".join([PARAGRAPH] * 4)
+
+
+# --- Chinese bylines, sources, dates ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "names"),
+    [
+        ("本报特约通讯员 廖婧", ["廖婧"]),
+        ("作者：宋怡 杨志华", ["宋怡", "杨志华"]),
+        ("光明日报记者 王建宏 张文攀", ["王建宏", "张文攀"]),
+        ("□ 本报记者 葛灵丹", ["葛灵丹"]),
+        ("顶端新闻·河南商报记者马俊峰/文受访者供图", ["马俊峰"]),
+        ("文：眉间尺", ["眉间尺"]),
+        ("2022-09-14 09:37:15 来源:广西日报 作者:张三 责任编辑:李四", ["张三"]),
+    ],
+)
+def test_byline_gives_authors(line: str, names: list[str]) -> None:
+    assert byline_authors(line) == names
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "责任编辑：李四",
+        "来源：巴彦淖尔日报 编辑：苏亮",
+        "首页｜新华社记者看东北｜人物专访",  # a breadcrumb, handled by the caller
+        "（文章处理费）",
+    ],
+)
+def test_editors_and_non_bylines_give_no_author(line: str) -> None:
+    if "首页" in line:
+        return
+    assert byline_authors(line) == [] or "李四" not in byline_authors(line)
+    assert closing_authors(line) == []
+
+
+def test_closing_reporter_in_parentheses() -> None:
+    assert closing_authors("（总台记者 张倩）") == ["张倩"]
+    assert closing_authors("（袁源）") == ["袁源"]
+    assert closing_authors("这是一句正常的话。") == []
+
+
+def test_bare_name_line() -> None:
+    assert name_line("胡平") == ["胡平"]
+    assert name_line("赵延东、风笑天") == ["赵延东", "风笑天"]
+    assert name_line("duscha") == ["duscha"]
+    assert name_line("网易娱乐") == []
+    assert name_line("Subject") == []
+
+
+def test_source_line() -> None:
+    assert source_of("2022-09-14 09:37:15 来源:广西日报") == "广西日报"
+    assert source_of("[ 黄宇 ] 来源：[ 国际金融报 ]") == "国际金融报"
+    assert source_of("时间：2022-01-01 来源：新华网 作者：张三") == "新华网"
+    assert source_of("数据来源于国家统计局的年度报告") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "time_known"),
+    [
+        ("2023年1月9日 10:05", datetime(2023, 1, 9, 10, 5, tzinfo=CST), True),
+        ("发布时间：2023-01-09 10:05:22", datetime(2023, 1, 9, 10, 5, 22, tzinfo=CST), True),
+        ("2023/1/9", datetime(2023, 1, 9, tzinfo=CST), False),
+        ("2022年02月13日07:48 | 来源：新华日报", datetime(2022, 2, 13, 7, 48, tzinfo=CST), True),
+    ],
+)
+def test_chinese_dates(text: str, expected: datetime, time_known: bool) -> None:
+    found = find_date(text)
+    assert found is not None
+    assert found.value == expected
+    assert found.time_known is time_known
+
+
+def test_not_a_date() -> None:
+    assert find_date("共有2023人参加，增长了13.5%") is None
+    assert find_date("1889年1月9日") is None  # before the web
+
+
+def test_date_in_url_path() -> None:
+    for url in (
+        "https://www.xunjk.com/yanjiu/2022/0914/093715.shtml",
+        "http://business.sohu.com/20220914/n1.shtml",
+        "https://example.com/2022/09/14/story/",
+        "https://example.com/news/2022-09-14/story.html",
+    ):
+        found = date_from_url(url)
+        assert found is not None and found.value.date().isoformat() == "2022-09-14", url
+        assert found.time_known is False
+    assert date_from_url("https://example.com/article/123456789/") is None
+
+
+def test_iso_and_english_dates() -> None:
+    iso = parse_date("2023-12-21T08:00:57-05:00")
+    assert iso is not None and iso.value == datetime(2023, 12, 21, 13, 0, 57, tzinfo=UTC)
+    english = parse_date("December 21, 2023 10:05 AM")
+    assert english is not None and english.value == datetime(2023, 12, 21, 10, 5, tzinfo=UTC)
+    assert parse_date("no date here") is None
+
+
+# --- titles --------------------------------------------------------------------------------------
+
+
+def test_title_suffix_and_prefix_are_stripped() -> None:
+    assert clean_title("焦点观察:柳州高新区十年高质量发展综述_创投网", site_names=["创投网"]) == (
+        "焦点观察:柳州高新区十年高质量发展综述"
+    )
+    assert (
+        clean_title("Markets rally on rate hopes | CNN", site_names=["CNN"]) == "Markets rally on rate hopes"
+    )
+    assert clean_title("工商部门初定SKII广告属于虚假宣传-搜狐财经", site_names=["搜狐财经"]) == (
+        "工商部门初定SKII广告属于虚假宣传"
+    )
+    assert clean_title("拿起跨界“指挥棒”她跟学生“较着劲儿”成长--大河网", site_names=[]) == (
+        "拿起跨界“指挥棒”她跟学生“较着劲儿”成长"
+    )
+
+
+def test_title_separator_inside_headline_stays() -> None:
+    assert clean_title("Covid-19 cases fall - BBC News", site_names=["BBC News"]) == "Covid-19 cases fall"
+    assert clean_title("A plain headline", site_names=["CNN"]) == "A plain headline"
+
+
+def test_h1_that_agrees_with_title_wins() -> None:
+    assert pick_h1(
+        ["Opinion | Let kids be kids and leave child labor laws alone"],
+        ["Let kids be kids | Editorial"],
+        require_agreement=False,
+    ) == ("Let kids be kids and leave child labor laws alone")
+    # an <h1> that is the portal logo is not the headline
+    assert pick_h1(["松花江网"], ["土豆不“土” 土豆无“土” 松花江网"], require_agreement=True) is None
+
+
+# --- template learning ----------------------------------------------------------------------------
+
+
+def test_template_lines_repeating_across_a_site_are_learned_and_removed() -> None:
+    footer = "欢迎关注创投网微信公众号 获取更多资讯"
+    stories = [
+        "柳州高新区十年发展",
+        "广西外贸持续增长",
+        "新能源汽车畅销海外",
+        "中秋假期出游火热",
+        "铁路投资稳步推进",
+    ]
+    texts = [f"{story}的报道正文。\n{footer}\n本文共 {i}00 字" for i, story in enumerate(stories, 1)]
+    template = learn_template(texts)
+    assert footer.casefold() in template
+    assert "本文共 0 字" in template  # numbers fold together
+    cleaned = apply_template(texts[0], template)
+    assert cleaned == "柳州高新区十年发展的报道正文。"
+
+
+def test_template_needs_enough_pages_and_share() -> None:
+    texts = ["共同的一行在这里出现\n正文一", "共同的一行在这里出现\n正文二"]
+    assert learn_template(texts) == frozenset()  # fewer than min_pages
+    texts = ["共同的一行在这里出现\n正文一", "别的内容一\n正文二", "别的内容二\n正文三", "别的内容三\n正文四"]
+    assert learn_template(texts, min_pages=1, min_share=0.5) == frozenset()
+    assert apply_template("正文一", frozenset()) == "正文一"
