@@ -145,28 +145,40 @@ def schema_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade_schema(engine: Engine) -> tuple[str | None, str]:
-    """Bring the schema to the head revision; returns (before, after).
+def _check_known(current: str | None, script: ScriptDirectory, head: str) -> None:
+    if current is not None and current not in {rev.revision for rev in script.walk_revisions()}:
+        raise ArchiveTooNew(
+            f"archive schema {current} is newer than this newsarchive (knows up to {head}); "
+            "upgrade newsarchive"
+        )
+
+
+def upgrade_schema(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
+    """Bring the schema to ``revision`` (default: the newest); returns
+    (before, after).
 
     Raises ArchiveTooNew, without touching anything, when the archive carries a
-    revision this code does not know.
+    revision this code does not know. The common case, an archive already up
+    to date, is checked without taking SQLite's write lock.
     """
-    head = head_revision()
     script = ScriptDirectory.from_config(_alembic_config())
+    head = head_revision()
+    target = head if revision == "head" else revision
     try:
-        with engine.begin() as connection:
+        with engine.execution_options(**{READ_ONLY: True}).connect() as connection:
             current = schema_revision(connection)
-            if current == head:
-                return current, head
-            if current is not None and current not in {rev.revision for rev in script.walk_revisions()}:
-                raise ArchiveTooNew(
-                    f"archive schema {current} is newer than this newsarchive (knows up to {head}); "
-                    "upgrade newsarchive"
-                )
+        if current == target:
+            return current, target
+        _check_known(current, script, head)
+        with engine.begin() as connection:  # writers queue here; re-check under the lock
+            current = schema_revision(connection)
+            if current == target:
+                return current, target
+            _check_known(current, script, head)
             if current is None and "article" in inspect(connection).get_table_names():
                 raise StorageError("database has an 'article' table but no newsarchive schema version")
-            command.upgrade(_alembic_config(connection), "head")
-            return current, head
+            command.upgrade(_alembic_config(connection), target)
+            return current, target
     except SQLAlchemyError as exc:
         raise StorageError(f"cannot open archive {engine.url.render_as_string()}: {one_line(exc)}") from exc
 

@@ -11,13 +11,16 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from crawler.cli import main
 from storage import ArchiveTooNew, StorageError, head_revision, open_archive, search, store_article
+from storage.archive import create_archive_engine, schema_revision, upgrade_schema
 from storage.models import Base
 from tests.test_storage_data import item_for
 
 OLD = Path(__file__).parent / "fixtures" / "old_schema" / "archive_v1.db"
+ARTICLE = Base.metadata.tables["article"]
 TABLES = ("article", "article_url", "article_version", "raw_page", "crawl_run")
 
 
@@ -115,3 +118,36 @@ def test_models_match_the_migrations(any_db: str) -> None:
     with open_archive(any_db) as archive, archive.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"include_object": ours})
         assert compare_metadata(context, Base.metadata) == []
+
+
+def test_v1_archive_on_postgresql_upgrades_in_place(pg_url: str, old_archive: Path) -> None:
+    """The v1 fixture's rows loaded into a v1 PostgreSQL schema, then upgraded."""
+    target = create_archive_engine(pg_url)
+    upgrade_schema(target, "0001_v1")
+    with open_archive(str(old_archive)) as source:  # the v1 tables are unchanged by 0002
+        with source.engine.connect() as src, target.begin() as dst:
+            for name in ("raw_page", "article", "article_url", "article_version", "crawl_run"):
+                table = Base.metadata.tables[name]
+                rows = [dict(row._mapping) for row in src.execute(select(table).order_by(*table.primary_key))]
+                dst.execute(table.insert(), rows)
+                if "id" in table.c:
+                    dst.exec_driver_sql(
+                        f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), max(id)) FROM {name}"
+                    )
+            before = {row.id: tuple(row) for row in dst.execute(select(Base.metadata.tables["article"]))}
+    target.dispose()
+    with open_archive(pg_url) as archive:
+        with archive.engine.connect() as connection:
+            assert schema_revision(connection) == head_revision()
+            after = {
+                row.id: tuple(row) for row in connection.execute(select(Base.metadata.tables["article"]))
+            }
+        assert after == before
+        with archive.session() as session:
+            assert {hit.id for hit in search(session, "蝴蝶")} == {3}
+            assert {hit.id for hit in search(session, "新能源汽车")} == {2}
+        with archive.session() as session, session.begin():
+            outcome = store_article(
+                session, *item_for("innovation", "https://copy.example.org/1", site="copy")
+            )
+        assert (outcome.article_id, outcome.status) == (6, "duplicate")
