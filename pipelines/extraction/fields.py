@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 from typing import Any
 
@@ -167,7 +168,9 @@ def resolve_fields(article: Article, *, meta: PageMeta, document: Any, page_line
         authors = authors or _closing(body_lines) or find_posted_by(page_lines)
         authors = authors or [a for a in meta.authors if plausible_author(a, site_name)]
     else:
-        authors = meta.authors
+        # a publisher in the author field ("BET", "Science X") is no author
+        authors = [a for a in meta.authors if not _names_site(a, [site_name, meta.publisher])]
+        authors = authors or english_byline(page_lines, anchor)
     fallback = getattr(document, "author", None)
     if not authors and fallback and (not chinese or plausible_author(str(fallback), site_name)):
         authors = [str(fallback)]
@@ -193,6 +196,34 @@ def resolve_fields(article: Article, *, meta: PageMeta, document: Any, page_line
     article.tags = _tags(meta, page_lines, document)
 
 
+_BYLINE_EN = re.compile(
+    r"^(?:by|written by|words by)\s+(?P<names>[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3}"
+    r"(?:\s*(?:,|and|&)\s*[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3})*)",
+    re.I,
+)
+
+
+def english_byline(lines: list[str], anchor: int | None) -> list[str]:
+    """``By Jane Doe and John Roe`` in the lines under the headline."""
+    if anchor is None:
+        return []
+    for line in lines[max(0, anchor - 2) : anchor + 15]:
+        match = _BYLINE_EN.match(line.strip())
+        if match and len(line) < 120:
+            names = re.split(r"\s*(?:,|\band\b|&)\s*", match.group("names"))
+            return [n for n in (_DATE_WORD.sub("", n).strip() for n in names) if n]
+    return []
+
+
+def _names_site(author: str, names: list[str | None]) -> bool:
+    key = re.sub(r"\W+", "", author).lower()
+    for name in names:
+        other = re.sub(r"\W+", "", name or "").lower()
+        if other and key and (key == other or key in other or other in key):
+            return True
+    return False
+
+
 def _short_h1s(h1s: list[str]) -> list[str]:
     """``<h1>`` texts too short to be a headline: on old portals the logo is the ``<h1>``."""
     return [h for h in h1s if len(h) <= 8 or len(h.split()) <= 2]
@@ -216,7 +247,7 @@ _DATE_WORD = re.compile(
 def _join_authors(authors: list[str]) -> str | None:
     seen: list[str] = []
     # trafilatura joins several names with "; "
-    for raw in (part for author in authors for part in author.split(";")):
+    for raw in (part for author in authors for part in html_lib.unescape(author).split(";")):
         name = re.sub(r"\s+", " ", raw).strip(" ,;|")
         name = re.sub(r"^(?:by|von|par)\s+", "", name, flags=re.I)
         if not _CJK.search(name):

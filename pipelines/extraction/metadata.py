@@ -105,6 +105,14 @@ class PageMeta:
         return None
 
     @property
+    def publisher(self) -> str | None:
+        for node in self.jsonld:
+            publisher = node.get("publisher")
+            if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
+                return str(publisher["name"])
+        return self.get("article:publisher", "publisher")
+
+    @property
     def published(self) -> str | None:
         ld = self.article_ld
         if ld and isinstance(ld.get("datePublished"), str):

@@ -73,11 +73,24 @@ def _headline_like(text: str) -> bool:
     return (cjk >= 5 or len(text.split()) >= 3) and len(text) <= 300
 
 
+_SECTION_LABEL = re.compile(
+    r"^(?:opinion|analysis|review|editorial|commentary|exclusive|breaking|live|watch|video|podcast|explainer)$",
+    re.I,
+)
+
+
 def _strip_section_prefix(title: str) -> str:
-    """``Opinion | Headline`` → ``Headline`` (a one- or two-word section label before a bar)."""
+    """``Opinion | Headline`` / ``Headline | Editorial`` / ``Opinion Headline`` → ``Headline``."""
     match = re.match(r"^([^|｜]{1,25})\s*[|｜]\s*(.+)$", title)
     if match and len(match.group(1).split()) <= 2 and len(match.group(2).split()) >= 4:
         return match.group(2).strip()
+    match = re.match(r"^(.+?)\s*[|｜]\s*([^|｜]{1,25})$", title)
+    if match and _SECTION_LABEL.match(match.group(2).strip()) and len(match.group(1).split()) >= 4:
+        return match.group(1).strip()
+    first, _, rest = title.partition(" ")
+    if _SECTION_LABEL.match(first) and len(rest.split()) >= 4:
+        # the label is a styled <span> inside the <h1>
+        return rest.strip()
     return title
 
 
