@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 META_ALWAYS = "newsarchive_always"  # listing/feed/sitemap: fetched on every run
 META_LASTMOD = "newsarchive_lastmod"  # a sitemap lastmod or feed date (aware datetime)
 META_REVISIT = "newsarchive_revisit"  # set here: why a known page is fetched again
+META_CHECKED = "newsarchive_checked"  # set here: the request was let through once
 
 
 def revisit_due(page: Any, profile: SiteProfile, now: datetime, lastmod: datetime | None) -> str | None:
@@ -60,6 +61,7 @@ class IncrementalCrawlMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.known: dict[str, Any] = {}
+        self.let_through: set[str] = set()
         self.profile: SiteProfile | None = None
 
     @classmethod
@@ -86,12 +88,24 @@ class IncrementalCrawlMiddleware:
         logger.info("%(n)d known article URLs for %(site)s", {"n": len(self.known), "site": site})
 
     def process_request(self, request: Request) -> None:
-        if self.profile is None or request.meta.get(META_ALWAYS) or META_REVISIT in request.meta:
-            return None
+        if self.profile is None or META_CHECKED in request.meta:
+            return None  # a retry or redirect of a request already let through
+        if request.url in self.let_through:
+            # dated sitemap/feed requests bypass the dupefilter (so a date can revive a URL
+            # skipped earlier in this run as a plain link); fetch each URL once all the same
+            raise IgnoreRequest(f"already fetched in this run: {request.url}")
+        if not request.meta.get(META_ALWAYS):
+            self._check_known(request)
+        request.meta[META_CHECKED] = True
+        self.let_through.add(request.url)
+        return None
+
+    def _check_known(self, request: Request) -> None:
         page = self.known.get(request.url) or self.known.get(canonicalize_url(request.url))
         if page is None:
-            return None
+            return
         assert self.crawler.stats is not None
+        assert self.profile is not None
         why = revisit_due(page, self.profile, datetime.now(UTC), request.meta.get(META_LASTMOD))
         if why is None:
             self.crawler.stats.inc_value("newsarchive/incremental/skipped")
@@ -107,4 +121,3 @@ class IncrementalCrawlMiddleware:
             conditional = True
         if conditional:
             request.meta["handle_httpstatus_list"] = [*request.meta.get("handle_httpstatus_list", ()), 304]
-        return None

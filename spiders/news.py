@@ -197,8 +197,7 @@ class NewsSpider(scrapy.Spider):
                 yield Request(loc, callback=self.parse_sitemap, errback=self.on_error,
                               meta={META_ALWAYS: True})
             elif sitemap.type == "urlset" and self.on_site(loc):
-                yield Request(loc, callback=self.parse, errback=self.on_error,
-                              meta={META_LASTMOD: parse_date(entry.get("lastmod"))})
+                yield self._dated_request(loc, parse_date(entry.get("lastmod")))
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
         """An RSS or Atom feed; item dates are passed on for the incremental check."""
@@ -221,8 +220,7 @@ class NewsSpider(scrapy.Spider):
         for link, date in entries:
             url = urljoin(response.url, (link or "").strip())
             if link and link.strip() and self.on_site(url):
-                yield Request(url, callback=self.parse,
-                              errback=self.on_error, meta={META_LASTMOD: parse_date(date)})
+                yield self._dated_request(url, parse_date(date))
 
     def on_error(self, failure: Failure) -> None:
         """Count a failed request by kind and carry on."""
@@ -236,7 +234,14 @@ class NewsSpider(scrapy.Spider):
         level = logging.INFO if kind.startswith("http_") else logging.WARNING
         self._count_error(kind, request.url if request else "?", failure.value, level)
 
-    # --- helpers --------------------------------------------------------------------------
+    # --- helpers ---
+
+    def _dated_request(self, url: str, lastmod: datetime | None) -> Request:
+        """A page named by a sitemap or feed. A dated one bypasses the dupefilter: the same
+        URL may have been skipped as a known article when met as a plain link, and its newer
+        date must still be able to bring it in (the incremental middleware fetches it once)."""
+        return Request(url, callback=self.parse, errback=self.on_error,
+                       dont_filter=lastmod is not None, meta={META_LASTMOD: lastmod})
 
     def _count_error(self, kind: str, url: str, reason: object, level: int = logging.WARNING) -> None:
         self.crawler.stats.inc_value(f"newsarchive/errors/{kind}")

@@ -133,16 +133,22 @@ def test_newer_sitemap_lastmod_forces_a_refetch(serve_site: Any, sqlite_db: str,
 
 
 def slow_site(serve_site: Any, count: int, delay: float) -> Any:
+    """Articles served slowly while ``site.slow[0]`` is true."""
+    slow_now = [True]
+
     def slow(body: bytes) -> Any:
         def handler(_: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
-            time.sleep(delay)
+            if slow_now[0]:
+                time.sleep(delay)
             return 200, {"Content-Type": "text/html; charset=utf-8"}, body
         return handler
 
     paths = [f"/2020/0301/{n}.html" for n in range(count)]
     pages: dict[str, Any] = {"/": listing("Home", paths)}
     pages.update({path: slow(synthetic_article(n)) for n, path in enumerate(paths)})
-    return serve_site(pages), paths
+    site = serve_site(pages)
+    site.slow = slow_now
+    return site, paths
 
 
 def wait_for_articles(db: str, at_least: int, timeout: float = 60) -> int:
@@ -160,18 +166,19 @@ def wait_for_articles(db: str, at_least: int, timeout: float = 60) -> int:
 
 def test_sigkilled_crawl_resumes_without_loss_or_duplicates(serve_site: Any, sqlite_db: str,
                                                             tmp_path: Path) -> None:
-    site, paths = slow_site(serve_site, count=24, delay=0.25)
+    site, paths = slow_site(serve_site, count=40, delay=0.4)
     config = write_config(tmp_path / "sites.toml", {"local": site_table(
-        site.base_url, settings={"CONCURRENT_REQUESTS_PER_DOMAIN": 2})})
+        site.base_url, settings={"CONCURRENT_REQUESTS_PER_DOMAIN": 1})})
     child = popen("--db", sqlite_db, "--config", str(config), "crawl", "--site", "local")
     try:
-        stored_before = wait_for_articles(sqlite_db, 4)
+        stored_before = wait_for_articles(sqlite_db, 3)
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait(10)
     assert stored_before < len(paths)  # killed mid-crawl
     kept = article_urls(sqlite_db)
 
+    site.slow[0] = False
     crawl(sqlite_db, config)
     urls = [row[0] for row in query(sqlite_db, "SELECT url FROM article")]
     assert sorted(urls) == sorted(site.url(p) for p in paths)  # every article, once
@@ -188,7 +195,9 @@ def test_sigterm_stops_cleanly_and_records_an_interrupted_run(serve_site: Any, s
         site.base_url, settings={"CONCURRENT_REQUESTS_PER_DOMAIN": 1})})
     child = popen("--db", sqlite_db, "--config", str(config), "crawl", "--site", "local")
     try:
-        wait_for_articles(sqlite_db, 2)
+        deadline = time.monotonic() + 60
+        while sum(site.hits[p] for p in paths) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
     finally:
         child.send_signal(signal.SIGTERM)
         output, _ = child.communicate(timeout=60)
@@ -196,3 +205,4 @@ def test_sigterm_stops_cleanly_and_records_an_interrupted_run(serve_site: Any, s
     (run,) = runs(sqlite_db)
     assert run["status"] == "interrupted" and run["finished_at"]
     assert run["articles_new"] == len(article_urls(sqlite_db)) < len(paths)
+    assert sum(site.hits[p] for p in paths) < len(paths)  # stopped early
