@@ -1,0 +1,90 @@
+"""Unit-level parts of incremental crawling: the revisit policy, component switches,
+and the store pipeline's batching against a real SQLite archive."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.test import get_crawler
+
+from crawler.extensions import CrawlRunRecorder
+from crawler.items import Article, ArticleItem, FetchedPage
+from crawler.middlewares import IncrementalCrawlMiddleware, revisit_due
+from crawler.profiles import SiteProfile
+from pipelines.extract import ExtractArticlePipeline
+from pipelines.store import StoreArticlePipeline
+from storage import KnownPage, open_archive
+from tests.test_crawl_support import synthetic_article
+
+NOW = datetime(2026, 1, 10, 12, tzinfo=UTC)
+
+
+def known(published_days_ago: float | None, fetched_days_ago: float) -> KnownPage:
+    published = NOW - timedelta(days=published_days_ago) if published_days_ago is not None else None
+    return KnownPage(1, published, NOW - timedelta(days=fetched_days_ago), None, None)
+
+
+@pytest.mark.parametrize(
+    ("page", "after", "lastmod", "expected"),
+    [
+        (known(1, 0.5), None, None, "fresh"),  # young articles: every run
+        (known(10, 0.5), None, None, None),  # old, never revisited
+        (known(10, 31), 30, None, "interval"),  # old, revisit interval passed
+        (known(10, 5), 30, None, None),
+        (known(None, 5), None, None, None),  # no date: only by interval or lastmod
+        (known(10, 5), None, NOW - timedelta(days=1), "lastmod"),  # sitemap says it changed
+        (known(10, 5), None, NOW - timedelta(days=6), None),  # changed before our last fetch
+    ],
+)
+def test_revisit_policy(page: KnownPage, after: float | None, lastmod: datetime | None,
+                        expected: str | None) -> None:
+    profile = SiteProfile(name="s", start_urls=("http://s.example/",), revisit_fresh_days=2,
+                          revisit_after_days=after)
+    assert revisit_due(page, profile, NOW, lastmod) == expected
+
+
+@pytest.mark.parametrize("component", [StoreArticlePipeline, CrawlRunRecorder, IncrementalCrawlMiddleware])
+def test_archive_components_switch_off_without_a_database(component: type) -> None:
+    with pytest.raises(NotConfigured, match="NEWSARCHIVE_DB must be set"):
+        component.from_crawler(get_crawler())
+
+
+def test_extract_pipeline_needs_a_worker() -> None:
+    with pytest.raises(NotConfigured, match="EXTRACT_WORKERS"):
+        ExtractArticlePipeline.from_crawler(get_crawler(settings_dict={"EXTRACT_WORKERS": 0}))
+
+
+def item(n: int) -> ArticleItem:
+    url = f"http://s.example/2020/0301/{n}.html"
+    page = FetchedPage(url=url, final_url=url, status=200, headers={"Content-Type": "text/html"},
+                       body=synthetic_article(n), fetched_at=NOW, site="s")
+    return ArticleItem(page, Article(url=url, title=f"Story {n}", text=f"Story {n} text " * 50))
+
+
+def test_store_pipeline_writes_in_batches_and_counts(sqlite_db: str) -> None:
+    crawler = get_crawler(settings_dict={"NEWSARCHIVE_DB": sqlite_db, "STORE_BATCH_SIZE": 3})
+    pipeline = StoreArticlePipeline.from_crawler(crawler)
+    pipeline.archive = open_archive(sqlite_db)  # what open_spider does, without the timer
+    try:
+        for n in range(4):
+            pipeline.process_item(item(n))
+        assert len(pipeline.pending) == 1  # three were written when the batch filled
+        pipeline.process_item(item(0))  # the same article again
+        revisit = FetchedPage(url=item(1).page.url, final_url=item(1).page.url, status=304, headers={},
+                              body=b"", fetched_at=NOW, not_modified=True)
+        pipeline.process_item(revisit)
+        pipeline.flush()
+        stats = crawler.stats.get_stats()
+        assert stats["newsarchive/stored/new"] == 4
+        assert stats["newsarchive/stored/unchanged"] == 2  # the repeat and the 304
+        assert "newsarchive/errors/storage" not in stats
+        with pipeline.archive.session() as session:
+            from sqlalchemy import func, select
+
+            from storage import Article as ArticleRow
+
+            assert session.scalar(select(func.count()).select_from(ArticleRow)) == 4
+    finally:
+        pipeline.archive.close()
