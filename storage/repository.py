@@ -22,7 +22,7 @@ from storage.fingerprint import BAND_SHIFTS, NEAR_DUPLICATE_DISTANCE, bands, con
 from storage.models import Article, ArticleUrl, ArticleVersion, RawPage
 from storage.templates import site_template, strip_template
 from storage.types import utcnow
-from storage.urls import canonicalize_url, same_site, site_host
+from storage.urls import canonicalize_url, clean_url, same_site, site_host
 
 StoreStatus = Literal["new", "updated", "unchanged", "duplicate"]
 NEAR_DUPLICATE_CANDIDATES = 200
@@ -52,17 +52,18 @@ def _header(headers: dict[str, str], name: str) -> str | None:
 
 
 def article_urls(page: FetchedPage, article: ArticleData) -> tuple[str, list[str]]:
-    """(canonical URL, every canonical alias) for a fetched article.
+    """(canonical URL, the keys of all its aliases; the first is the
+    canonical one's) for a fetched article.
 
     The page's ``rel=canonical`` is trusted only when it points at the same
     site: a republished copy often names the original, and that copy must
     still get its own row.
     """
     fetched = page.final_url or page.url
-    canonical = canonicalize_url(fetched)
+    canonical = clean_url(fetched)
     if article.canonical_url and same_site(article.canonical_url, fetched):
-        canonical = canonicalize_url(article.canonical_url)
-    aliases = [canonical]
+        canonical = clean_url(article.canonical_url)
+    aliases = [canonicalize_url(canonical)]
     for url in (page.url, page.final_url, article.url):
         if url:
             alias = canonicalize_url(url)

@@ -10,8 +10,8 @@ TRACKING_PARAMS = frozenset(
     {
         "from", "fromsource", "share", "share_token", "sharer", "spm", "scm", "isappinstalled",
         "wxshare_count", "nsukey", "fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid",
-        "mc_cid", "mc_eid", "_hsenc", "_hsmi", "ref", "ref_src", "ref_url", "source", "src",
-        "timestamp", "clickid", "wt.mc_id", "cmpid", "s_cid", "ncid", "_ga", "_gl",
+        "mc_cid", "mc_eid", "_hsenc", "_hsmi", "ref", "ref_src", "ref_url", "clickid", "wt.mc_id",
+        "cmpid", "s_cid", "ncid", "_ga", "_gl",
     }
 )  # fmt: skip
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmsr", "hmpl", "hmcu", "hmkw", "hmci")
@@ -23,28 +23,54 @@ def _is_tracking(name: str) -> bool:
     return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
 
 
+def _split(url: str) -> tuple[str, str, str, str] | None:
+    """(scheme, netloc, path, query) with the host lower-cased, the default
+    port, fragment and tracking parameters dropped; None for non-web URLs."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        return None
+    host = (parts.hostname or "").rstrip(".")
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number: leave it to the key as written
+        port = None
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+    path = quote(unquote(parts.path), safe="/%:@!$&'()*+,;=~-._") or "/"
+    query = urlencode(
+        sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k))
+    )
+    return scheme, netloc, path, query
+
+
+def clean_url(url: str) -> str:
+    """``url`` without fragment and tracking parameters, host lower-cased:
+    still the address a browser should open (scheme and path as given).
+
+    >>> clean_url("HTTP://www.Example.com/a/b/?utm_source=x&id=2#top")
+    'http://www.example.com/a/b/?id=2'
+    """
+    split = _split(url)
+    if split is None:
+        return url.strip()
+    return urlunsplit((*split, ""))
+
+
 def canonicalize_url(url: str) -> str:
-    """The canonical form of ``url``: https, lower-case host without default
-    port, no fragment, no tracking parameters, remaining parameters sorted,
-    no trailing slash (except the root), and ``index.html`` dropped.
+    """The key under which every way of writing an article's URL meets:
+    ``clean_url`` plus https, no trailing slash (except the root), no
+    ``index.html`` and no duplicate slashes. A key, not necessarily a working
+    address: use ``clean_url`` for that.
 
     >>> canonicalize_url("HTTP://www.Example.com:80/a/b/?utm_source=x&id=2&from=timeline#top")
     'https://www.example.com/a/b?id=2'
     """
-    url = url.strip()
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        return url
-    host = (parts.hostname or "").rstrip(".")
-    port = parts.port
-    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
-    path = quote(unquote(parts.path), safe="/%:@!$&'()*+,;=~-._")
+    split = _split(url)
+    if split is None:
+        return url.strip()
+    _, netloc, path, query = split
     path = _INDEX_PAGE.sub("/", path)
     path = re.sub(r"/{2,}", "/", path).rstrip("/") or "/"
-    query = urlencode(
-        sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k))
-    )
     return urlunsplit(("https", netloc, path, query, ""))
 
 

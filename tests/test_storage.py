@@ -269,3 +269,17 @@ def test_plain_views_for_datasette(archive: Archive) -> None:
         (2, "example", 1, 1, 1, len(SECTIONS["industry"])),
     ]
     assert [tuple(row) for row in stats] == [("example", 1, 1, 0, 0), ("xunjk", 1, 0, 0, 0)]
+
+
+def test_canonical_url_stays_a_working_address(archive: Archive) -> None:
+    """http-only sites and trailing slashes: the key joins variants, the
+    stored canonical URL is still the address as the site wrote it."""
+    plain = "http://news.example.cn/2022/0928/story/"
+    article_id, _ = store(archive, "people", plain + "?utm_source=rss", site="example")
+    assert (
+        store(archive, "people", "https://news.example.cn/2022/0928/story", site="example")[1] == "unchanged"
+    )
+    with archive.session() as session:
+        row = session.get(Article, article_id)
+        assert row is not None and row.canonical_url == plain
+        assert set(session.scalars(select(ArticleUrl.url))) == {"https://news.example.cn/2022/0928/story"}
