@@ -79,7 +79,7 @@ class IncrementalCrawlMiddleware:
         if self.profile is None:
             return
         try:
-            with crawl_archive(self.crawler).session() as session:
+            with crawl_archive(self.crawler).session(read_only=True) as session:
                 self.known = known_pages(session, self.profile.name)
         except StorageError as exc:
             logger.error("Cannot read known pages, crawling everything: %(error)s", {"error": exc})

@@ -79,7 +79,7 @@ class DueSite:
 def due_sites(archive: Archive, profiles: Sequence[SiteProfile], now: datetime) -> list[DueSite]:
     """Scheduled sites whose cron fired since their last run started."""
     due: list[DueSite] = []
-    with archive.session() as session:
+    with archive.session(read_only=True) as session:
         for profile in profiles:
             fired = profile.previous_fire(now)
             if fired is None:
