@@ -133,7 +133,9 @@ def choose_body(primary: BodyCandidate | None, second: BodyCandidate | None) -> 
     if list_share(primary.text) > 0.5 and list_share(second.text) < 0.2 and s >= 50:
         # trafilatura took a link list (a "most read" box) for the article
         return second
-    if 0.2 * p <= s < 0.9 * p and s >= 100 and coverage(second.text, primary.text) >= 0.85:
+    # a few hundred words stand on their own; Chinese needs more characters for the same
+    substantial = 1500 if len(_CJK.findall(second.text)) > 0.5 * s else 200
+    if (0.2 * p <= s or s >= substantial) and 100 <= s < 0.9 * p and coverage(second.text, primary.text) >= 0.85:
         # readability's text is inside trafilatura's, which adds furniture around it
         return second
     return primary
