@@ -88,14 +88,13 @@ class IncrementalCrawlMiddleware:
         logger.info("%(n)d known article URLs for %(site)s", {"n": len(self.known), "site": site})
 
     def process_request(self, request: Request) -> None:
-        if self.profile is None or META_CHECKED in request.meta:
-            return None  # a retry or redirect of a request already let through
+        if self.profile is None or META_CHECKED in request.meta or request.meta.get(META_ALWAYS):
+            return None  # a retry/redirect of a request let through; a seed, feed or sitemap
         if request.url in self.let_through:
             # dated sitemap/feed requests bypass the dupefilter (so a date can revive a URL
             # skipped earlier in this run as a plain link); fetch each URL once all the same
             raise IgnoreRequest(f"already fetched in this run: {request.url}")
-        if not request.meta.get(META_ALWAYS):
-            self._check_known(request)
+        self._check_known(request)
         request.meta[META_CHECKED] = True
         self.let_through.add(request.url)
         return None

@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 SITE = Path(__file__).parent / "fixtures" / "site"
+# a real page shared with the extraction tests
+REALCLEARPOLITICS = Path(__file__).parent / "fixtures" / "pages" / "en_realclearpolitics.html"
 
 # article path -> fixture file (real pages from news sites)
 ARTICLES = {
-    "/2024/0101/1.html": "article_en1.html",
+    "/2024/0101/1.html": str(REALCLEARPOLITICS),  # an absolute path wins in SITE / name
     "/2024/0101/2.html": "article_en2.html",
     "/2024/0102/3.html": "article_zh1.html",
 }
@@ -46,11 +48,6 @@ def listing(title: str, links: list[str], head: str = "") -> bytes:
     return html(
         title, f"<nav><a href='/'>Home</a> <a href='/about.html'>About</a></nav><ul>{items}</ul>", head
     )
-
-
-def article_bytes(path: str) -> bytes:
-    name = dict([*ARTICLES.items(), NEW_ARTICLE])[path]
-    return (SITE / name).read_bytes()
 
 
 def news_pages(articles: dict[str, str] | None = None) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 from tests.test_crawl_support import (
     ARTICLES,
     NEW_ARTICLE,
+    REALCLEARPOLITICS,
     SITE,
     article_urls,
     cli,
@@ -82,7 +83,7 @@ def test_changed_page_is_stored_as_a_new_version_on_revisit(serve_site: Any, sql
 
 def test_revisit_is_conditional_and_304_counts_as_unchanged(serve_site: Any, sqlite_db: str,
                                                             tmp_path: Path) -> None:
-    body = (SITE / "article_en1.html").read_bytes()
+    body = REALCLEARPOLITICS.read_bytes()
 
     def with_etag(handler: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
         if handler.headers.get("If-None-Match") == '"v1"':
@@ -164,12 +165,18 @@ def wait_for_articles(db: str, at_least: int, timeout: float = 60) -> int:
     raise AssertionError(f"fewer than {at_least} articles stored in {timeout}s")
 
 
-def test_sigkilled_crawl_resumes_without_loss_or_duplicates(serve_site: Any, sqlite_db: str,
-                                                            tmp_path: Path) -> None:
-    site, paths = slow_site(serve_site, count=40, delay=0.4)
+def start_slow_crawl(serve_site: Any, db: str, tmp_path: Path, delay: float) -> Any:
+    """A crawl in a child process of 40 articles served one at a time, slowly."""
+    site, paths = slow_site(serve_site, count=40, delay=delay)
     config = write_config(tmp_path / "sites.toml", {"local": site_table(
         site.base_url, settings={"CONCURRENT_REQUESTS_PER_DOMAIN": 1})})
-    child = popen("--db", sqlite_db, "--config", str(config), "crawl", "--site", "local")
+    child = popen("--db", db, "--config", str(config), "crawl", "--site", "local")
+    return site, paths, config, child
+
+
+def test_sigkilled_crawl_resumes_without_loss_or_duplicates(serve_site: Any, sqlite_db: str,
+                                                            tmp_path: Path) -> None:
+    site, paths, config, child = start_slow_crawl(serve_site, sqlite_db, tmp_path, delay=0.4)
     try:
         stored_before = wait_for_articles(sqlite_db, 3)
     finally:
@@ -190,10 +197,7 @@ def test_sigkilled_crawl_resumes_without_loss_or_duplicates(serve_site: Any, sql
 
 def test_sigterm_stops_cleanly_and_records_an_interrupted_run(serve_site: Any, sqlite_db: str,
                                                               tmp_path: Path) -> None:
-    site, paths = slow_site(serve_site, count=40, delay=0.3)
-    config = write_config(tmp_path / "sites.toml", {"local": site_table(
-        site.base_url, settings={"CONCURRENT_REQUESTS_PER_DOMAIN": 1})})
-    child = popen("--db", sqlite_db, "--config", str(config), "crawl", "--site", "local")
+    site, paths, _, child = start_slow_crawl(serve_site, sqlite_db, tmp_path, delay=0.3)
     try:
         deadline = time.monotonic() + 60
         while sum(site.hits[p] for p in paths) < 3 and time.monotonic() < deadline:
