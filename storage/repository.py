@@ -232,11 +232,9 @@ def store_article(
 
     if found is not None:
         row, raw = found
-        known = set(
-            session.scalars(
-                select(ArticleUrl.url).where(ArticleUrl.article_id == row.id, ArticleUrl.url.in_(aliases))
-            )
-        )
+        # An alias may already belong to another article (two rows that this
+        # page now links): it stays where it is.
+        known = set(session.scalars(select(ArticleUrl.url).where(ArticleUrl.url.in_(aliases))))
         session.add_all(
             ArticleUrl(url=alias, article_id=row.id, first_seen_at=now)
             for alias in aliases
@@ -244,7 +242,11 @@ def store_article(
         )
         if raw is not None and raw.sha256 == body_sha:
             raw.fetched_at = fetched_at
-        elif raw is not None and content_hash(text) == row.content_hash:
+        elif (
+            raw is not None
+            and content_hash(text) == row.content_hash
+            and (article.title or None) == (row.title or None)
+        ):
             # Same article, different bytes (ads, counters): keep only the latest
             # raw page of this version instead of piling up near-identical bodies.
             new_raw = _raw_page(page, body_sha, fetched_at)

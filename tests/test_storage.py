@@ -283,3 +283,31 @@ def test_canonical_url_stays_a_working_address(archive: Archive) -> None:
         row = session.get(Article, article_id)
         assert row is not None and row.canonical_url == plain
         assert set(session.scalars(select(ArticleUrl.url))) == {"https://news.example.cn/2022/0928/story"}
+
+
+def test_title_change_keeps_the_old_raw_page(archive: Archive) -> None:
+    article_id, _ = store(archive, "industry", URL)
+    text = SECTIONS["industry"]
+    with archive.session() as session, session.begin():
+        page = page_for(URL, text, title="新标题")
+        assert store_article(session, page, article_for(URL, text, title="新标题")).status == "updated"
+    with archive.session() as session:
+        old = session.scalars(select(ArticleVersion)).one()
+        row = session.get(Article, article_id)
+        assert row is not None and old.title == TITLES["industry"] and row.title == "新标题"
+        old_raw = session.get(RawPage, old.raw_page_id)
+        assert old_raw is not None and TITLES["industry"].encode() in zlib.decompress(old_raw.body)
+
+
+def test_a_page_linking_two_stored_articles(archive: Archive) -> None:
+    first, _ = store(archive, "industry", URL)
+    other = "https://www.xunjk.com/m/1.html"
+    second, _ = store(archive, "people", other)
+    # the mobile page now declares the desktop URL canonical: both aliases exist already
+    page = page_for(other, SECTIONS["industry"], title=TITLES["industry"])
+    article = article_for(other, SECTIONS["industry"], title=TITLES["industry"], canonical_url=URL)
+    with archive.session() as session, session.begin():
+        assert store_article(session, page, article).article_id == first
+    with archive.session() as session:
+        owners = dict(session.execute(select(ArticleUrl.url, ArticleUrl.article_id)).all())
+    assert owners == {URL: first, other: second}
