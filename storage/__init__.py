@@ -30,7 +30,7 @@ from storage.runs import finish_run, list_runs, mark_dead_runs_interrupted, star
 from storage.search import SearchHit, search
 from storage.stats import archive_summary, articles_per_day, site_stats
 from storage.templates import refresh_site_templates, site_template
-from storage.urls import canonicalize_url
+from storage.urls import canonicalize_url, clean_url
 
 __all__ = [
     "EXPORT_FIELDS",
@@ -54,6 +54,7 @@ __all__ = [
     "article_versions",
     "articles_per_day",
     "canonicalize_url",
+    "clean_url",
     "count_articles",
     "export_row",
     "find_article_id",

@@ -234,7 +234,11 @@ def store_article(
         row, raw = found
         # An alias may already belong to another article (two rows that this
         # page now links): it stays where it is.
-        known = set(session.scalars(select(ArticleUrl.url).where(ArticleUrl.url.in_(aliases))))
+        known = (
+            set(aliases)  # the only alias is the one that matched: no query needed
+            if len(aliases) == 1
+            else set(session.scalars(select(ArticleUrl.url).where(ArticleUrl.url.in_(aliases))))
+        )
         session.add_all(
             ArticleUrl(url=alias, article_id=row.id, first_seen_at=now)
             for alias in aliases
