@@ -55,7 +55,7 @@ class StoreArticlePipeline:
 
     def open_spider(self) -> None:
         self.archive = crawl_archive(self.crawler)
-        self.task = LoopingCall(self.flush)
+        self.task = LoopingCall(self._timed_flush)
         self.task.start(self.flush_seconds, now=False)
 
     def close_spider(self) -> None:
@@ -88,6 +88,15 @@ class StoreArticlePipeline:
         assert self.archive is not None
         with self.archive.session() as session, session.begin():
             return [self._write(session, item, run_id) for item in batch]
+
+    def _timed_flush(self) -> None:
+        # An exception would stop the LoopingCall for good, and nothing would be stored
+        # until the crawl ends: log it loudly, count it, and keep the timer running.
+        try:
+            self.flush()
+        except Exception:
+            self._inc("newsarchive/errors/storage_bug")
+            logger.exception("Storing a batch failed unexpectedly")
 
     def flush(self) -> None:
         """Write what is pending in one transaction; on failure retry item by item, so one

@@ -16,6 +16,7 @@ from tests.test_crawl_support import (
     query,
     runs,
     site_table,
+    synthetic_pages,
     write_config,
 )
 
@@ -44,6 +45,7 @@ def test_crawl_stores_articles_not_listings_and_stays_polite(
     assert run["articles_new"] == 3
     assert run["errors"]["http_404"] >= 1 and run["errors"]["http_500"] == 1
     assert "3 new" in result.stdout
+    assert "local: " in result.stderr and "pages (" in result.stderr  # a stats line when not on a terminal
     # the User-Agent names the project
     agents = {headers.get("User-Agent", "") for path, headers in site.requests if path == "/"}
     assert all(agent.startswith("newsarchive/") for agent in agents)
@@ -93,6 +95,16 @@ def test_sitemap_and_feed_discovery(serve_site: Any, sqlite_db: str, tmp_path: P
     result = crawl_site(tmp_path, sqlite_db, base)
     assert result.returncode == 0, result.stderr
     assert article_urls(sqlite_db) == [site.url("/2024/0101/1.html"), site.url("/2024/0102/3.html")]
+
+
+def test_two_sites_in_one_crawl_process(serve_site: Any, sqlite_db: str, tmp_path: Path) -> None:
+    one, two = serve_site(news_pages()), serve_site(synthetic_pages(2))
+    config = write_config(tmp_path / "sites.toml", {"one": site_table(one.base_url),
+                                                    "two": site_table(two.base_url)})
+    result = cli("--db", sqlite_db, "--config", str(config), "crawl", "--site", "one", "--site", "two")
+    assert result.returncode == 0, result.stderr
+    assert sorted((r["site"], r["status"], r["articles_new"]) for r in runs(sqlite_db)) == [
+        ("one", "ok", 3), ("two", "ok", 2)]
 
 
 def test_crawl_of_a_url_without_profile_uses_the_classifier(serve_site: Any, sqlite_db: str) -> None:
