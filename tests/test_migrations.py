@@ -14,7 +14,16 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from crawler.cli import main
-from storage import ArchiveTooNew, StorageError, head_revision, open_archive, search, store_article
+from storage import (
+    Archive,
+    ArchiveTooNew,
+    Article,
+    StorageError,
+    head_revision,
+    open_archive,
+    search,
+    store_article,
+)
 from storage.archive import create_archive_engine, schema_revision, upgrade_schema
 from storage.models import Base
 from tests.test_storage_data import item_for
@@ -34,6 +43,19 @@ def revision(path: Path) -> str:
         return str(db.execute("SELECT version_num FROM alembic_version").fetchone()[0])
 
 
+def works_after_upgrade(archive: Archive) -> None:
+    with archive.session() as session:
+        # the new full-text index covers the old rows, short and long queries
+        assert {hit.id for hit in search(session, "蝴蝶")} == {3}
+        assert {hit.id for hit in search(session, "新能源汽车")} == {2}
+    # new writes still find the old rows: a copy of an old article is a duplicate of it
+    with archive.session() as session, session.begin():
+        outcome = store_article(session, *item_for("innovation", "https://copy.example.org/1", site="copy"))
+    assert (outcome.article_id, outcome.status) == (6, "duplicate")
+    with archive.session() as session:
+        assert session.get(Article, 6).duplicate_of == 3  # type: ignore[union-attr]
+
+
 @pytest.fixture
 def old_archive(tmp_path: Path) -> Path:
     copy = tmp_path / "archive_v1.db"
@@ -46,16 +68,7 @@ def test_v1_archive_upgrades_in_place_and_loses_nothing(old_archive: Path) -> No
     before = dump(old_archive)
     assert len(before["article"]) == 5 and len(before["article_version"]) == 1
     with open_archive(str(old_archive)) as archive:
-        with archive.session() as session:
-            # the new full-text index covers the old rows, short and long queries
-            assert {hit.id for hit in search(session, "蝴蝶")} == {3}
-            assert {hit.id for hit in search(session, "新能源汽车")} == {2}
-        # new writes still find the old rows: a copy of an old article is a duplicate
-        with archive.session() as session, session.begin():
-            outcome = store_article(
-                session, *item_for("innovation", "https://copy.example.org/1", site="copy")
-            )
-        assert outcome.status == "duplicate"
+        works_after_upgrade(archive)
     assert revision(old_archive) == head_revision()
     after = dump(old_archive)
     for table in TABLES:
@@ -139,15 +152,6 @@ def test_v1_archive_on_postgresql_upgrades_in_place(pg_url: str, old_archive: Pa
     with open_archive(pg_url) as archive:
         with archive.engine.connect() as connection:
             assert schema_revision(connection) == head_revision()
-            after = {
-                row.id: tuple(row) for row in connection.execute(select(Base.metadata.tables["article"]))
-            }
+            after = {row.id: tuple(row) for row in connection.execute(select(ARTICLE))}
         assert after == before
-        with archive.session() as session:
-            assert {hit.id for hit in search(session, "蝴蝶")} == {3}
-            assert {hit.id for hit in search(session, "新能源汽车")} == {2}
-        with archive.session() as session, session.begin():
-            outcome = store_article(
-                session, *item_for("innovation", "https://copy.example.org/1", site="copy")
-            )
-        assert (outcome.article_id, outcome.status) == (6, "duplicate")
+        works_after_upgrade(archive)
