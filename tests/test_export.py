@@ -146,3 +146,27 @@ def test_export_streams(archive: Archive) -> None:
         assert next(stream)["id"] == 1
         assert sum(1 for _ in stream) == 4
         assert len(session.identity_map) == 0
+
+
+def test_export_warc_then_newsarchive_import(archive: Archive, tmp_path: Path) -> None:
+    """The done-when of issue 4, through both commands."""
+    from click.testing import CliRunner
+
+    from crawler.cli import main
+
+    db = archive.url if archive.dialect == "postgresql" else archive.engine.url.database
+    assert db is not None
+    warc = tmp_path / "pages.warc.gz"
+    exported = CliRunner().invoke(main, ["--db", db, "export", "--format", "warc", "--out", str(warc)])
+    assert exported.exit_code == 0, exported.output
+    copy = str(tmp_path / "imported.db")
+    imported = CliRunner().invoke(main, ["--db", copy, "import", str(warc)])
+    assert imported.exit_code == 0, imported.output
+    fields = ("canonical_url", "title", "text", "published_at", "content_hash")
+    everything = select(Article).order_by(Article.canonical_url)
+    target = open_archive(copy)
+    with archive.session() as a, target.session() as b:
+        original = [tuple(getattr(x, f) for f in fields) for x in a.scalars(everything)]
+        assert [tuple(getattr(x, f) for f in fields) for x in b.scalars(everything)] == original
+        assert sum(x.duplicate_of is not None for x in b.scalars(everything)) == 1
+    target.close()
