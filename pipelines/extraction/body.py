@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import trafilatura
+from lxml import etree
 from lxml import html as lxml_html
 from readability import Document as ReadabilityDocument
 from readability.readability import Unparseable
@@ -42,6 +43,41 @@ class BodyCandidate:
 def text_size(text: str) -> int:
     """Length in "words": CJK characters count one each, other words one each."""
     return len(_CJK.findall(text)) + len(re.findall(r"[^\W\u3400-\u9fff]+", text))
+
+
+# cookie and consent dialogs, newsletter boxes: long prose that both extractors can take
+# for the article when the real text is short
+_OVERLAY_TOKENS = ("cookie", "consent", "gdpr", "onetrust")
+_OVERLAY_XPATH = "|".join(
+    # the token must start a class or id word ("cookie-banner", not "filterNonGdprEmbeds")
+    f"//{tag}[contains(translate(concat(' ', @class, ' ', @id), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ-_', "
+    f"'abcdefghijklmnopqrstuvwxyz  '), ' {token}')]"
+    for tag in ("div", "section", "aside", "dialog", "form")
+    for token in _OVERLAY_TOKENS
+)
+
+
+_COOKIE_WORDS = re.compile(r"cookie|consent|隐私|privacy", re.I)
+
+
+def without_overlays(html: str) -> str:
+    """``html`` without cookie/consent/newsletter overlays (unchanged when it has none)."""
+    try:
+        tree = lxml_html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return html
+    overlays = tree.xpath(_OVERLAY_XPATH)
+    if not overlays:
+        return html
+    page_size = len(tree.text_content()) or 1
+    for element in overlays:
+        parent = element.getparent()
+        text = element.text_content()
+        # a wrapper that merely carries a "gdpr-ready" class holds the page: the overlay must
+        # be small and talk about cookies itself
+        if parent is not None and len(text) < 0.3 * page_size and _COOKIE_WORDS.search(text):
+            parent.remove(element)
+    return lxml_html.tostring(tree, encoding="unicode")
 
 
 def trafilatura_body(html: str, url: str) -> tuple[BodyCandidate | None, Any]:

@@ -59,6 +59,11 @@ _LINE_RULES = [
         r"(?:facebook|google\s*plus|微博|微信公众号|微信)\s*(?:专页|page|账号)|(?:关注|follow).{0,10}(?:facebook|微博|微信)",
         r"^\s*[(（]?\s*(?:即时新闻|实时新闻)\s*[)）]?\s*$",
         r"^\s*(?:我来说两句|我要评论|发表评论|参与评论)\s*[(（]?\s*\d*\s*[)）]?\s*$",
+        r"^(?:related|read more|read also|also read|see also|more from [\w ]{1,30}|recommended|watch|listen)\s*:",
+        r"^(?:advertisement|story continues(?: below)?|continue reading|recommended(?: stories| for you)?|"
+        r"sign up for [\w ]{0,30}newsletters?|subscribe(?: now)?|share this (?:article|story)|"
+        r"(?:share|follow us) on [\w ,]{1,40}|skip advertisement|click here to [\w ]{1,40})\.?$",
+        r"oops!?\s*something went wrong",
         r"引用该篇文章|引用通告|trackback|可以实现快速翻页|^\s*[(（]\s*\d+\s*/\s*\d+\s*[)）]\s*$",
     )
 ]

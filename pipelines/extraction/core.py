@@ -17,7 +17,7 @@ from lxml import html as lxml_html
 
 from crawler.items import Article
 
-from .body import choose_body, readability_body, text_size, trafilatura_body
+from .body import choose_body, readability_body, text_size, trafilatura_body, without_overlays
 from .classify import classify_page
 from .decode import decode_html
 from .fields import resolve_fields
@@ -81,8 +81,9 @@ def _extract(
         # corpus dumps keep the page title on the <text title=…> wrapper
         meta.title_tag = lxml_html.fromstring(wrapper.group(0) + "</text>").get("title")
 
-    primary, document = trafilatura_body(html, url)
-    second = readability_body(html)
+    cleaned = without_overlays(html)
+    primary, document = trafilatura_body(cleaned, url)
+    second = readability_body(cleaned)
     chosen = choose_body(primary, second)
     text = chosen.text if chosen else ""
 
