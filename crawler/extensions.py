@@ -292,5 +292,5 @@ class CrawlProgress:
             self.task.stop()
         if self.mode == "live":
             _board.done(self)
-        else:
-            self.log_line()
+        elif time.monotonic() - self.started >= self.interval:
+            self.log_line()  # the last word of a long crawl; a short one has said nothing yet

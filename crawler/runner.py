@@ -203,16 +203,18 @@ def _quiet_process(settings: Settings) -> CrawlerProcess:
     finally:
         logging.disable(logging.NOTSET)
     logging.getLogger("scrapy").setLevel(logging.NOTSET)
-    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").addFilter(_drop_traceback)
+    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").addFilter(_robots_failure)
     return process
 
 
-def _drop_traceback(record: logging.LogRecord) -> bool:
-    """An unreachable robots.txt is logged with a full traceback; the message says it all
-    and the run records the error by kind."""
+def _robots_failure(record: logging.LogRecord) -> bool:
+    """Scrapy logs an unreachable robots.txt as an ERROR with a traceback. The page fetch
+    fails the same way and is counted by kind and reported with the run, so this is
+    detail: one line, shown with ``-v`` only."""
     record.exc_info = None
     record.exc_text = None
-    return True
+    record.levelno, record.levelname = logging.INFO, "INFO"
+    return logging.root.level <= logging.INFO
 
 
 def _crawl_failed(failure: Failure, site: str, results: dict[str, RunResult]) -> None:

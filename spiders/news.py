@@ -229,10 +229,9 @@ class NewsSpider(scrapy.Spider):
         request = getattr(failure, "request", None)
         if request is not None and request.meta.get("newsarchive_quiet"):
             return  # a missing robots.txt is no error
-        kind = error_kind(failure.value)
-        # a dead link or a server error is routine: counted, logged quietly
-        level = logging.INFO if kind.startswith("http_") else logging.WARNING
-        self._count_error(kind, request.url if request else "?", failure.value, level)
+        # routine on the web: counted by kind, reported with the run, logged quietly
+        self._count_error(error_kind(failure.value), request.url if request else "?", failure.value,
+                          logging.INFO)
 
     # --- helpers ---
 

@@ -94,7 +94,12 @@ def crawl(obj: Any, urls: tuple[str, ...], sites: tuple[str, ...], max_pages: in
     logging.getLogger("newsarchive.progress").setLevel(logging.INFO)
     results = run_crawl(profiles, db=obj.db, overrides=overrides, max_pages=max_pages)
     for result in results:
-        click.echo(_summary(result), err=result.status != "ok")
+        if result.status == "ok":
+            click.echo(_summary(result))
+        elif result.status == "interrupted":
+            click.echo(f"Interrupted: {_summary(result)}", err=True)
+        else:  # one line per failed site: what went wrong, not the counts
+            click.echo(f"Error: {result.site}: run {result.status}: {result.reason}", err=True)
     if any(r.status == "interrupted" for r in results):
         sys.exit(130)
     if any(r.status != "ok" for r in results):
