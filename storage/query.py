@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, and_, column, func, literal_column, not_, 
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
+from storage.errors import StorageError
 from storage.models import Article
 
 FTS_TABLE = table("article_fts", column("rowid"))
@@ -77,6 +78,14 @@ def query_terms(query: str) -> list[str]:
     for clause in parse_query(query):
         terms.extend(term for term in clause.include if term not in terms)
     return terms
+
+
+def check_query(query: str) -> None:
+    """A query must name something to look for: not empty, not only NOT terms."""
+    if not query.strip():
+        raise StorageError("empty search query")
+    if not query_terms(query):
+        raise StorageError(f"search query {query!r} has no term to look for")
 
 
 def _fts_can_see(query: str) -> bool:
@@ -182,7 +191,8 @@ def filter_conditions(session: Session, filters: ArticleFilter) -> list[ColumnEl
         conditions.append(
             or_(Article.language == filters.language, Article.language.like(filters.language + "-%"))
         )
-    if filters.query:
+    if filters.query is not None:
+        check_query(filters.query)
         if use_fts(session, filters.query):
             conditions.append(Article.id.in_(select(FTS_TABLE.c.rowid).where(fts_match())))
         else:

@@ -16,6 +16,7 @@ from storage.query import (
     FTS_TABLE,
     ArticleFilter,
     bind_params,
+    check_query,
     filter_conditions,
     fts_match,
     occurrence_score,
@@ -91,8 +92,7 @@ def search(
     terms of three or more characters use the FTS5 trigram index on SQLite,
     shorter ones substring matching; PostgreSQL uses ILIKE (pg_trgm indexed).
     FTS5 syntax (``"a phrase"``, ``OR``, ``NOT``) is accepted on SQLite."""
-    if not query.strip():
-        raise StorageError("empty search query")
+    check_query(query)
     filters = ArticleFilter(query, site, since, until, author, language)
     try:
         rows = session.execute(_statement(session, filters, limit), bind_params(session, filters)).all()

@@ -110,9 +110,13 @@ def test_fts_syntax_on_sqlite(sqlite_db: str) -> None:
                 assert "\n" not in str(info.value)
 
 
-def test_empty_query_is_an_error(archive: Archive) -> None:
-    with archive.session() as session, pytest.raises(StorageError, match="empty"):
-        search(session, "  ")
+def test_a_query_without_terms_is_an_error(archive: Archive) -> None:
+    with archive.session() as session:
+        with pytest.raises(StorageError, match="empty"):
+            search(session, "  ")
+        for nothing in ("NOT 柳州", "-柳州", "OR", '""'):
+            with pytest.raises(StorageError, match="no term to look for"):
+                search(session, nothing)
 
 
 def test_postgresql_search_has_trigram_indexes(pg_url: str) -> None:
