@@ -166,6 +166,9 @@ def choose_body(primary: BodyCandidate | None, second: BodyCandidate | None) -> 
     if p < 0.4 * s and s >= 50:
         # trafilatura kept a fragment (an intro, a caption) of a longer article
         return second
+    if p < 0.6 * s and second.link_density < 0.2 and coverage(primary.text, second.text) >= 0.95:
+        # readability has all of trafilatura's text and more paragraphs around it
+        return second
     if list_share(primary.text) > 0.5 and list_share(second.text) < 0.2 and s >= 50:
         # trafilatura took a link list (a "most read" box) for the article
         return second
