@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -14,7 +15,15 @@ import pytest
 from crawler.profiles import SiteProfile
 from crawler.schedule import due_sites, site_lock
 from storage import finish_run, open_archive, start_run
-from tests.test_crawl_support import cli, news_pages, runs, site_table, synthetic_pages, write_config
+from tests.test_crawl_support import (
+    cli,
+    news_pages,
+    popen,
+    runs,
+    site_table,
+    synthetic_pages,
+    write_config,
+)
 
 
 def test_due_compares_the_last_cron_fire_with_the_last_run(sqlite_db: str) -> None:
@@ -124,3 +133,26 @@ def test_runs_table_and_json(sqlite_db: str) -> None:
     (run,) = runs(sqlite_db)
     assert run["errors"] == {"http_500": 2} and run["pages_fetched"] == 2
     assert cli("--db", sqlite_db, "runs", "--site", "other", "--format", "json").stdout.strip() == "[]"
+    missing = cli("--db", sqlite_db + ".missing", "runs")
+    assert missing.returncode == 1 and missing.stderr.startswith("Error: no archive at")
+
+
+def test_foreground_scheduler_starts_due_crawls_and_stops_on_sigterm(serve_site: Any, sqlite_db: str,
+                                                                     tmp_path: Path) -> None:
+    site = serve_site(news_pages())
+    config = write_config(tmp_path / "sites.toml", {"local": site_table(site.base_url, schedule="0 0 1 1 *")})
+    scheduler = popen("--db", sqlite_db, "--config", str(config), "schedule", "--site", "local",
+                      "--poll", "1")
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (
+            Path(sqlite_db).exists() and [r for r in runs(sqlite_db) if r["status"] == "ok"]
+        ):
+            time.sleep(0.5)
+        time.sleep(2)  # a couple more polls: the site is not due again
+    finally:
+        scheduler.send_signal(signal.SIGTERM)
+        output, _ = scheduler.communicate(timeout=60)
+    assert scheduler.returncode == 0, output
+    assert "local: started crawl" in output and "local: crawl finished" in output
+    assert [(r["site"], r["status"]) for r in runs(sqlite_db)] == [("local", "ok")]

@@ -148,7 +148,7 @@ def _run_json(run: CrawlRun) -> dict[str, Any]:
 @click.pass_obj
 def runs(obj: Any, site: str | None, limit: int, fmt: str) -> None:
     """List crawl runs, latest first: status, counts and errors by kind."""
-    with open_archive(obj.db) as archive, archive.session(read_only=True) as session:
+    with open_archive(obj.db, create=False) as archive, archive.session(read_only=True) as session:
         rows = [_run_json(run) for run in list_runs(session, site=site, limit=limit)]
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
