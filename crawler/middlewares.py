@@ -26,15 +26,13 @@ from scrapy.http import Request
 
 from crawler.extensions import crawl_archive
 from crawler.profiles import SiteProfile
+from spiders.news import META_ALWAYS, META_LASTMOD
 from storage import StorageError, canonicalize_url, known_pages
 
 __all__ = ["IncrementalCrawlMiddleware", "revisit_due"]
 
 logger = logging.getLogger(__name__)
 
-# request.meta keys, set by the spider
-META_ALWAYS = "newsarchive_always"  # listing/feed/sitemap: fetched on every run
-META_LASTMOD = "newsarchive_lastmod"  # a sitemap lastmod or feed date (aware datetime)
 META_REVISIT = "newsarchive_revisit"  # set here: why a known page is fetched again
 META_CHECKED = "newsarchive_checked"  # set here: the request was let through once
 

@@ -35,11 +35,14 @@ from twisted.python.failure import Failure
 
 from crawler.errors import ConfigError
 from crawler.items import FetchedPage
-from crawler.middlewares import META_ALWAYS, META_LASTMOD
 from crawler.profiles import SiteProfile, load_profiles, profile_for_urls
 from crawler.runner import apply_site_settings, error_kind
 
 logger = logging.getLogger(__name__)
+
+# request.meta keys read by crawler.middlewares.IncrementalCrawlMiddleware
+META_ALWAYS = "newsarchive_always"  # seed, feed or sitemap: fetched on every run
+META_LASTMOD = "newsarchive_lastmod"  # a sitemap lastmod or feed date (aware datetime)
 
 
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")

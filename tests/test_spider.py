@@ -12,9 +12,8 @@ from scrapy.http import HtmlResponse, Request, Response, TextResponse, XmlRespon
 from scrapy.utils.test import get_crawler
 
 from crawler.items import FetchedPage
-from crawler.middlewares import META_ALWAYS, META_LASTMOD
 from crawler.profiles import SiteProfile
-from spiders.news import NewsSpider, parse_date
+from spiders.news import META_ALWAYS, META_LASTMOD, NewsSpider, parse_date
 
 BASE = "http://news.example.com"
 PROFILE = SiteProfile(
