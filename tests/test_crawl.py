@@ -101,8 +101,13 @@ def test_two_sites_in_one_crawl_process(serve_site: Any, sqlite_db: str, tmp_pat
     one, two = serve_site(news_pages()), serve_site(synthetic_pages(2))
     config = write_config(tmp_path / "sites.toml", {"one": site_table(one.base_url),
                                                     "two": site_table(two.base_url)})
-    result = cli("--db", sqlite_db, "--config", str(config), "crawl", "--site", "one", "--site", "two")
+    result = cli("--db", sqlite_db, "--config", str(config), "crawl", "--site", "one", "--site", "two",
+                 env={"NEWSARCHIVE_PROGRESS": "live"})
     assert result.returncode == 0, result.stderr
+    # one live table (rich allows one at a time) with a row per site
+    assert "pages/min" in result.stderr
+    assert any(line.startswith("│ one ") for line in result.stderr.splitlines())
+    assert any(line.startswith("│ two ") for line in result.stderr.splitlines())
     assert sorted((r["site"], r["status"], r["articles_new"]) for r in runs(sqlite_db)) == [
         ("one", "ok", 3), ("two", "ok", 2)]
 
