@@ -4,6 +4,7 @@ and the store pipeline's batching against a real SQLite archive."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from scrapy.exceptions import NotConfigured
@@ -46,7 +47,7 @@ def test_revisit_policy(page: KnownPage, after: float | None, lastmod: datetime 
 
 
 @pytest.mark.parametrize("component", [StoreArticlePipeline, CrawlRunRecorder, IncrementalCrawlMiddleware])
-def test_archive_components_switch_off_without_a_database(component: type) -> None:
+def test_archive_components_switch_off_without_a_database(component: Any) -> None:
     with pytest.raises(NotConfigured, match="NEWSARCHIVE_DB must be set"):
         component.from_crawler(get_crawler())
 
