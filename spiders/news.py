@@ -45,7 +45,7 @@ META_ALWAYS = "newsarchive_always"  # seed, feed or sitemap: fetched on every ru
 META_LASTMOD = "newsarchive_lastmod"  # a sitemap lastmod or feed date (aware datetime)
 
 
-_FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
+_FEED_TYPES = ("application/rss+xml", "application/atom+xml")
 
 
 def parse_date(value: str | None) -> datetime | None:

@@ -3,6 +3,9 @@ process (``python -m crawler``), as a user runs them."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +142,21 @@ def test_crawl_of_a_url_without_profile_uses_the_classifier(serve_site: Any, sql
     assert site.url("/2024/0101/2.html") in stored
     (run,) = runs(sqlite_db)
     assert run["site"] == f"127.0.0.1:{site.base_url.rsplit(':', 1)[1]}"
+
+
+def test_scrapy_crawl_news_works_too(serve_site: Any, sqlite_db: str) -> None:
+    site = serve_site(news_pages())
+    result = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"url={site.url('/')}",
+         "-s", f"NEWSARCHIVE_DB={sqlite_db}", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
+         "-s", "RETRY_TIMES=0", "-s", "LOG_LEVEL=INFO"],
+        cwd=Path(__file__).parents[1],  # where scrapy.cfg is
+        capture_output=True, text=True, timeout=120, check=False,
+        env={k: v for k, v in os.environ.items() if not k.startswith("NEWSARCHIVE_")},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert site.url("/2024/0101/2.html") in article_urls(sqlite_db)
+    assert "'newsarchive/run_status': 'ok'" in result.stderr
 
 
 def test_unreachable_site_fails_its_run(sqlite_db: str, tmp_path: Path) -> None:
