@@ -21,6 +21,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 from scrapy.logformatter import LogFormatter, LogFormatterResult
+from scrapy.utils.asyncio import call_later
+from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 
@@ -82,6 +84,7 @@ class CrawlRunRecorder:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.run_id: int | None = None
+        self.archive_failure: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
@@ -102,8 +105,12 @@ class CrawlRunRecorder:
                 stale = mark_dead_runs_interrupted(session)
                 self.run_id = start_run(session, site, pid=os.getpid())
         except StorageError as exc:
+            # a crawl whose results cannot be kept is not worth the site's bandwidth
             self._inc("storage")
+            self.archive_failure = str(exc)
             logger.error("Cannot record the crawl run of %(site)s: %(error)s", {"site": site, "error": exc})
+            engine = self.crawler.engine
+            call_later(0, lambda: deferred_from_coro(engine.close_spider_async(reason="archive_error")))
             return
         if stale:
             logger.warning("Marked %(n)d run(s) left open by dead processes as interrupted", {"n": stale})
@@ -130,8 +137,13 @@ class CrawlRunRecorder:
         assert self.crawler.stats is not None
         stats = self.crawler.stats.get_stats()
         errors = run_errors(stats)
+        if self.archive_failure is not None:
+            return "failed", f"cannot write the archive: {self.archive_failure}"
         if reason == "shutdown":
             return "interrupted", "stopped by a signal (Ctrl-C or SIGTERM)"
+        stored = sum(v for k, v in run_counts(stats).items() if k.startswith("articles_"))
+        if errors.get("storage") and not stored:
+            return "failed", f"cannot write the archive: {errors['storage']} articles not stored"
         if not stats.get(STAT_PAGES_OK):
             summary = ", ".join(f"{k} x{v}" for k, v in sorted(errors.items(), key=lambda kv: -kv[1]))
             if not stats.get(STAT_PAGES):

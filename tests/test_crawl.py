@@ -174,6 +174,19 @@ def test_site_answering_only_errors_fails_its_run(serve_site: Any, sqlite_db: st
     assert run["status"] == "failed" and "only errors" in run["reason"] and run["errors"] == {"http_503": 1}
 
 
+def test_a_run_that_cannot_be_recorded_stops_and_fails(serve_site: Any, sqlite_db: str,
+                                                       tmp_path: Path) -> None:
+    from storage import open_archive
+
+    open_archive(sqlite_db).close()
+    query(sqlite_db, "DROP TABLE crawl_run")  # a damaged archive
+    site = serve_site(news_pages())
+    result = crawl_site(tmp_path, sqlite_db, site.base_url)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("Error: local: run failed: cannot write the archive:")
+    assert site.hits["/news/"] == 0  # stopped before crawling the site
+
+
 def test_huge_response_is_a_counted_error(serve_site: Any, sqlite_db: str, tmp_path: Path) -> None:
     pages = news_pages()
     pages["/2024/0101/2.html"] = html("Huge", "<p>" + "x" * 300_000 + "</p>")
