@@ -12,7 +12,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import select
 
@@ -21,7 +21,7 @@ from storage.archive import Archive
 from storage.errors import wraps_driver_errors
 from storage.models import Article, RawPage
 from storage.query import ArticleFilter, bind_params, filter_conditions
-from storage.repository import apply_changes, copy_metadata
+from storage.repository import apply_changes, copy_metadata, header
 from storage.templates import site_template, strip_template
 from storage.types import utcnow
 
@@ -49,10 +49,6 @@ def _default_extractor() -> tuple[ExtractFunction, str]:
     from pipelines.extraction import EXTRACTOR_VERSION, extract_article
 
     return extract_article, EXTRACTOR_VERSION
-
-
-def _header(headers: dict[str, Any], name: str) -> str | None:
-    return next((str(v) for k, v in headers.items() if k.lower() == name), None)
 
 
 @wraps_driver_errors
@@ -95,7 +91,7 @@ def reextract(
                     zlib.decompress(raw.body),
                     raw.final_url,
                     http_charset=raw.encoding,
-                    content_type=_header(raw.headers, "content-type"),
+                    content_type=header(raw.headers, "content-type"),
                 )
                 if result.article is None:
                     stats.failed[result.reason or "not extracted"] += 1

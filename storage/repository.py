@@ -43,7 +43,8 @@ class KnownPage:
     last_modified: str | None
 
 
-def _header(headers: dict[str, str], name: str) -> str | None:
+def header(headers: dict[str, str], name: str) -> str | None:
+    """An HTTP header by case-insensitive name."""
     lowered = name.lower()
     for key, value in headers.items():
         if key.lower() == lowered:
@@ -218,8 +219,8 @@ def store_article(
     if template:
         text = strip_template(text, template)
     body_sha = hashlib.sha256(page.body).hexdigest()
-    etag = _header(page.headers, "ETag")
-    last_modified = _header(page.headers, "Last-Modified")
+    etag = header(page.headers, "ETag")
+    last_modified = header(page.headers, "Last-Modified")
 
     found = session.execute(
         select(Article, RawPage)
