@@ -40,6 +40,12 @@ class BodyCandidate:
         return text_size(self.text)
 
 
+def mostly_cjk(lines: list[str]) -> bool:
+    """Whether the visible text of a page is mainly Chinese (or Japanese/Korean) script."""
+    sample = "".join(lines)[:5000]
+    return len(_CJK.findall(sample)) > 0.3 * max(1, len(sample.replace(" ", "")))
+
+
 def text_size(text: str) -> int:
     """Length in "words": CJK characters count one each, other words one each."""
     return len(_CJK.findall(text)) + len(re.findall(r"[^\W\u3400-\u9fff]+", text))
@@ -80,10 +86,19 @@ def without_overlays(html: str) -> str:
     return lxml_html.tostring(tree, encoding="unicode")
 
 
-def trafilatura_body(html: str, url: str) -> tuple[BodyCandidate | None, Any]:
-    """trafilatura's main text and its metadata document (``None`` when it found nothing)."""
+def trafilatura_body(html: str, url: str, *, precise: bool = True) -> tuple[BodyCandidate | None, Any]:
+    """trafilatura's main text and its metadata document (``None`` when it found nothing).
+
+    ``precise`` asks trafilatura to favour precision: better on Western pages, while on
+    Chinese portals it drops headline-area lines that readability then cannot bring back.
+    """
     document = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, include_comments=False, include_tables=True
+        html,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        favor_precision=precise,
     )
     text = getattr(document, "text", None)
     if not text:

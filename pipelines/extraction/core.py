@@ -17,7 +17,14 @@ from lxml import html as lxml_html
 
 from crawler.items import Article
 
-from .body import choose_body, readability_body, text_size, trafilatura_body, without_overlays
+from .body import (
+    choose_body,
+    mostly_cjk,
+    readability_body,
+    text_size,
+    trafilatura_body,
+    without_overlays,
+)
 from .classify import classify_page
 from .decode import decode_html
 from .fields import resolve_fields
@@ -82,7 +89,7 @@ def _extract(
         meta.title_tag = lxml_html.fromstring(wrapper.group(0) + "</text>").get("title")
 
     cleaned = without_overlays(html)
-    primary, document = trafilatura_body(cleaned, url)
+    primary, document = trafilatura_body(cleaned, url, precise=not mostly_cjk(page_lines))
     second = readability_body(cleaned)
     chosen = choose_body(primary, second)
     text = chosen.text if chosen else ""
