@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import zlib
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -35,7 +36,7 @@ URL = "https://www.xunjk.com/yanjiu/2022/0928/1.html"
 
 
 @pytest.fixture
-def archive(any_db: str) -> Archive:
+def archive(any_db: str) -> Iterator[Archive]:
     arc = open_archive(any_db)
     yield arc
     arc.close()
