@@ -18,6 +18,7 @@ from storage import (
     open_archive,
     reextract,
     refresh_site_templates,
+    search,
     store_article,
 )
 from tests.test_storage_data import SECTIONS, article_for, extracted, fill, page_for
@@ -111,6 +112,8 @@ def test_site_templates_strip_repeated_lines_without_versions(any_db: str) -> No
         texts = list(session.scalars(select(Article.text)))
         assert all(footer not in text for text in texts) and len(texts) == 4
         assert session.scalar(select(func.count()).select_from(ArticleVersion)) == 0
+        assert search(session, "责任编辑") == []  # the search index follows the cleaning
+        assert len(search(session, "柳州")) == 4
     # a recrawl of an unchanged page (footer and all) stays unchanged
     with arc.session() as session, session.begin():
         assert store_article(session, *items[0]).status == "unchanged"
