@@ -154,8 +154,30 @@ def test_dated_link_list_goes() -> None:
     assert remove_furniture(text) == PARAGRAPH
 
 
-def test_one_dated_line_stays() -> None:
-    text = f"2022-09-14 09:37:15 来源:广西日报\n{PARAGRAPH}"
+def test_one_dated_entry_stays() -> None:
+    text = f"[2005-08-21] 为什么总要面对呢\n{PARAGRAPH}"
+    assert remove_furniture(text) == text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "2022-09-14 09:37:15 来源:广西日报",
+        "2012年01月12日 19:10",
+        "来源：证券时报网",
+        "发布时间：2012-01-12 17:21:17 【编辑：金硕】",
+        "(曹文明 編輯)",
+        "免责声明：本文仅代表作者个人观点，与凤凰网无关。其原创性以及文中陈述文字和内容未经本站证实。",
+        "腾讯声明：频道所载文章、数据等内容纯属作者个人观点，仅供投资者参考，并不构成投资建议。",
+    ],
+)
+def test_info_line_and_notices_go(line: str) -> None:
+    assert remove_furniture(f"{line}\n{PARAGRAPH}") == PARAGRAPH
+
+
+def test_dates_and_sources_inside_sentences_stay() -> None:
+    lead = "2022年9月14日，广西日报记者从柳州高新区获悉，"
+    text = f"{lead}{PARAGRAPH}\n消息来源：知情人士称，该项目将于明年投产。"
     assert remove_furniture(text) == text
 
 

@@ -189,7 +189,8 @@ def choose_body(primary: BodyCandidate | None, second: BodyCandidate | None) -> 
         return second
     # a few hundred words stand on their own; Chinese needs more characters for the same
     substantial = 1500 if len(_CJK.findall(second.text)) > 0.5 * s else 200
-    if (0.2 * p <= s or s >= substantial) and 100 <= s < 0.9 * p and coverage(second.text, primary.text) >= 0.85:
+    inside = coverage(second.text, primary.text) >= 0.85
+    if (0.2 * p <= s or s >= substantial) and 100 <= s < 0.9 * p and inside:
         # readability's text is inside trafilatura's, which adds furniture around it
         return second
     return primary

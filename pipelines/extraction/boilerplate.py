@@ -33,6 +33,10 @@ _STRONG_RULES = [
         r"ICP\s*[备证]|ICP\s*license|公网安备|网络文化经营许可证|互联网新闻信息服务许可证|增值电信业务经营许可证",
         r"未经(?:书面)?授权.{0,20}(?:转载|复制|使用)|不代表本(?:网|站)|本(?:网|站)(?:所)?刊(?:载|登)|转载请注明",
         r"电话\s*[:：].{0,40}传真\s*[:：]",
+        # a site's standing notice: 免责声明：… / 腾讯声明：… (prose, but never the article)
+        r"^\s*[【\[]?\s*[\w·]{0,6}(?:免责声明|声明|特别提示)\s*[】\]]?\s*[:：]",
+        r"[【\[(（]\s*(?:责任编辑|责编|编辑)\s*[:：]?\s*[\w·]{1,10}\s*[】\])）]",
+        r"^\s*[(（]\s*[\w·]{2,6}\s*编辑\s*[)）]\s*$",
     )
 ]
 # the other rules only fire on lines that are not prose
@@ -46,7 +50,6 @@ _LINE_RULES = [
         r"^\s*分享到\s*[:：]?|^\s*(?:分享|转发)\s*[:：]\s*",
         r"^[\s【\[]*(?:打印|关闭|打印本页|关闭窗口|收藏|纠错|返回顶部|字号|大\s*中\s*小)[\s】\]|｜]*"
         r"(?:[\s【\[]*(?:打印|关闭|打印本页|关闭窗口|收藏|纠错|返回顶部|字号|大|中|小|默认)[\s】\]|｜]*)*$",
-        r"^\s*免责声明\s*[:：]",
         r"^\s*(?:网友评论|我要评论|发表评论|查看评论|评论\s*\d+\s*条?)\s*$",
         r"^\s*联系我们\s*[:：]|^\s*(?:电话|邮箱|e-?mail|传真)\s*[:：].{0,40}$",
         r"^\s*(?:关于本站|关于我们|网站地图|联系我们|版权申明|版权声明|广告服务|招聘信息|联系合作)"
@@ -56,10 +59,15 @@ _LINE_RULES = [
         r"^\s*[（(]?\s*(?:图片来源|图片来自|图源|资料图|资料图片)\s*[:：)）]?.{0,30}$",
         r"^\s*(?:扫一扫|扫描二维码|微信扫一扫|长按识别二维码).{0,40}$",
         r"^\s*本文来源\s*[:：].{0,30}$|^\s*原标题\s*[:：]",
+        # the info line: its date and outlet are in the article's fields
+        r"^[\s\[【(（]*(?:发布时间|发表时间|时间|日期)?\s*[:：]?\s*\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
+        r"(?:\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?[\s\]】)）]*(?:(?:来源|稿源|编辑|责任编辑|点击|浏览)\s*[:：].{0,30})?$",
+        r"^\s*(?:来源|稿源|文章来源|新闻来源)\s*[:：]\s*\S{1,30}\s*$",
         r"(?:facebook|google\s*plus|微博|微信公众号|微信)\s*(?:专页|page|账号)|(?:关注|follow).{0,10}(?:facebook|微博|微信)",
         r"^\s*[(（]?\s*(?:即时新闻|实时新闻)\s*[)）]?\s*$",
         r"^\s*(?:我来说两句|我要评论|发表评论|参与评论)\s*[(（]?\s*\d*\s*[)）]?\s*$",
-        r"^(?:related|read more|read also|also read|see also|more from [\w ]{1,30}|recommended|watch|listen)\s*:",
+        r"^(?:related|read more|read also|also read|see also|more from [\w ]{1,30}|recommended|watch|listen)"
+        r"\s*:",
         r"^(?:advertisement|story continues(?: below)?|continue reading|recommended(?: stories| for you)?|"
         r"sign up for [\w ]{0,30}newsletters?|subscribe(?: now)?|share this (?:article|story)|"
         r"(?:share|follow us) on [\w ,]{1,40}|skip advertisement|click here to [\w ]{1,40})\.?$",
