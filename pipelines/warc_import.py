@@ -90,7 +90,8 @@ def read_warc_pages(path: Path) -> Iterator[FetchedPage]:
                     body=body,
                     encoding=charset_from_content_type(content_type),
                     fetched_at=_warc_date(record.rec_headers.get_header("WARC-Date")),
-                    site=site_of(url),
+                    # our own `export --format warc` names the site; other WARCs: the host
+                    site=record.rec_headers.get_header("WARC-Newsarchive-Site") or site_of(url),
                 )
         except ArchiveLoadFailed as exc:
             raise InputError(f"{path} is not a readable WARC file: {str(exc).splitlines()[0]}") from exc
