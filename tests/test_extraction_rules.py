@@ -223,13 +223,14 @@ def test_editors_and_non_bylines_give_no_author(line: str) -> None:
 
 def test_closing_reporter_in_parentheses() -> None:
     assert closing_authors("（总台记者 张倩）") == ["张倩"]
+    assert closing_authors("组委会还成立了投资俱乐部。(信报记者 蔡雪婧)") == ["蔡雪婧"]
     assert closing_authors("（袁源）") == ["袁源"]
     assert closing_authors("这是一句正常的话。") == []
 
 
 def test_bare_name_line() -> None:
     assert name_line("胡平") == ["胡平"]
-    assert name_line("赵延东、风笑天") == ["赵延东", "风笑天"]
+    assert name_line("赵延东、风笑天") == ["赵延东、风笑天"]  # the page's own separator stays
     assert name_line("duscha") == ["duscha"]
     assert name_line("网易娱乐") == []
     assert name_line("Subject") == []
@@ -300,6 +301,15 @@ def test_title_suffix_and_prefix_are_stripped() -> None:
     assert clean_title("拿起跨界“指挥棒”她跟学生“较着劲儿”成长--大河网", site_names=[]) == (
         "拿起跨界“指挥棒”她跟学生“较着劲儿”成长"
     )
+
+
+def test_title_channel_parts_and_page_marks_go() -> None:
+    title = "拿出10万元投资房产 小两口尝试以钱生钱(图)_新浪房产_新浪网"
+    assert clean_title(title, site_names=["新浪网"]) == "拿出10万元投资房产 小两口尝试以钱生钱"
+    discuz = (
+        "社会资本、人力资本与下岗职工的再就业(页 1) - 学术前沿 - 三校社会学论坛 - powered by Discuz! Archiver"
+    )
+    assert clean_title(discuz) == "社会资本、人力资本与下岗职工的再就业"
 
 
 def test_title_separator_inside_headline_stays() -> None:

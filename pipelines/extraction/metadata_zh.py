@@ -25,7 +25,7 @@ _AUTHOR_LABEL = (
     rf"|文(?={_SPACE}*[:：/｜|]))"
 )
 # 光明日报记者 / 河南商报记者: an outlet name glued to the label
-_OUTLET = rf"(?:[{_CJK}]{{2,10}}?(?:报|社|网|台|频道|杂志|新闻))?"
+_OUTLET = rf"(?:[{_CJK}]{{1,10}}?(?:报|社|网|台|频道|杂志|新闻))?"
 _BYLINE = re.compile(
     rf"(?:^|[\s（(【\[□■●◎|｜·]){_OUTLET}{_AUTHOR_LABEL}{_SPACE}*[:：/｜|]?{_SPACE}*(?P<names>{_NAMES})"
     rf"(?={_SPACE}|$|[)）】\]/,，。、;；]|(?:{_STOP_LABELS}))"
@@ -41,7 +41,7 @@ _EDITOR = re.compile(rf"(?:责任编辑|责编|编辑|编审){_SPACE}*[:：]")
 _DATE_LABEL = re.compile(r"(?:发布时间|发表时间|发稿时间|更新时间|时间|日期|发表于|发布于)\s*[:：]?")
 # (记者 张三) or (张三) closing a news item
 _CLOSING = re.compile(
-    rf"[（(]{_SPACE}*(?:{_AUTHOR_LABEL}{_SPACE}*[:：]?{_SPACE}*)?(?P<names>{_NAMES}){_SPACE}*[）)]$"
+    rf"[（(]{_SPACE}*(?:{_OUTLET}{_AUTHOR_LABEL}{_SPACE}*[:：]?{_SPACE}*)?(?P<names>{_NAMES}){_SPACE}*[）)]$"
 )
 _LABEL_ONLY = re.compile(rf"^(?:{_AUTHOR_LABEL}|作者){_SPACE}*[:：]?$")
 _POSTED_BY = re.compile(
@@ -50,7 +50,7 @@ _POSTED_BY = re.compile(
 # forum and blog user names: lower case or with digits, never a capitalised English word
 _USERNAME = re.compile(r"^(?:[a-z][a-z0-9_.-]{2,19}|[A-Za-z][A-Za-z]*[0-9_][A-Za-z0-9_.-]{1,18})$")
 _NOT_NAME = re.compile(
-    r"[网页频道首新闻栏目区版报社台多录册关注订阅分享评论收藏返回导航正文图片视频专题简介更]"
+    r"[网页频道首新闻栏目区版报社台多录册关注订阅分享评论收藏返回导航正文图片视频专题简介更告览帖赞搜索]"
 )
 _BRACKETED = re.compile(rf"^[\[【]{_SPACE}*(?P<names>{_NAMES}){_SPACE}*[\]】]")
 
@@ -119,8 +119,9 @@ def name_line(line: str) -> list[str]:
     text = line.strip()
     if _USERNAME.match(text) and not text.lower().startswith(("http", "www")):
         return [text]
-    if re.fullmatch(_NAMES, text) and not _NOT_NAME.search(text):
-        return _clean_names(text)
+    if re.fullmatch(_NAMES, text) and not _NOT_NAME.search(text) and _clean_names(text):
+        # keep the page's own separators (赵延东、风笑天)
+        return [re.sub(rf"{_SPACE}+", " ", text)]
     return []
 
 

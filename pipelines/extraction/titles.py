@@ -18,12 +18,22 @@ _SECTION_WORDS = re.compile(r"^(?:opinion|analysis|review|live|video|watch|exclu
 _SPACES = re.compile(r"\s+")
 
 
+_PAGE_MARK = re.compile(
+    r"\s*[(（]\s*(?:第\s*)?(?:页\s*)?\d+\s*页?\s*[)）]\s*$|\s*[(（]\s*(?:组?图|多图|视频)\s*[)）]\s*$"
+)
+
+
 def _norm(text: str) -> str:
-    return _SPACES.sub(" ", text.replace("\u3000", " ")).strip()
+    return _PAGE_MARK.sub("", _SPACES.sub(" ", text.replace("\u3000", " ")).strip())
 
 
 def _key(text: str) -> str:
     return re.sub(r"[\W_]+", "", text).lower()
+
+
+def _width(text: str) -> int:
+    """Display width: a Chinese character is as wide as two Latin letters."""
+    return len(text) + len(re.findall(r"[\u3400-\u9fff]", text))
 
 
 def _is_cjk(text: str) -> bool:
@@ -147,10 +157,10 @@ def _strip_site(title: str, site_names: list[str]) -> str:
         keep.pop()
     while len(keep) > 1 and (_is_site(keep[0], site_names) or _SECTION_WORDS.match(keep[0])):
         keep.pop(0)
-    if len(keep) == len(parts) and _is_cjk(title):
-        # 标题_频道_网站 or 网站--频道--标题 with no known site name: the headline is the longest part
-        longest = max(keep, key=len)
-        if len(longest) >= 8 and all(len(part) < len(longest) for part in keep if part is not longest):
+    if len(keep) > 1 and _is_cjk(title):
+        # 标题_频道_网站 or 网站--频道--标题, channel names left over: the headline is the longest part
+        longest = max(keep, key=_width)
+        if len(longest) >= 8 and all(_width(part) < _width(longest) for part in keep if part is not longest):
             keep = [longest]
     if len(keep) == len(parts):
         return title
