@@ -171,8 +171,14 @@ def list_share(text: str) -> float:
     return sum(1 for line in lines if line.startswith("- ")) / len(lines) if lines else 0.0
 
 
-def choose_body(primary: BodyCandidate | None, second: BodyCandidate | None) -> BodyCandidate | None:
-    """Keep trafilatura unless it is missing, a fragment, or readability says the same with less noise."""
+def choose_body(
+    primary: BodyCandidate | None, second: BodyCandidate | None, *, trim: bool = True
+) -> BodyCandidate | None:
+    """Keep trafilatura unless it is missing, a fragment, or readability says the same with less noise.
+
+    ``trim``: whether readability's shorter text may replace trafilatura's when it lies inside
+    it — right where trafilatura keeps portal furniture, wrong where it already favours precision.
+    """
     if primary is None or not primary.text.strip():
         return second
     if second is None or not second.text.strip() or second.link_density > 0.3:
@@ -184,13 +190,15 @@ def choose_body(primary: BodyCandidate | None, second: BodyCandidate | None) -> 
     if p < 0.6 * s and second.link_density < 0.2 and coverage(primary.text, second.text) >= 0.95:
         # readability has all of trafilatura's text and more paragraphs around it
         return second
-    if list_share(primary.text) > 0.5 and list_share(second.text) < 0.2 and s >= 50:
+    if list_share(primary.text) > 0.5 and list_share(second.text) < 0.2 and s >= max(50, 0.3 * p):
         # trafilatura took a link list (a "most read" box) for the article
         return second
     # a few hundred words stand on their own; Chinese needs more characters for the same
     substantial = 1500 if len(_CJK.findall(second.text)) > 0.5 * s else 200
     inside = coverage(second.text, primary.text) >= 0.85
-    if (0.2 * p <= s or s >= substantial) and 100 <= s < 0.9 * p and inside:
+    # without trimming, only a trafilatura text that is largely something else is given up
+    worth_it = trim or coverage(primary.text, second.text) < 0.75
+    if worth_it and (0.2 * p <= s or s >= substantial) and 100 <= s < 0.9 * p and inside:
         # readability's text is inside trafilatura's, which adds furniture around it
         return second
     return primary

@@ -89,9 +89,10 @@ def _extract(
         meta.title_tag = lxml_html.fromstring(wrapper.group(0) + "</text>").get("title")
 
     cleaned = without_overlays(html)
-    primary, document = trafilatura_body(cleaned, url, precise=not mostly_cjk(page_lines))
+    cjk = mostly_cjk(page_lines)
+    primary, document = trafilatura_body(cleaned, url, precise=not cjk)
     second = readability_body(cleaned)
-    chosen = choose_body(primary, second)
+    chosen = choose_body(primary, second, trim=cjk)
     text = chosen.text if chosen else ""
 
     article = Article(url=url, text=text, extractor_version=EXTRACTOR_VERSION)
