@@ -20,6 +20,7 @@ from twisted.internet import error as net_error
 from twisted.python.failure import Failure
 
 from crawler.errors import ConfigError
+from crawler.frontier import apply_redis_frontier
 from crawler.profiles import SiteProfile
 
 __all__ = [
@@ -44,6 +45,7 @@ ENV_SETTINGS = {
     "NEWSARCHIVE_USER_AGENT": "USER_AGENT",
     "NEWSARCHIVE_EXTRACT_WORKERS": "EXTRACT_WORKERS",
     "NEWSARCHIVE_PROGRESS": "NEWSARCHIVE_PROGRESS",
+    "NEWSARCHIVE_REDIS_URL": "NEWSARCHIVE_REDIS_URL",
 }
 
 # stats keys the run recorder leaves behind for the caller
@@ -75,6 +77,10 @@ def apply_site_settings(settings: Settings, profile: SiteProfile) -> None:
     if (settings.getpriority("USER_AGENT") or 0) < ENV_PRIORITY and "USER_AGENT" not in profile.settings:
         contact = settings.get("NEWSARCHIVE_CONTACT")
         settings.set("USER_AGENT", f"newsarchive/{_version()} (+{contact})", priority="spider")
+    if settings.get("NEWSARCHIVE_REDIS_URL"):  # a durable frontier, see crawler/frontier.py
+        apply_redis_frontier(settings, profile.name)
+        extensions = {**settings.getdict("EXTENSIONS"), "crawler.frontier.RedisFrontier": 520}
+        settings.set("EXTENSIONS", extensions, priority="spider")
 
 
 def base_settings(*, db: str | None, overrides: dict[str, str] | None = None,
@@ -173,7 +179,7 @@ def run_crawl(
         crawler = process.create_crawler(NewsSpider)
         crawlers[profile.name] = crawler
         deferred = process.crawl(crawler, profile=profile)
-        deferred.addErrback(_crawl_failed, profile.name, results)
+        deferred.addErrback(_crawl_failed, profile.name, results, db)
     try:
         if crawlers:
             process.start()
@@ -217,7 +223,18 @@ def _robots_failure(record: logging.LogRecord) -> bool:
     return logging.root.level <= logging.INFO
 
 
-def _crawl_failed(failure: Failure, site: str, results: dict[str, RunResult]) -> None:
+def _crawl_failed(failure: Failure, site: str, results: dict[str, RunResult], db: str) -> None:
+    """A crawl that could not even start (a bad setting, an unusable Redis): recorded as a
+    failed run with the reason, reported by the caller; the other sites go on."""
+    from crawler.schedule import record_failed_run
+    from storage import StorageError, open_archive
+
     reason = str(failure.value).splitlines()[0] if str(failure.value) else type(failure.value).__name__
-    logger.error("Crawl of %(site)s could not run: %(reason)s", {"site": site, "reason": reason})
-    results[site] = RunResult(site, "failed", reason)
+    logger.info("Crawl of %(site)s could not start: %(reason)s", {"site": site, "reason": reason})
+    run_id = None
+    try:
+        with open_archive(db) as archive:
+            run_id = record_failed_run(archive, site, reason)
+    except StorageError as exc:
+        logger.error("Cannot record the failed run of %(site)s: %(error)s", {"site": site, "error": exc})
+    results[site] = RunResult(site, "failed", reason, run_id)

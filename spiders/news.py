@@ -102,6 +102,7 @@ class NewsSpider(scrapy.Spider):
         self.allowed_domains = list(profile.allowed_domains)
         # LinkExtractor(allow_domains=) compares host:port, so hosts are checked in on_site()
         self.links = LinkExtractor(unique=True)
+        self._robots_asked: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -130,15 +131,25 @@ class NewsSpider(scrapy.Spider):
             yield Request(url, callback=self.parse_feed, errback=self.on_error, meta=meta)
         for url in self.profile.sitemaps:
             yield Request(url, callback=self.parse_sitemap, errback=self.on_error, meta=meta)
-        if not self.profile.sitemaps and self.settings.getbool("NEWSARCHIVE_SITEMAP_DISCOVERY", True):
-            origins = {f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" for u in self.profile.start_urls}
-            for origin in sorted(origins):
-                yield Request(
-                    f"{origin}/robots.txt",
-                    callback=self.parse_robots,
-                    errback=self.on_error,
-                    meta={META_ALWAYS: True, "dont_obey_robotstxt": True, "newsarchive_quiet": True},
-                )
+
+    def _robots_sitemaps(self, response: Response) -> Iterator[Request]:
+        """Once per site origin, after a start page: read the ``Sitemap:`` lines of its
+        robots.txt when the profile names no sitemap. Asked for with the start page's links
+        and behind them (depth 1 has priority -1): the sitemaps a site names supplement its
+        pages, and a short crawl should not spend its pages on them first."""
+        if self.profile.sitemaps or not self.settings.getbool("NEWSARCHIVE_SITEMAP_DISCOVERY", True):
+            return
+        origin = f"{urlsplit(response.url).scheme}://{urlsplit(response.url).netloc}"
+        if origin in self._robots_asked:
+            return
+        self._robots_asked.add(origin)
+        yield Request(
+            f"{origin}/robots.txt",
+            callback=self.parse_robots,
+            errback=self.on_error,
+            priority=-2,
+            meta={META_ALWAYS: True, "dont_obey_robotstxt": True, "newsarchive_quiet": True},
+        )
 
     # --- callbacks ------------------------------------------------------------------------
 
@@ -170,7 +181,11 @@ class NewsSpider(scrapy.Spider):
         for link in self.links.extract_links(response):
             if not self.on_site(link.url):
                 continue
-            yield Request(link.url, callback=self.parse, errback=self.on_error)
+            # articles a page links to come before the next listing pages of the same depth
+            priority = 1 if self.profile.is_article_url(link.url) else 0
+            yield Request(link.url, callback=self.parse, errback=self.on_error, priority=priority)
+        if response.meta.get(META_ALWAYS):
+            yield from self._robots_sitemaps(response)
 
     def parse_robots(self, response: Response) -> Iterator[Request]:
         """Sitemaps named in robots.txt, when the profile names none."""

@@ -65,6 +65,8 @@ def test_listing_page_is_followed_not_yielded() -> None:
         BASE + "/about.html",
         BASE + "/rss.xml",
     }
+    priorities = {r.url: r.priority for r in out if isinstance(r, Request)}
+    assert priorities[BASE + "/2024/0101/1.html"] > priorities[BASE + "/news/"]  # articles first
     feed = next(r for r in out if isinstance(r, Request) and r.url.endswith("rss.xml"))
     assert feed.callback == spider.parse_feed and feed.meta[META_ALWAYS]
 
@@ -190,6 +192,16 @@ def test_seeds_are_always_fetched() -> None:
     requests = asyncio.run(_collect(make_spider(profile)))
     assert [r.url for r in requests] == [BASE + "/", BASE + "/rss.xml", BASE + "/sitemap.xml"]
     assert all(r.meta[META_ALWAYS] for r in requests)
+
+
+def test_robots_txt_is_read_for_sitemaps_once_after_a_start_page() -> None:
+    spider = make_spider()
+    start = html_response(BASE + "/", HOME)
+    start.meta[META_ALWAYS] = True
+    out = [r for r in spider.parse(start) if isinstance(r, Request)]
+    robots = [r for r in out if r.url.endswith("/robots.txt")]
+    assert len(robots) == 1 and robots[0].priority < -1 and out[-1] is robots[0]
+    assert not [r for r in spider.parse(start) if isinstance(r, Request) and r.url.endswith("/robots.txt")]
 
 
 def test_parse_date_forms() -> None:
