@@ -190,7 +190,7 @@ def choose_body(
     if p < 0.6 * s and second.link_density < 0.2 and coverage(primary.text, second.text) >= 0.95:
         # readability has all of trafilatura's text and more paragraphs around it
         return second
-    if list_share(primary.text) > 0.5 and list_share(second.text) < 0.2 and s >= max(50, 0.3 * p):
+    if list_share(primary.text) > 0.5 and s >= 50 and (trim or coverage(primary.text, second.text) < 0.8):
         # trafilatura took a link list (a "most read" box) for the article
         return second
     # a few hundred words stand on their own; Chinese needs more characters for the same
