@@ -82,6 +82,21 @@ def test_truncated_html_does_not_raise() -> None:
     assert result.reason in (None, "too_short", "listing_page") or result.article is not None
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html><head><title>x</title></head></html>",  # no <body>: readability's assert
+        b"<frameset><frame src=a></frameset>",
+        b"<div>" * 5000 + b"deep",
+        "<html><body><p>控制字符\x00\x0b在这里</p></body></html>".encode(),
+    ],
+)
+def test_odd_documents_do_not_raise(body: bytes) -> None:
+    result = extract_article(body, "http://example.com/2023/01/09/x.html")
+    assert result.is_article is False
+    assert result.reason
+
+
 def test_markup_without_text_is_not_an_article() -> None:
     result = extract_article(b"<html><body><div><img src=a.png></div></body></html>", "http://a.com/x")
     assert result.is_article is False

@@ -20,7 +20,7 @@ from lxml import html as lxml_html
 from readability import Document as ReadabilityDocument
 from readability.readability import Unparseable
 
-from .boilerplate import is_furniture_line, remove_furniture
+from .boilerplate import remove_furniture
 from .textlines import element_lines
 
 logger = logging.getLogger(__name__)
@@ -121,30 +121,17 @@ def untable(text: str) -> str:
 def readability_body(html: str) -> BodyCandidate | None:
     try:
         summary = ReadabilityDocument(html).summary(html_partial=True)
-    except (Unparseable, ValueError, TypeError) as exc:
+        if not summary:
+            return None
+        fragment = lxml_html.fragment_fromstring(summary, create_parent="div")
+    except (Unparseable, etree.LxmlError, ValueError, TypeError, AssertionError) as exc:
+        # lxml asserts when readability hands back a document without a <body>
         logger.debug("readability failed: %(error)s", {"error": exc})
         return None
-    if not summary:
-        return None
-    fragment = lxml_html.fragment_fromstring(summary, create_parent="div")
     links = sum(len(a.text_content()) for a in fragment.iter("a"))
     total = len(fragment.text_content()) or 1
     text = remove_furniture("\n".join(element_lines(fragment)))
     return BodyCandidate("readability", text, links / total)
-
-
-def furniture_share(text: str) -> float:
-    lines = [line for line in text.split("\n") if line.strip()]
-    if not lines:
-        return 1.0
-    return sum(1 for line in lines if is_furniture_line(line)) / len(lines)
-
-
-def short_line_share(text: str) -> float:
-    """Share of the text in short lines: link lists and navigation are made of them."""
-    lines = [line.strip() for line in text.split("\n") if line.strip()]
-    total = sum(text_size(line) for line in lines) or 1
-    return sum(text_size(line) for line in lines if text_size(line) < 12) / total
 
 
 def _tokens(text: str) -> list[str]:

@@ -39,6 +39,7 @@ EXTRACTOR_VERSION = "2026.11.1"
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
 _WRAPPER = re.compile(r"^\s*<text\b[^>]*>\s*", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+_XML_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 @dataclass
@@ -76,7 +77,8 @@ def extract_article(
 def _extract(
     body: bytes, url: str, http_charset: str | None, selectors: Mapping[str, str]
 ) -> ExtractionResult:
-    decoded = decode_html(body, http_charset)
+    # lxml refuses control characters; a stray one must not lose the page
+    decoded = _XML_INVALID.sub("", decode_html(body, http_charset))
     wrapper = _WRAPPER.match(decoded)
     html = decoded[wrapper.end() :] if wrapper else decoded
     if "<" not in html:
