@@ -63,6 +63,7 @@ EXTENSIONS = {
 EXTRACT_WORKERS = 2  # processes running the CPU-heavy extraction
 STORE_BATCH_SIZE = 50  # articles per transaction at most
 STORE_FLUSH_SECONDS = 2.0  # ... and at least this often, so a killed crawl keeps its work
+NEWSARCHIVE_LEARN_TEMPLATES = True  # after a run: learn and strip lines all the site's articles repeat
 NEWSARCHIVE_PROGRESS = "auto"  # "auto" (live display on a terminal), "live", "log" or "off"
 NEWSARCHIVE_PROGRESS_INTERVAL = 30.0  # seconds between stats lines when not live
 # NEWSARCHIVE_DB: the archive; when unset the store pipeline, run recorder and incremental

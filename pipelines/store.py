@@ -23,7 +23,7 @@ from twisted.internet.task import LoopingCall
 from crawler.extensions import STORED_PREFIX, crawl_archive
 from crawler.items import ArticleItem, FetchedPage
 from crawler.runner import STAT_RUN_ID
-from storage import Archive, StorageError, mark_not_modified, store_article
+from storage import Archive, StorageError, mark_not_modified, refresh_site_templates, store_article
 
 __all__ = ["StoreArticlePipeline"]
 
@@ -62,6 +62,28 @@ class StoreArticlePipeline:
         if self.task is not None and self.task.running:
             self.task.stop()
         self.flush()
+        self.refresh_template()
+
+    def refresh_template(self) -> None:
+        """Learn the lines every article of the site repeats (footer, ICP line, "related
+        news") from what is now stored, and strip them, as ``import`` does after a file."""
+        assert self.crawler.stats is not None
+        stats = self.crawler.stats.get_stats()
+        site = getattr(self.crawler.spider, "site", None)
+        changed = stats.get(STORED_PREFIX + "new", 0) + stats.get(STORED_PREFIX + "updated", 0)
+        if not site or not changed or self.archive is None:
+            return
+        if not self.crawler.settings.getbool("NEWSARCHIVE_LEARN_TEMPLATES", True):
+            return
+        try:
+            with self.archive.session() as session, session.begin():
+                cleaned = refresh_site_templates(session, [site])
+        except StorageError as exc:
+            self._inc("newsarchive/errors/storage")
+            logger.error("Cannot refresh the template of %(site)s: %(error)s", {"site": site, "error": exc})
+            return
+        if cleaned.get(site):
+            self.crawler.stats.set_value("newsarchive/template_cleaned", cleaned[site])
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, ArticleItem) or (isinstance(item, FetchedPage) and item.not_modified):

@@ -54,6 +54,21 @@ def test_crawl_stores_articles_not_listings_and_stays_polite(
     assert all(agent.startswith("newsarchive/") for agent in agents)
 
 
+def test_lines_every_article_repeats_are_learned_and_stripped(serve_site: Any, sqlite_db: str,
+                                                              tmp_path: Path) -> None:
+    furniture = b"<p>Follow the city desk on WeChat for more council news every morning.</p></article>"
+    pages = synthetic_pages(5)
+    for path, body in list(pages.items()):
+        if path != "/":
+            pages[path] = body.replace(b"</article>", furniture)
+    site = serve_site(pages)
+    result = crawl_site(tmp_path, sqlite_db, site.base_url)
+    assert result.returncode == 0, result.stderr
+    texts = [row[0] for row in query(sqlite_db, "SELECT text FROM article")]
+    assert len(texts) == 5 and all("Report number" in text for text in texts)
+    assert not any("Follow the city desk" in text for text in texts)
+
+
 def test_sitemap_and_feed_discovery(serve_site: Any, sqlite_db: str, tmp_path: Path) -> None:
     """Articles linked from nowhere but a sitemap named in robots.txt and a feed named in a
     <link rel=alternate> are found."""
