@@ -64,6 +64,7 @@ def _summary(result: RunResult) -> str:
         f"{result.site}: {result.status}"
         f" - {stats.get('newsarchive/pages_fetched', 0)} pages,"
         f" {stats.get('newsarchive/stored/new', 0)} new,"
+        f" {stats.get('newsarchive/stored/duplicate', 0)} copies of stored ones,"
         f" {stats.get('newsarchive/stored/updated', 0)} updated,"
         f" {stats.get('newsarchive/stored/unchanged', 0)} unchanged,"
         f" {stats.get('newsarchive/incremental/skipped', 0)} known pages skipped"
