@@ -35,7 +35,7 @@ _ARTICLE_OG = frozenset({"article", "news", "article:news", "blog", "blogposting
 _LISTING_LD = frozenset(
     {"collectionpage", "itemlist", "searchresultspage", "profilepage", "aboutpage", "contactpage"}
 )
-MIN_ARTICLE_SIZE = 60
+MIN_ARTICLE_SIZE = 40
 PARAGRAPH_SIZE = 25
 
 
