@@ -204,8 +204,11 @@ class NewsSpider(scrapy.Spider):
         body = gunzip(response.body) if gzip_magic_number(response) else response.body
         try:
             sitemap = Sitemap(body)
-        except Exception as exc:  # noqa: BLE001 - lxml raises several kinds on junk input
-            self._count_error("bad_sitemap", response.url, exc)
+        except (SyntaxError, ValueError, StopIteration) as exc:  # lxml's errors are SyntaxErrors
+            self._count_error("bad_sitemap", response.url, str(exc) or "not XML")
+            return
+        if sitemap.type not in ("sitemapindex", "urlset"):
+            self._count_error("bad_sitemap", response.url, f"<{sitemap.type}> is not a sitemap")
             return
         for entry in sitemap:
             loc = entry.get("loc")
@@ -265,9 +268,8 @@ class NewsSpider(scrapy.Spider):
         logger.log(level, "%(kind)s: %(url)s (%(reason)s)", {"kind": kind, "url": url, "reason": reason})
 
     def _page(self, response: Response, *, not_modified: bool = False) -> FetchedPage:
-        request_url = response.request.url if response.request is not None else response.url
-        original = (response.request.meta.get("redirect_urls") or [request_url])[0] \
-            if response.request is not None else response.url
+        request = response.request
+        original = (request.meta.get("redirect_urls") or [request.url])[0] if request else response.url
         return FetchedPage(
             url=original,
             final_url=response.url,

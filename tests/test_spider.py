@@ -131,8 +131,9 @@ def test_sitemap_index_and_gzipped_urlset_with_lastmod() -> None:
 
 def test_junk_sitemap_is_counted() -> None:
     spider = make_spider()
-    assert list(spider.parse_sitemap(Response(BASE + "/sitemap.xml", body=b"\x00\x01 not xml"))) == []
-    assert spider.crawler.stats.get_value("newsarchive/errors/bad_sitemap") == 1
+    for junk in (b"\x00\x01 not xml", b"", b"<html><body>Moved</body></html>"):
+        assert list(spider.parse_sitemap(Response(BASE + "/sitemap.xml", body=junk))) == []
+    assert spider.crawler.stats.get_value("newsarchive/errors/bad_sitemap") == 3
 
 
 RSS = f"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
