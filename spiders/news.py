@@ -223,7 +223,7 @@ class NewsSpider(scrapy.Spider):
     def parse_feed(self, response: Response) -> Iterator[Request]:
         """An RSS or Atom feed; item dates are passed on for the incremental check."""
         try:
-            selector = Selector(text=response.body.decode("utf-8", "replace"), type="xml")
+            selector = Selector(body=response.body, type="xml")  # links and dates are ASCII
             selector.remove_namespaces()
         except ValueError as exc:
             self._count_error("bad_feed", response.url, exc)
