@@ -150,9 +150,12 @@ def _cron(value: Any) -> str:
     return value
 
 
-def _table(value: Any) -> dict[str, Any]:
+def _scrapy_settings(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise TypeError("must be a table")
+    for name in value:
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
+            raise TypeError(f"key {name!r} is not a setting name (Scrapy settings are UPPER_CASE)")
     return dict(value)
 
 
@@ -168,7 +171,7 @@ _KEYS: dict[str, Any] = {
     "schedule": _cron,
     "revisit_fresh_days": _days,
     "revisit_after_days": _revisit_after,
-    "settings": _table,
+    "settings": _scrapy_settings,
 }
 
 

@@ -85,6 +85,7 @@ def test_no_patterns_leaves_the_decision_to_the_classifier() -> None:
             "unknown selector",
         ),
         ("[sites.a]\nfeeds = []", "needs start_urls, feeds or sitemaps"),
+        ('[sites.a]\nstart_urls = ["http://x.org/"]\n[sites.a.settings]\ndownload_delay = 2', "UPPER_CASE"),
     ],
 )
 def test_bad_profiles_are_one_line_config_errors(tmp_path: Path, text: str, message: str) -> None:
