@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from pipelines.extraction import apply_template, decode_html, extract_article, learn_template
+from pipelines.extraction.body import BodyCandidate, choose_body
 from pipelines.extraction.boilerplate import remove_furniture
 from pipelines.extraction.dates import date_from_url, find_date, parse_date
 from pipelines.extraction.metadata_zh import byline_authors, closing_authors, name_line, source_of
@@ -368,3 +369,56 @@ def test_template_needs_enough_pages_and_share() -> None:
     texts = ["共同的一行在这里出现\n正文一", "别的内容一\n正文二", "别的内容二\n正文三", "别的内容三\n正文四"]
     assert learn_template(texts, min_pages=1, min_share=0.5) == frozenset()
     assert apply_template("正文一", frozenset()) == "正文一"
+
+
+# --- choosing between trafilatura and readability -----------------------------------------------
+
+
+def _candidate(method: str, text: str) -> BodyCandidate:
+    return BodyCandidate(method, text)
+
+
+ARTICLE_EN = "\n".join(
+    f"Charlie Sheen was attacked at his Malibu home by a neighbor, deputies said in paragraph {i}."
+    for i in range(3)
+)
+APPEAL_EN = "\n".join(
+    f"At our newsroom we believe everyone needs journalism; support us with as little as $1 ({i})."
+    for i in range(12)
+)
+
+
+def test_readability_wins_when_trafilatura_kept_only_a_fragment() -> None:
+    longer = (
+        ARTICLE_EN + "\n" + "\n".join(f"More reporting on the Malibu attack, part {i}." for i in range(20))
+    )
+    chosen = choose_body(_candidate("trafilatura", ARTICLE_EN), _candidate("readability", longer))
+    assert chosen is not None and chosen.method == "readability"
+
+
+def test_disjoint_texts_are_settled_by_the_headline() -> None:
+    topic = "Charlie Sheen allegedly attacked by neighbor inside his Malibu home"
+    chosen = choose_body(
+        _candidate("trafilatura", ARTICLE_EN), _candidate("readability", APPEAL_EN), topic=topic
+    )
+    assert chosen is not None and chosen.method == "trafilatura"
+
+
+SEED_PARAGRAPHS = [
+    "柳州高新区推进以人为本的产城融合发展，前进的脚步踏石留印，成为广西第一个千亿元产业新城。",
+    "十年来，上汽通用五菱宝骏基地和东风柳汽乘用车基地形成四大整车基地旗舰能量。",
+    "国轩高科在柳州高新区的生产基地一期年产10GWh投产的同时启动二期20GWh项目。",
+    "面对复杂的改革环境、艰巨的发展任务，柳州高新区心无旁骛坚持创新驱动。",
+    "景行小学柳东校区、柳州铁一中等落户柳州高新区，优质教育资源正不断汇聚。",
+    "高效便捷的交通体系已然成形，柳州高新区内外通道加速完善，园区内部路网完善成形。",
+]
+
+
+def test_readability_inside_trafilatura_trims_portal_furniture() -> None:
+    article = "\n".join(SEED_PARAGRAPHS)
+    furniture = "热门推荐：多地出台措施支持新能源汽车消费\n热门推荐：中秋假期国内旅游出游火热"
+    primary = _candidate("trafilatura", article + "\n" + furniture)
+    chosen = choose_body(primary, _candidate("readability", article), trim=True)
+    assert chosen is not None and chosen.method == "readability"
+    # without portal trimming, a mostly-agreeing trafilatura text stays
+    assert choose_body(primary, _candidate("readability", article), trim=False) is primary

@@ -158,13 +158,20 @@ def list_share(text: str) -> float:
     return sum(1 for line in lines if line.startswith("- ")) / len(lines) if lines else 0.0
 
 
+def topic_share(text: str, topic: str) -> float:
+    """Share of the words (CJK characters) of ``topic`` that ``text`` uses."""
+    wanted = set(_tokens(topic.lower()))
+    return len(wanted & set(_tokens(text.lower()))) / len(wanted) if wanted else 0.0
+
+
 def choose_body(
-    primary: BodyCandidate | None, second: BodyCandidate | None, *, trim: bool = True
+    primary: BodyCandidate | None, second: BodyCandidate | None, *, trim: bool = True, topic: str = ""
 ) -> BodyCandidate | None:
     """Keep trafilatura unless it is missing, a fragment, or readability says the same with less noise.
 
     ``trim``: whether readability's shorter text may replace trafilatura's when it lies inside
     it — right where trafilatura keeps portal furniture, wrong where it already favours precision.
+    ``topic``: the page's headline and description, the arbiter when the two texts share nothing.
     """
     if primary is None or not primary.text.strip():
         return second
@@ -172,6 +179,9 @@ def choose_body(
         return primary
     p, s = primary.size, second.size
     if p < 0.4 * s and s >= 50:
+        if topic and coverage(primary.text, second.text) < 0.2 and coverage(second.text, primary.text) < 0.2:
+            # two different texts (an article and a donation box): the one about the headline wins
+            return second if topic_share(second.text, topic) > topic_share(primary.text, topic) else primary
         # trafilatura kept a fragment (an intro, a caption) of a longer article
         return second
     if p < 0.6 * s and second.link_density < 0.2 and coverage(primary.text, second.text) >= 0.95:

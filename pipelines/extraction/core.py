@@ -94,7 +94,8 @@ def _extract(
     cjk = mostly_cjk(page_lines)
     primary, document = trafilatura_body(cleaned, url, precise=not cjk)
     second = readability_body(cleaned)
-    chosen = choose_body(primary, second, trim=cjk)
+    topic = " ".join(filter(None, [meta.title_tag, meta.get("description", "og:description")]))
+    chosen = choose_body(primary, second, trim=cjk, topic=topic)
     text = chosen.text if chosen else ""
 
     article = Article(url=url, text=text, extractor_version=EXTRACTOR_VERSION)
