@@ -203,6 +203,7 @@ class _LiveBoard:
     def __init__(self) -> None:
         self.rows: dict[str, CrawlProgress] = {}
         self.live: Any = None
+        self.log_streams: list[tuple[logging.StreamHandler[Any], Any]] = []
 
     def add(self, progress: CrawlProgress) -> None:
         from rich.console import Console
@@ -213,6 +214,11 @@ class _LiveBoard:
             self.live = Live(self.render(), console=Console(stderr=True), auto_refresh=False,
                              transient=False)
             self.live.start()
+            # log lines go through the live display (which redirects sys.stderr) instead of
+            # tearing through it
+            for handler in logging.root.handlers:
+                if isinstance(handler, logging.StreamHandler) and handler.stream is sys.__stderr__:
+                    self.log_streams.append((handler, handler.setStream(sys.stderr)))
 
     def render(self) -> Any:
         from rich.table import Table
@@ -235,6 +241,9 @@ class _LiveBoard:
             self.live.stop()
             self.live = None
             self.rows.clear()
+            for handler, stream in self.log_streams:
+                handler.setStream(stream)
+            self.log_streams.clear()
 
 
 _board = _LiveBoard()
