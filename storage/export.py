@@ -54,7 +54,7 @@ def export_row(article: Article) -> dict[str, Any]:
         "title": article.title,
         "author": article.author,
         "source": article.source,
-        "published_at": _iso(article.published_at),
+        "published_at": _iso(article.published_local),
         "published_time_known": article.published_time_known,
         "language": article.language,
         "text": article.text,

@@ -7,7 +7,7 @@ shell. The schema itself is owned by the Alembic migrations in
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import (
@@ -68,6 +68,8 @@ class Article(Base):
     source: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     published_time_known: Mapped[bool] = mapped_column(Boolean, default=False)
+    # minutes east of UTC, as the page gave the time (published_at itself is UTC)
+    published_utc_offset: Mapped[int | None] = mapped_column(Integer)
     language: Mapped[str | None] = mapped_column(String(35))
     text: Mapped[str] = mapped_column(Text, default="")
     description: Mapped[str | None] = mapped_column(Text)
@@ -87,6 +89,13 @@ class Article(Base):
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
     raw_page_id: Mapped[int | None] = mapped_column(ForeignKey("raw_page.id", ondelete="SET NULL"))
+
+    @property
+    def published_local(self) -> datetime | None:
+        """``published_at`` in the publisher's own offset (UTC when unknown)."""
+        if self.published_at is None or self.published_utc_offset is None:
+            return self.published_at
+        return self.published_at.astimezone(timezone(timedelta(minutes=self.published_utc_offset)))
 
 
 class ArticleUrl(Base):

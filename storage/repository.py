@@ -146,6 +146,12 @@ def _snapshot(article: Article, reason: str, now: datetime) -> ArticleVersion:
     )
 
 
+def utc_offset_minutes(value: datetime) -> int | None:
+    """The offset a timezone-aware time was given in, in minutes (None when naive)."""
+    offset = value.utcoffset()
+    return None if offset is None else int(offset.total_seconds() // 60)
+
+
 def copy_metadata(row: Article, article: ArticleData) -> None:
     """Fields that are refreshed on every store without making a version."""
     row.author = article.author or row.author
@@ -153,6 +159,7 @@ def copy_metadata(row: Article, article: ArticleData) -> None:
     if article.published_at is not None:
         row.published_at = article.published_at
         row.published_time_known = article.published_time_known
+        row.published_utc_offset = utc_offset_minutes(article.published_at)
     row.language = article.language or row.language
     row.description = article.description or row.description
     row.tags = list(article.tags) or row.tags
