@@ -49,7 +49,7 @@ def prose_share(text: str) -> float:
     return sum(text_size(line) for line in lines if text_size(line) >= PARAGRAPH_SIZE) / total
 
 
-def classify_page(*, url: str, meta: PageMeta, text: str, page_lines: list[str]) -> tuple[bool, str | None]:
+def classify_page(*, url: str, meta: PageMeta, text: str) -> tuple[bool, str | None]:
     """``(is_article, reason)``; ``reason`` names why a page is not an article."""
     size = text_size(text)
     title = meta.title_tag or ""

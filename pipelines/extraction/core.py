@@ -21,7 +21,6 @@ from .body import (
     choose_body,
     mostly_cjk,
     readability_body,
-    text_size,
     trafilatura_body,
     without_overlays,
 )
@@ -102,9 +101,8 @@ def _extract(
     resolve_fields(article, meta=meta, document=document, page_lines=page_lines)
     apply_selectors(article, tree, selectors)
 
-    is_article, reason = classify_page(url=url, meta=meta, text=article.text, page_lines=page_lines)
+    is_article, reason = classify_page(url=url, meta=meta, text=article.text)
     if not article.text.strip():
         return ExtractionResult(article if article.title else None, False, reason or "empty")
-    if text_size(article.text) and not is_article:
-        return ExtractionResult(article, False, reason)
+    # not an article, but the text is handed back: the caller decides what to keep
     return ExtractionResult(article, is_article, reason)

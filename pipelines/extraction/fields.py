@@ -1,11 +1,16 @@
 """Article fields from every source a page offers, in order of trust.
 
-* title: ``<title>`` minus site names, confirmed by ``<h1>``/``og:title``/JSON-LD;
-* author: JSON-LD and ``<meta>`` on English pages; the visible byline first on Chinese
-  pages (their ``<meta name=author>`` is usually the site); then trafilatura;
-* date: JSON-LD/``<meta>``, the Chinese info line under the headline, trafilatura's
-  htmldate guess, then the URL path;
-* source: the outlet in a ``来源:`` line; tags: ``<meta keywords>``/``article:tag``/``关键词:``.
+* title: the ``<h1>`` that agrees with ``<title>``/``og:title``/JSON-LD, else ``<title>``
+  minus site names and channel parts;
+* author: JSON-LD and ``<meta>`` on English pages (unless they name the publisher), then a
+  visible ``By …``; on Chinese pages the visible byline first (their ``<meta name=author>``
+  is usually the site), never an editor; then trafilatura's guess;
+* date: Chinese pages: ``<meta>``/JSON-LD, the dated line under the headline, the URL path,
+  htmldate; other pages: htmldate's day, with the markup's time when they agree;
+* source: the outlet in a ``来源:`` line; tags: ``关键词:`` line, ``<meta keywords>``.
+
+The page lines (visible text, one per block) locate the headline, the first paragraph
+and the end of the body, so bylines and info lines are looked for where they sit.
 """
 
 from __future__ import annotations

@@ -39,7 +39,3 @@ def element_lines(element: Any) -> list[str]:
     _walk(element, parts)
     lines = (_SPACES.sub(" ", line).strip() for line in "".join(parts).split("\n"))
     return [line for line in lines if line]
-
-
-def element_text(element: Any) -> str:
-    return "\n".join(element_lines(element))
