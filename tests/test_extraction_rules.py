@@ -160,6 +160,13 @@ def test_traditional_heading_is_recognised() -> None:
     assert remove_furniture(text) == PARAGRAPH
 
 
+def test_english_related_block_goes() -> None:
+    story = "The cartoonists looked back at a year of politics, weather and sport in their final panels."
+    links = "- Taylor Swift Is TIME's Person of the Year\n- The Best Books of 2023"
+    text = f"{story}\nMore Must-Reads From TIME\n{links}"
+    assert remove_furniture(text) == story
+
+
 def test_heading_word_inside_a_paragraph_does_not_cut() -> None:
     text = f"最近更新的数据显示，{PARAGRAPH}\n{PARAGRAPH}"
     assert remove_furniture(text) == text

@@ -85,8 +85,12 @@ _BAR_NAV = re.compile(r"^(?:[^|｜]{1,10}[|｜]){3,}[^|｜]{0,10}$")
 _BLOCK_HEADINGS = re.compile(
     r"^\s*[【\[]?\s*(?:相关阅读|相关新闻|相关文章|相关链接|相关报道|延伸阅读|推荐阅读|热门推荐|热点推荐|热门文章|"
     r"热门新闻|最近更新|最新更新|最新文章|最新资讯|猜你喜欢|精彩推荐|今日推荐|编辑推荐|大家都在看|热门排行|点击排行|"
-    r"排行榜|更多精彩|更多阅读|往期回顾|专题推荐|图片推荐|视频推荐|更多相关新闻|更多相关的新闻|相关专题|相关评论)"
-    r"\s*[】\]]?\s*[:：>»]?\s*$"
+    r"排行榜|更多精彩|更多阅读|往期回顾|专题推荐|图片推荐|视频推荐|更多相关新闻|更多相关的新闻|相关专题|相关评论|"
+    r"related(?: content| stories| articles| coverage| reading| links)?|"
+    r"more (?:must-reads|stories|coverage) from [\w ]{1,30}|more (?:stories|coverage|to read)|"
+    r"you (?:may|might) also like|read next|most popular|most read|trending(?: now)?)"
+    r"\s*[】\]]?\s*[:：>»]?\s*$",
+    re.I,
 )
 # a line in a link list: short and not a sentence
 _LIST_LINE = re.compile(r"^.{1,60}$")
