@@ -10,7 +10,7 @@ import hashlib
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, literal_column, or_, select
 from sqlalchemy.orm import Session
@@ -26,6 +26,9 @@ from storage.urls import canonicalize_url, clean_url, same_site, site_host
 
 StoreStatus = Literal["new", "updated", "unchanged", "duplicate"]
 NEAR_DUPLICATE_CANDIDATES = 200
+# How far (in SimHash bits) an edited article may drift and still be the one its
+# rel=canonical names; unrelated texts differ in about half of the 64 bits.
+CANONICAL_SAME_STORY_DISTANCE = 12
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,36 @@ def _find_original(session: Session, text_hash: str, fingerprint: int | None, te
     return None
 
 
+def _lookup(session: Session, aliases: list[str]) -> Any:
+    """(article, its raw page) stored under any of ``aliases``, oldest first."""
+    return session.execute(
+        select(Article, RawPage)
+        .join(ArticleUrl, ArticleUrl.article_id == Article.id)
+        .outerjoin(RawPage, RawPage.id == Article.raw_page_id)
+        .where(ArticleUrl.url.in_(aliases))
+        .order_by(Article.id)
+        .limit(1)
+    ).first()
+
+
+def _wrongly_claimed(
+    session: Session, row: Article, aliases: list[str], title: str | None, text: str
+) -> bool:
+    """True when ``row`` was found only through the page's rel=canonical and holds a
+    different story: neither the same title nor (nearly) the same text."""
+    own = aliases[1:]
+    if not own or session.scalar(
+        select(ArticleUrl.url).where(ArticleUrl.article_id == row.id, ArticleUrl.url.in_(own)).limit(1)
+    ):
+        return False  # found through one of the page's own URLs
+    if (title or None) == (row.title or None) or content_hash(text) == row.content_hash:
+        return False
+    fingerprint = simhash(text)
+    if fingerprint is not None and row.simhash is not None:
+        return hamming(fingerprint, row.simhash) > CANONICAL_SAME_STORY_DISTANCE
+    return True
+
+
 def _snapshot(article: Article, reason: str, now: datetime) -> ArticleVersion:
     return ArticleVersion(
         article_id=article.id,
@@ -229,14 +262,13 @@ def store_article(
     etag = header(page.headers, "ETag")
     last_modified = header(page.headers, "Last-Modified")
 
-    found = session.execute(
-        select(Article, RawPage)
-        .join(ArticleUrl, ArticleUrl.article_id == Article.id)
-        .outerjoin(RawPage, RawPage.id == Article.raw_page_id)
-        .where(ArticleUrl.url.in_(aliases))
-        .order_by(Article.id)
-        .limit(1)
-    ).first()
+    found = _lookup(session, aliases)
+    if found is not None and _wrongly_claimed(session, found[0], aliases, article.title, text):
+        # A template's rel=canonical (the home or a section page) named by unrelated
+        # articles: this page is keyed by its own URL instead of joining them.
+        canonical = clean_url(page.final_url or page.url)
+        aliases = aliases[1:] or [canonicalize_url(canonical)]
+        found = _lookup(session, aliases)
 
     if found is not None:
         row, raw = found

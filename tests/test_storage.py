@@ -136,6 +136,25 @@ def test_canonical_link_of_the_same_site_joins_urls(archive: Archive) -> None:
         assert session.scalar(select(ArticleUrl.article_id).where(ArticleUrl.url == mobile)) == article_id
 
 
+def test_a_template_canonical_shared_by_different_stories_does_not_merge_them(archive: Archive) -> None:
+    """Some CMS templates point every article's rel=canonical at a section page; two
+    different stories naming it stay two articles, each under its own URL."""
+    section = "https://www.xunjk.com/yanjiu/"
+    first_url, second_url = "https://www.xunjk.com/yanjiu/7.html", "https://www.xunjk.com/yanjiu/8.html"
+    ids = []
+    for url, key in ((first_url, "industry"), (second_url, "people")):
+        page = page_for(url, SECTIONS[key], title=TITLES[key])
+        article = article_for(url, SECTIONS[key], title=TITLES[key], canonical_url=section)
+        with archive.session() as session, session.begin():
+            ids.append(store_article(session, page, article))
+    assert [outcome.status for outcome in ids] == ["new", "new"]
+    assert count(archive, Article) == 2
+    with archive.session() as session:
+        second = session.get(Article, ids[1].article_id)
+        assert second is not None and second.canonical_url == second_url and second.title == TITLES["people"]
+        assert session.get(Article, ids[0].article_id).title == TITLES["industry"]  # type: ignore[union-attr]
+
+
 def test_republished_copy_at_another_site_is_a_duplicate(archive: Archive) -> None:
     original, _ = store(archive, "innovation", URL)
     copy_text = "来源:创投网\n" + SECTIONS["innovation"].replace("。", "!", 2) + "\n责任编辑:王明"
