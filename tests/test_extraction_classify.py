@@ -172,3 +172,10 @@ def test_body_selector_and_unmatched_or_invalid_selectors() -> None:
     assert article.text.startswith("第0段：") and "第1段" not in article.text
     assert article.author == "张三"  # unmatched selector: automatic result stays
     assert article.published_at == datetime(2022, 9, 14, 9, 37, 15, tzinfo=CST)
+
+
+def test_page_text_is_the_last_resort() -> None:
+    body = "<html><body><table><tr><td>股票代码</td><td>600132</td></tr></table></body></html>".encode()
+    result = extract_article(body, "https://www.example.cn/quote/600132")
+    assert result.is_article is False
+    assert result.article is not None and "600132" in result.article.text

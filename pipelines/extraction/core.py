@@ -24,6 +24,7 @@ from .body import (
     trafilatura_body,
     without_overlays,
 )
+from .boilerplate import remove_furniture
 from .classify import classify_page
 from .decode import decode_html
 from .fields import resolve_fields
@@ -95,7 +96,8 @@ def _extract(
     second = readability_body(cleaned)
     topic = " ".join(filter(None, [meta.title_tag, meta.get("description", "og:description")]))
     chosen = choose_body(primary, second, trim=cjk, topic=topic)
-    text = chosen.text if chosen else ""
+    # both methods found nothing: the page's own visible text is better than an empty article
+    text = chosen.text if chosen else remove_furniture("\n".join(page_lines))
 
     article = Article(url=url, text=text, extractor_version=EXTRACTOR_VERSION)
     resolve_fields(article, meta=meta, document=document, page_lines=page_lines)
