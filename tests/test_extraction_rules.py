@@ -326,6 +326,14 @@ def test_title_suffix_and_prefix_are_stripped() -> None:
     )
 
 
+def test_title_outlet_suffix_and_section_prefix_go() -> None:
+    assert clean_title("柳州高新区十年发展综述-中国经济网") == "柳州高新区十年发展综述"
+    assert (
+        clean_title("Opinion | Why the Fed should wait | CNN", site_names=["CNN"])
+        == "Why the Fed should wait"
+    )
+
+
 def test_title_channel_parts_and_page_marks_go() -> None:
     title = "拿出10万元投资房产 小两口尝试以钱生钱(图)_新浪房产_新浪网"
     assert clean_title(title, site_names=["新浪网"]) == "拿出10万元投资房产 小两口尝试以钱生钱"
