@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 import click
 
@@ -37,12 +38,45 @@ class CliContext:
     verbose: int
 
 
+class OneLineUsageError(click.ClickException):
+    """A usage error shown as one ``Error:`` line (click's own adds the usage
+    and a hint on lines of their own); exit code 2 as with click."""
+
+    exit_code = 2
+
+
+def _one_line_usage(exc: click.UsageError) -> OneLineUsageError:
+    message = " ".join(exc.format_message().split())
+    if exc.ctx is not None:
+        message += f" (see `{exc.ctx.command_path} --help`)"
+    return OneLineUsageError(message)
+
+
 class ArchiveGroup(click.Group):
-    """Turns NewsArchiveError into ``Error: <message>`` and exit code 1."""
+    """Turns NewsArchiveError into ``Error: <message>`` and exit code 1 (2 for
+    configuration), and usage errors into one ``Error:`` line with exit code 2."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # `newsarchive` alone shows the help
+        except click.UsageError as exc:
+            raise _one_line_usage(exc) from exc
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # `newsarchive db` alone shows its help
+        except click.UsageError as exc:
+            raise _one_line_usage(exc) from exc
         except NewsArchiveError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(exc.exit_code)

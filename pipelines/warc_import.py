@@ -8,6 +8,7 @@ No Scrapy here: this is the same extract → store path without the crawler.
 from __future__ import annotations
 
 import logging
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.recordloader import ArcWarcRecord
 
 from crawler.errors import InputError
 from crawler.items import FetchedPage
@@ -55,15 +57,38 @@ def charset_from_content_type(content_type: str | None) -> str | None:
     return None
 
 
+def _load_failure(exc: BaseException) -> str:
+    """warcio's message without the raw bytes it quotes ("…, first line: <binary>")."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text.split(", first line", 1)[0].split(": first line", 1)[0]
+
+
+def check_warc(path: Path) -> None:
+    """InputError unless ``path`` opens as a WARC and its first record parses: a wrong
+    file among several is refused before anything is imported."""
+    for _ in _read_pages(path, probe=True):
+        pass
+
+
 def read_warc_pages(path: Path) -> Iterator[FetchedPage]:
-    """Yield every HTML response record of a WARC / WARC.gz file as a FetchedPage."""
+    """Yield every HTML response record of a WARC / WARC.gz file as a FetchedPage.
+
+    A file that is not a WARC, has no record at all, or ends inside a record
+    (a truncated download, a broken gzip member) is an InputError: a cut-off
+    body is never handed on to be stored as if it were the page."""
+    return _read_pages(path, probe=False)
+
+
+def _read_pages(path: Path, *, probe: bool) -> Iterator[FetchedPage]:
     try:
         stream = path.open("rb")
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+    records = 0
     with stream:
         try:
             for number, record in enumerate(ArchiveIterator(stream)):
+                records += 1
                 url = (
                     record.rec_headers.get_header("WARC-Target-URI")
                     or record.rec_headers.get_header("uri")
@@ -76,12 +101,19 @@ def read_warc_pages(path: Path) -> Iterator[FetchedPage]:
                 ):
                     # warcio reads anything without a WARC header as an ARC file; real ARC records name a URL
                     raise InputError(f"{path} is not a readable WARC file: no WARC or ARC header found")
+                if probe:
+                    return
                 if record.rec_type != "response" or record.http_headers is None:
                     continue
                 status = int(record.http_headers.get_statuscode() or 0)
                 headers = {k: v for k, v in record.http_headers.headers}
                 content_type = record.http_headers.get_header("Content-Type") or ""
                 body = record.content_stream().read()
+                if _cut_off(record):
+                    raise InputError(
+                        f"{path} is truncated: the record of {url or 'record ' + str(number + 1)} "
+                        "ends before its declared length"
+                    )
                 yield FetchedPage(
                     url=url,
                     final_url=url,
@@ -94,9 +126,21 @@ def read_warc_pages(path: Path) -> Iterator[FetchedPage]:
                     site=record.rec_headers.get_header("WARC-Newsarchive-Site") or site_of(url),
                 )
         except ArchiveLoadFailed as exc:
-            raise InputError(f"{path} is not a readable WARC file: {str(exc).splitlines()[0]}") from exc
-        except (OSError, EOFError, ValueError) as exc:
-            raise InputError(f"{path} is not a readable WARC file: {exc}") from exc
+            raise InputError(f"{path} is not a readable WARC file: {_load_failure(exc)}") from exc
+        except (OSError, EOFError, ValueError, zlib.error) as exc:
+            raise InputError(f"{path} is not a readable WARC file: {_load_failure(exc)}") from exc
+        except AttributeError as exc:  # warcio on a record header cut short (no WARC-Target-URI)
+            raise InputError(f"{path} is not a readable WARC file: a record header is incomplete") from exc
+    if records == 0:
+        raise InputError(f"{path} is not a readable WARC file: no WARC record found")
+
+
+def _cut_off(record: ArcWarcRecord) -> bool:
+    """Whether the file ended before the record's declared Content-Length."""
+    raw = record.raw_stream
+    while raw.read(65536):
+        pass
+    return bool(getattr(raw, "limit", 0))
 
 
 def _warc_date(value: str | None) -> datetime:
@@ -127,6 +171,8 @@ def import_warcs(
     """Import every HTML response of ``paths``; return what was stored and dropped."""
     stats = ImportStats()
     executor: Executor = ProcessPoolExecutor(max_workers=max(1, workers))
+    for path in paths:
+        check_warc(path)
     with executor:
         for path in paths:
             batch: list[FetchedPage] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from alembic import command
 from alembic.config import Config
@@ -49,6 +50,9 @@ def _check_sqlite_path(url: URL, create: bool) -> None:
     database = url.database
     if not database or database == ":memory:":
         return
+    if database.startswith("file:") and url.query.get("uri") == "true":
+        # a SQLite URI (sqlite:///file:archive.db?mode=ro&uri=true): the path is its path part
+        database = unquote(urlsplit(database).path)
     path = Path(database)
     if path.exists():
         if path.is_dir():

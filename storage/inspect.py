@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from storage.errors import NotFound, wraps_driver_errors
 from storage.models import Article, ArticleVersion, RawPage
+from storage.query import SQL_INT_MAX
 from storage.repository import find_article_id
 
 
@@ -33,7 +34,9 @@ def get_article(session: Session, ref: str | int) -> Article:
     """The article with id ``ref`` or at URL ``ref`` (any alias); NotFound otherwise."""
     article: Article | None = None
     if isinstance(ref, int) or str(ref).strip().isdigit():
-        article = session.get(Article, int(ref))
+        number = int(ref)
+        # beyond a 64-bit integer no row can match, and the driver would raise OverflowError
+        article = session.get(Article, number) if 0 < number <= SQL_INT_MAX else None
     else:
         article_id = find_article_id(session, str(ref))
         article = session.get(Article, article_id) if article_id is not None else None

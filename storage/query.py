@@ -160,16 +160,30 @@ def occurrence_score(query: str) -> ColumnElement[float]:
     return score
 
 
+# the largest integer SQLite and PostgreSQL's bigint take; a bigger LIMIT or id means "no limit"
+SQL_INT_MAX = 2**63 - 1
+
+
+def _utc(value: datetime) -> datetime:
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        return aware.astimezone(UTC)
+    except OverflowError:  # past the year 9999 (or before the year 1) once in UTC: unbounded
+        return (datetime.max if aware.year > 1 else datetime.min).replace(tzinfo=UTC)
+
+
 def _start(value: date | datetime) -> datetime:
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return _utc(value)
     return datetime.combine(value, time(), tzinfo=UTC)
 
 
 def _end(value: date | datetime) -> tuple[datetime, bool]:
     """(bound, inclusive)."""
     if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)), True
+        return _utc(value), True
+    if value >= date.max:  # the whole last day there is: no upper bound
+        return datetime.max.replace(tzinfo=UTC), True
     return datetime.combine(value + timedelta(days=1), time(), tzinfo=UTC), False
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from storage.errors import NotFound, wraps_driver_errors
 from storage.models import CrawlRun
+from storage.query import SQL_INT_MAX
 from storage.types import utcnow
 
 RunStatus = Literal["ok", "failed", "interrupted", "running"]
@@ -92,7 +93,11 @@ def mark_dead_runs_interrupted(session: Session) -> int:
 @wraps_driver_errors
 def list_runs(session: Session, site: str | None = None, limit: int = 20) -> list[CrawlRun]:
     """The latest runs first."""
-    query = select(CrawlRun).order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()).limit(limit)
+    query = (
+        select(CrawlRun)
+        .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
+        .limit(min(limit, SQL_INT_MAX))
+    )
     if site is not None:
         query = query.where(CrawlRun.site == site)
     return list(session.scalars(query))

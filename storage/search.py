@@ -14,6 +14,7 @@ from storage.errors import StorageError, one_line
 from storage.models import Article
 from storage.query import (
     FTS_TABLE,
+    SQL_INT_MAX,
     ArticleFilter,
     bind_params,
     check_query,
@@ -93,6 +94,7 @@ def search(
     shorter ones substring matching; PostgreSQL uses ILIKE (pg_trgm indexed).
     FTS5 syntax (``"a phrase"``, ``OR``, ``NOT``) is accepted on SQLite."""
     check_query(query)
+    limit = min(limit, SQL_INT_MAX)
     filters = ArticleFilter(query, site, since, until, author, language)
     try:
         rows = session.execute(_statement(session, filters, limit), bind_params(session, filters)).all()

@@ -79,13 +79,15 @@ def _progress(description: str) -> Any:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    console = Console(stderr=True)
     return Progress(
         TextColumn(description),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=console,
         transient=False,
+        disable=not console.is_terminal,  # in a log or a pipe a bar is noise, and no longer one error line
     )
 
 
@@ -245,21 +247,31 @@ def search_command(obj: Any, query: str, limit: int, fmt: str, **options: Any) -
 @contextmanager
 def _output(out: Path | None, binary: bool) -> Iterator[IO[Any]]:
     """stdout, or ``out`` written through a temporary file and renamed at the
-    end, so a failed export leaves no half-written file behind."""
+    end, so a failed export leaves no half-written file behind. A device or a
+    pipe (``/dev/null``, a FIFO) is written directly: renaming over it would
+    replace it with a regular file."""
     if out is None:
         yield sys.stdout.buffer if binary else sys.stdout
         return
-    partial = out.with_name(out.name + ".part")
     try:
-        stream = partial.open("wb") if binary else partial.open("w", encoding="utf-8", newline="")
+        special = out.exists() and not out.is_file() and not out.is_dir()
+    except OSError:
+        special = False
+    target = out if special else out.with_name(out.name + ".part")
+    try:
+        stream = target.open("wb") if binary else target.open("w", encoding="utf-8", newline="")
     except OSError as exc:
         raise InputError(f"cannot write {out}: {exc.strerror or exc}") from exc
     try:
         with stream:
             yield stream
-        os.replace(partial, out)
+        if not special:
+            os.replace(target, out)
+    except OSError as exc:  # a full disk, a vanished folder
+        raise InputError(f"cannot write {out}: {exc.strerror or exc}") from exc
     finally:
-        partial.unlink(missing_ok=True)
+        if not special:
+            target.unlink(missing_ok=True)
 
 
 @contextmanager

@@ -29,7 +29,12 @@ def demo_command(query: str) -> None:
       newsarchive demo
       newsarchive --db /tmp/demo.db demo --query police
     """
+    from storage import open_archive
+    from storage.query import check_query
+
     obj = click.get_current_context().obj
+    check_query(query)  # a query that can never match, and
+    open_archive(obj.db).close()  # an unusable or too-new archive: one error line, before serving
     console = Console()
     with serve_demo_site() as base_url, tempfile.TemporaryDirectory() as tmp:
         profile = Path(tmp) / "demo.toml"
@@ -50,9 +55,13 @@ def demo_command(query: str) -> None:
             "--site",
             "demo",
         ]
-        finished = subprocess.run(command, check=False)
+        # its stderr is held back so that a failure is one error line, not the child's and ours
+        finished = subprocess.run(command, check=False, stderr=subprocess.PIPE, text=True)
         if finished.returncode != 0:
-            raise NewsArchiveError(f"the demo crawl failed (exit code {finished.returncode})")
+            errors = [line for line in finished.stderr.splitlines() if line.startswith("Error: ")]
+            why = errors[-1].removeprefix("Error: ") if errors else f"exit code {finished.returncode}"
+            raise NewsArchiveError(f"the demo crawl failed: {why}")
+        sys.stderr.write(finished.stderr)
     _print_summary(console, obj.db, query)
 
 

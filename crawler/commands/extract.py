@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
+import re
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -49,18 +52,46 @@ def _fetch(url: str) -> tuple[bytes, str | None, str | None]:
     http = urllib3.PoolManager(
         headers={"User-Agent": USER_AGENT}, timeout=urllib3.Timeout(connect=10, read=30)
     )
+    # urllib3 logs every retry as a warning with the whole exception; the one
+    # error line below says it (-vv still shows them)
+    pool_logger = logging.getLogger("urllib3.connectionpool")
+    quiet = logging.getLogger().getEffectiveLevel() > logging.DEBUG and not pool_logger.level
+    if quiet:
+        pool_logger.setLevel(logging.ERROR)
     try:
         response = http.request("GET", url, preload_content=False, retries=urllib3.Retry(2, redirect=5))
         body = response.read(MAX_EXTRACT_BYTES + 1)
         response.release_conn()
     except urllib3.exceptions.HTTPError as exc:
-        raise InputError(f"could not fetch {url}: {type(exc).__name__}") from exc
+        raise InputError(f"could not fetch {url}: {_fetch_failure(exc)}") from exc
+    finally:
+        if quiet:
+            pool_logger.setLevel(logging.NOTSET)
     if response.status >= 400:
         raise InputError(f"{url} answered HTTP {response.status}")
     if len(body) > MAX_EXTRACT_BYTES:
         raise InputError(f"{url} is larger than {MAX_EXTRACT_BYTES // 2**20} MiB")
     content_type = response.headers.get("Content-Type")
     return body, charset_from_content_type(content_type), content_type
+
+
+def _fetch_failure(exc: Exception) -> str:
+    """Why a fetch failed, in a few words: "host not found", "Connection refused" …"""
+    import urllib3
+
+    reason = getattr(exc, "reason", None) or exc
+    if isinstance(reason, urllib3.exceptions.NameResolutionError):
+        return "host not found"
+    if isinstance(reason, urllib3.exceptions.NewConnectionError):  # a ConnectTimeoutError subclass
+        text = str(reason).rsplit(": ", 1)[-1]
+        return re.sub(r"^\[Errno -?\d+\]\s*", "", text) or "cannot connect"
+    if isinstance(reason, urllib3.exceptions.ConnectTimeoutError | urllib3.exceptions.ReadTimeoutError):
+        return "timed out"
+    if isinstance(reason, urllib3.exceptions.SSLError):
+        return "TLS error"
+    if isinstance(reason, urllib3.exceptions.ResponseError):
+        return str(reason).splitlines()[0]
+    return type(reason).__name__
 
 
 @click.command("extract")
@@ -116,9 +147,11 @@ def import_command(obj: Any, paths: tuple[Path, ...], workers: int) -> None:
 
 
 def _run_import(db: str, paths: list[Path], workers: int, *, quiet: bool) -> Any:
-    from pipelines.warc_import import import_warcs
+    from pipelines.warc_import import check_warc, import_warcs
     from storage import open_archive
 
+    for path in paths:  # a wrong file is refused before the archive is opened (or upgraded)
+        check_warc(path)
     archive = open_archive(db)
     try:
         console = Console(stderr=True)
@@ -137,6 +170,19 @@ def _run_import(db: str, paths: list[Path], workers: int, *, quiet: bool) -> Any
             )
     finally:
         archive.close()
+
+
+def _ground_truth(dataset: Path, load: Callable[[Path], list[Any]]) -> list[dict[str, Any]]:
+    """The folder's ground_truth.jsonl, checked: one JSON object with a ``warc_url`` per line."""
+    path = dataset / "ground_truth.jsonl"
+    try:
+        truth = load(dataset)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"cannot read ground truth {path}: not UTF-8 text ({exc.reason})") from exc
+    for number, entry in enumerate(truth, 1):
+        if not isinstance(entry, dict) or not isinstance(entry.get("warc_url"), str):
+            raise InputError(f"{path}: entry {number} is not an object with a warc_url")
+    return truth
 
 
 @click.command("eval")
@@ -163,10 +209,13 @@ def eval_command(datasets: tuple[Path, ...], workers: int, fmt: str, keep: Path 
         warc = dataset / "pages.warc.gz"
         if not warc.is_file():
             raise InputError(f"{dataset} has no pages.warc.gz")
-        truth = load_ground_truth(dataset)
+        truth = _ground_truth(dataset, load_ground_truth)
         with tempfile.TemporaryDirectory() as tmp:
             workdir = keep or Path(tmp)
-            workdir.mkdir(parents=True, exist_ok=True)
+            try:
+                workdir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise InputError(f"cannot create folder {workdir}: {exc.strerror or exc}") from exc
             db = str(workdir / f"{dataset.name}.db")
             _run_import(db, [warc], workers, quiet=True)
             archive = open_archive(db)
