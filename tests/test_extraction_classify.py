@@ -179,3 +179,12 @@ def test_page_text_is_the_last_resort() -> None:
     result = extract_article(body, "https://www.example.cn/quote/600132")
     assert result.is_article is False
     assert result.article is not None and "600132" in result.article.text
+
+
+def test_link_share_tells_a_headline_list_from_a_table() -> None:
+    from pipelines.extraction.classify import link_share
+
+    headlines = "\n".join(f"- {h} 2022-09-14" for h in HEADLINES_ZH)
+    assert link_share(headlines, HEADLINES_ZH) > 0.8
+    table = "学科、专业名称（代码）\n050401 艺术学\n01艺术学原理\n刘梦溪\n1、英语或俄语或日语"
+    assert link_share(table, HEADLINES_ZH + ["首页", "资讯"]) == 0.0

@@ -9,6 +9,7 @@ few real paragraphs outweigh a listing-looking URL.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from .body import text_size
@@ -49,8 +50,30 @@ def prose_share(text: str) -> float:
     return sum(text_size(line) for line in lines if text_size(line) >= PARAGRAPH_SIZE) / total
 
 
-def classify_page(*, url: str, meta: PageMeta, text: str) -> tuple[bool, str | None]:
-    """``(is_article, reason)``; ``reason`` names why a page is not an article."""
+def link_share(text: str, anchors: Iterable[str]) -> float:
+    """Share of ``text`` in lines that are (mostly) the text of a link: a list of headlines."""
+    keys = sorted({_squeeze(a) for a in anchors if len(_squeeze(a)) >= 4}, key=len, reverse=True)
+    lines = [_squeeze(line.lstrip("-• ")) for line in text.split("\n") if line.strip()]
+    total = sum(len(line) for line in lines) or 1
+    linked = 0
+    for line in lines:
+        longest = next((len(key) for key in keys if len(key) <= len(line) and key in line), 0)
+        if longest >= 0.6 * len(line):
+            linked += len(line)
+    return linked / total
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def classify_page(
+    *, url: str, meta: PageMeta, text: str, anchors: Iterable[str] = ()
+) -> tuple[bool, str | None]:
+    """``(is_article, reason)``; ``reason`` names why a page is not an article.
+
+    ``anchors`` are the page's link texts: a text made of them is a list of links.
+    """
     size = text_size(text)
     title = meta.title_tag or ""
     declared_article = (meta.get("og:type") or "").lower() in _ARTICLE_OG or meta.article_ld is not None
@@ -75,6 +98,12 @@ def classify_page(*, url: str, meta: PageMeta, text: str) -> tuple[bool, str | N
         return False, "listing_page"
     if size < MIN_ARTICLE_SIZE:
         return False, "too_short"
-    if not declared_article and paragraphs < 2 and prose_share(text) < 0.3:
+    # short lines that are not links are a table or a list of facts, not a listing
+    if (
+        not declared_article
+        and paragraphs < 2
+        and prose_share(text) < 0.3
+        and link_share(text, anchors) >= 0.5
+    ):
         return False, "listing_page"
     return True, None

@@ -103,7 +103,8 @@ def _extract(
     resolve_fields(article, meta=meta, document=document, page_lines=page_lines)
     apply_selectors(article, tree, selectors)
 
-    is_article, reason = classify_page(url=url, meta=meta, text=article.text)
+    anchors = [a.text_content() for a in tree.iter("a")]
+    is_article, reason = classify_page(url=url, meta=meta, text=article.text, anchors=anchors)
     if not article.text.strip():
         return ExtractionResult(article if article.title else None, False, reason or "empty")
     # not an article, but the text is handed back: the caller decides what to keep
