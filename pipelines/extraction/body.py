@@ -195,7 +195,8 @@ def choose_body(
     inside = coverage(second.text, primary.text) >= 0.85
     # without trimming, only a trafilatura text that is largely something else is given up
     worth_it = trim or coverage(primary.text, second.text) < 0.75
-    if worth_it and (0.2 * p <= s or s >= substantial) and 100 <= s < 0.9 * p and inside:
+    shorter = s < (0.97 if trim else 0.9) * p
+    if worth_it and (0.2 * p <= s or s >= substantial) and 100 <= s and shorter and inside:
         # readability's text is inside trafilatura's, which adds furniture around it
         return second
     return primary
