@@ -111,7 +111,7 @@ def search(
             title=article.title,
             url=article.canonical_url,
             author=article.author,
-            published_at=article.published_at,
+            published_at=article.published_local,  # as the publisher gave it
             duplicate_of=article.duplicate_of,
             score=float(score or 0),
             snippet=snippet(article.text, terms),
