@@ -21,11 +21,10 @@ from readability import Document as ReadabilityDocument
 from readability.readability import Unparseable
 
 from .boilerplate import remove_furniture
-from .textlines import element_lines
+from .textlines import CJK_CHAR, element_lines
 
 logger = logging.getLogger(__name__)
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _TOKEN = re.compile(r"[\u3400-\u9fff]|[^\W\u3400-\u9fff]+")
 
 
@@ -43,12 +42,12 @@ class BodyCandidate:
 def mostly_cjk(lines: list[str]) -> bool:
     """Whether the visible text of a page is mainly Chinese (or Japanese/Korean) script."""
     sample = "".join(lines)[:5000]
-    return len(_CJK.findall(sample)) > 0.3 * max(1, len(sample.replace(" ", "")))
+    return len(CJK_CHAR.findall(sample)) > 0.3 * max(1, len(sample.replace(" ", "")))
 
 
 def text_size(text: str) -> int:
     """Length in "words": CJK characters count one each, other words one each."""
-    return len(_CJK.findall(text)) + len(re.findall(r"[^\W\u3400-\u9fff]+", text))
+    return len(CJK_CHAR.findall(text)) + len(re.findall(r"[^\W\u3400-\u9fff]+", text))
 
 
 # cookie and consent dialogs, newsletter boxes: long prose that both extractors can take
@@ -191,7 +190,7 @@ def choose_body(
         # trafilatura took a link list (a "most read" box) for the article
         return second
     # a few hundred words stand on their own; Chinese needs more characters for the same
-    substantial = 1500 if len(_CJK.findall(second.text)) > 0.5 * s else 200
+    substantial = 1500 if len(CJK_CHAR.findall(second.text)) > 0.5 * s else 200
     inside = coverage(second.text, primary.text) >= 0.85
     # without trimming, only a trafilatura text that is largely something else is given up
     worth_it = trim or coverage(primary.text, second.text) < 0.75

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from .body import text_size
 from .metadata import PageMeta
+from .textlines import squeeze
 
 _LISTING_PATH = re.compile(
     r"/(?:tags?|topics?|category|categories|section|sections|channel|column|author|authors|archives?|"
@@ -52,9 +53,9 @@ def prose_share(text: str) -> float:
 
 def link_share(text: str, anchors: Iterable[str]) -> float:
     """Share of ``text`` in lines that are (mostly) the text of a link: a list of headlines."""
-    keys = sorted({_squeeze(a) for a in anchors if len(_squeeze(a)) >= 4}, key=len, reverse=True)
+    keys = sorted({squeeze(a) for a in anchors if len(squeeze(a)) >= 4}, key=len, reverse=True)
     # the date beside each headline is part of a listing's shape, not of the link
-    lines = [_squeeze(_DATES.sub("", line.lstrip("-• "))) for line in text.split("\n") if line.strip()]
+    lines = [squeeze(_DATES.sub("", line.lstrip("-• "))) for line in text.split("\n") if line.strip()]
     lines = [line for line in lines if line]
     total = sum(len(line) for line in lines) or 1
     linked = 0
@@ -66,10 +67,6 @@ def link_share(text: str, anchors: Iterable[str]) -> float:
 
 
 _DATES = re.compile(r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?|\d{1,2}:\d{2}(?::\d{2})?|\b\d{1,2}[-/]\d{1,2}\b")
-
-
-def _squeeze(text: str) -> str:
-    return re.sub(r"\s+", "", text)
 
 
 def classify_page(

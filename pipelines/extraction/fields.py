@@ -33,9 +33,9 @@ from .metadata_zh import (
     plausible_author,
     source_of,
 )
+from .textlines import CJK_CHAR, squeeze
 from .titles import clean_title, pick_h1, site_name_from_title
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _TAG_LINE = re.compile(r"^\s*(?:关键词|关键字|标签|Tags?)\s*[:：]\s*(?P<tags>.+)$", re.I)
 _HEADER_WINDOW = 15
 _BREADCRUMB = re.compile(r"首页|当前位置|您的位置|>>|»|＞|\s>\s")
@@ -43,7 +43,7 @@ _BREADCRUMB = re.compile(r"首页|当前位置|您的位置|>>|»|＞|\s>\s")
 
 def detect_language(meta: PageMeta, text: str, document: Any) -> str | None:
     sample = text[:2000]
-    if sample and len(_CJK.findall(sample)) > 0.2 * len(sample.replace(" ", "")):
+    if sample and len(CJK_CHAR.findall(sample)) > 0.2 * len(sample.replace(" ", "")):
         return "zh"
     if meta.language:
         return meta.language.split("-")[0]
@@ -54,26 +54,22 @@ def detect_language(meta: PageMeta, text: str, document: Any) -> str | None:
 def _title_index(lines: list[str], title: str | None) -> int | None:
     if not title or len(title) <= 6:
         return None
-    key = _squeeze(title)
+    key = squeeze(title)
     for i, line in enumerate(lines):
-        if _squeeze(line) == key:
+        if squeeze(line) == key:
             return i
     for i, line in enumerate(lines):
-        if key in _squeeze(line) and len(line) < 2 * len(title) + 10 and not _BREADCRUMB.search(line):
+        if key in squeeze(line) and len(line) < 2 * len(title) + 10 and not _BREADCRUMB.search(line):
             return i
     return None
 
 
 def first_paragraph_index(lines: list[str], text: str) -> int | None:
     """The page line holding the first real paragraph of the extracted text."""
-    first = next((_squeeze(line)[:15] for line in text.split("\n") if len(_squeeze(line)) >= 25), "")
+    first = next((squeeze(line)[:15] for line in text.split("\n") if len(squeeze(line)) >= 25), "")
     if not first:
         return None
-    return next((i for i, line in enumerate(lines) if first in _squeeze(line)), None)
-
-
-def _squeeze(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    return next((i for i, line in enumerate(lines) if first in squeeze(line)), None)
 
 
 def headline_index(lines: list[str], title: str | None, text: str) -> int | None:
@@ -81,11 +77,11 @@ def headline_index(lines: list[str], title: str | None, text: str) -> int | None
     index = _title_index(lines, title)
     if index is not None:
         return index
-    first = next((_squeeze(line)[:15] for line in text.split("\n") if len(_squeeze(line)) >= 10), "")
+    first = next((squeeze(line)[:15] for line in text.split("\n") if len(squeeze(line)) >= 10), "")
     if not first:
         return None
     for i, line in enumerate(lines):
-        if first in _squeeze(line):
+        if first in squeeze(line):
             # the headline and byline sit just above the first paragraph
             return max(0, i - 2)
     return None
@@ -93,13 +89,11 @@ def headline_index(lines: list[str], title: str | None, text: str) -> int | None
 
 def body_end_index(lines: list[str], text: str) -> int | None:
     """The page line just after the last paragraph of the extracted text."""
-    last = next(
-        (_squeeze(line)[-15:] for line in reversed(text.split("\n")) if len(_squeeze(line)) >= 10), ""
-    )
+    last = next((squeeze(line)[-15:] for line in reversed(text.split("\n")) if len(squeeze(line)) >= 10), "")
     if not last:
         return None
     for i in range(len(lines) - 1, -1, -1):
-        if last in _squeeze(lines[i]):
+        if last in squeeze(lines[i]):
             return i + 1
     return None
 
@@ -255,14 +249,14 @@ def _join_authors(authors: list[str]) -> str | None:
     for raw in (part for author in authors for part in html_lib.unescape(author).split(";")):
         name = re.sub(r"\s+", " ", raw).strip(" ,;|")
         name = re.sub(r"^(?:by|von|par)\s+", "", name, flags=re.I)
-        if not _CJK.search(name):
+        if not CJK_CHAR.search(name):
             # "Jeff Foust Monday, November 18" — a byline that ran into its date
             name = _DATE_WORD.sub("", name).strip(" ,;|-")
         if name and name not in seen and len(name) < 100:
             seen.append(name)
     if not seen:
         return None
-    separator = " " if all(_CJK.search(n) for n in seen) else ", "
+    separator = " " if all(CJK_CHAR.search(n) for n in seen) else ", "
     return separator.join(seen)
 
 

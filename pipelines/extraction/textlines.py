@@ -39,3 +39,11 @@ def element_lines(element: Any) -> list[str]:
     _walk(element, parts)
     lines = (_SPACES.sub(" ", line).strip() for line in "".join(parts).split("\n"))
     return [line for line in lines if line]
+
+
+CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+
+
+def squeeze(text: str) -> str:
+    """``text`` without any whitespace: how lines are compared across extractions."""
+    return re.sub(r"\s+", "", text)
