@@ -108,7 +108,8 @@ class CrawlRunRecorder:
             # a crawl whose results cannot be kept is not worth the site's bandwidth
             self._inc("storage")
             self.archive_failure = str(exc)
-            logger.error("Cannot record the crawl run of %(site)s: %(error)s", {"site": site, "error": exc})
+            # reported with the run's result (the crawl command's Error line, the stats)
+            logger.info("Cannot record the crawl run of %(site)s: %(error)s", {"site": site, "error": exc})
             engine = self.crawler.engine
             call_later(0, lambda: deferred_from_coro(engine.close_spider_async(reason="archive_error")))
             return

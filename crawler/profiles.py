@@ -217,6 +217,8 @@ def _read(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: malformed TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a UTF-8 text file (TOML must be UTF-8)") from None
     unknown = set(data) - {"sites"}
     if unknown:
         raise ConfigError(f"{path}: unknown top-level key {sorted(unknown)[0]!r} (expected [sites.NAME])")

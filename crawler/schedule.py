@@ -28,7 +28,7 @@ from filelock import FileLock, Timeout
 from crawler.profiles import ProfileSet, SiteProfile
 from storage import Archive, finish_run, list_runs, start_run
 
-__all__ = ["DueSite", "Scheduler", "SiteLock", "due_sites", "record_failed_run", "site_lock"]
+__all__ = ["DueSite", "Scheduler", "SiteLock", "due_sites", "record_failed_run", "select_sites", "site_lock"]
 
 logger = logging.getLogger(__name__)
 
@@ -107,35 +107,43 @@ def crawl_command(db: str, config: str | None, site: str) -> list[str]:
     return [*command, "crawl", "--site", site]
 
 
+def select_sites(profiles: ProfileSet, names: Sequence[str] = ()) -> tuple[list[SiteProfile], dict[str, str]]:
+    """The named sites (default: all), as (valid profiles, broken site -> reason).
+
+    An unknown name is a ConfigError: a typo on the command line, not a site to record
+    failed runs for.
+    """
+    chosen = list(dict.fromkeys(names)) if names else sorted({*profiles.profiles, *profiles.broken})
+    for name in chosen:
+        if name not in profiles.broken:
+            profiles.get(name)
+    return ([profiles.profiles[n] for n in chosen if n in profiles.profiles],
+            {n: profiles.broken[n] for n in chosen if n in profiles.broken})
+
+
 class Scheduler:
     """Starts due crawls as child processes; ``run_once`` for cron/systemd timers,
     ``run_forever`` for a foreground service."""
 
-    def __init__(self, archive: Archive, db: str, config: str | None, profiles: ProfileSet,
-                 sites: Sequence[str] | None = None, echo: Callable[[str], None] = print) -> None:
+    def __init__(self, archive: Archive, db: str, config: str | None,
+                 sites: tuple[list[SiteProfile], dict[str, str]],
+                 echo: Callable[[str], None] = print) -> None:
         self.archive = archive
         self.db = db
         self.config = config
         self.echo = echo
-        names = list(sites) if sites else sorted({*profiles.profiles, *profiles.broken})
-        self.broken = {n: profiles.broken[n] for n in names if n in profiles.broken}
-        self.unknown = [n for n in names if n not in profiles.profiles and n not in profiles.broken]
-        self.profiles = [profiles.profiles[n] for n in names if n in profiles.profiles]
+        self.profiles, self.broken = sites
         self.running: dict[str, subprocess.Popen[bytes]] = {}
-        self.failures = 0
+        self.failures = 0  # crawls that failed
+        self.config_errors = 0  # sites whose profile is broken
         self._stopping = False
 
     def report_broken(self) -> None:
-        """Record a failed run for each site that cannot be scheduled, and say why."""
+        """Record a failed run for each site whose profile is broken, and say why."""
         for name, reason in self.broken.items():
-            self.echo(f"{name}: not scheduled: {reason}")
+            self.echo(f"Error: {name}: not scheduled: {reason}")
             record_failed_run(self.archive, name, reason)
-            self.failures += 1
-        for name in self.unknown:
-            reason = f"unknown site {name!r}"
-            self.echo(f"{name}: not scheduled: {reason}")
-            record_failed_run(self.archive, name, reason)
-            self.failures += 1
+            self.config_errors += 1
         unscheduled = [p.name for p in self.profiles if not p.schedule]
         if unscheduled:
             self.echo(f"No schedule (not started): {', '.join(unscheduled)}")
@@ -172,13 +180,14 @@ class Scheduler:
             self.reap()
 
     def run_once(self) -> int:
-        """Start what is due, wait for it; exit status 1 when any site failed."""
+        """Start what is due and wait for it. Exit status: 2 when a site's profile is broken,
+        1 when a crawl failed, else 0."""
         self.report_broken()
         started = self.start_due()
-        if not started:
+        if not started and not self.config_errors:
             self.echo("Nothing due.")
         self.wait()
-        return 1 if self.failures else 0
+        return 2 if self.config_errors else 1 if self.failures else 0
 
     def _on_term(self, signum: int, frame: FrameType | None) -> None:
         self._stopping = True

@@ -13,7 +13,7 @@ import click
 from crawler.errors import ConfigError
 from crawler.profiles import SiteProfile, load_profiles, profile_for_urls, site_name_for_url
 from crawler.runner import RunResult, parse_overrides, run_crawl
-from crawler.schedule import Scheduler
+from crawler.schedule import Scheduler, select_sites
 from storage import CrawlRun, list_runs, open_archive
 
 CRAWL_EPILOG = """\b
@@ -115,10 +115,10 @@ def crawl(obj: Any, urls: tuple[str, ...], sites: tuple[str, ...], max_pages: in
 @click.pass_obj
 def schedule(obj: Any, once: bool, sites: tuple[str, ...], poll: float) -> None:
     """Start each site's crawl, in a fresh process, when its cron schedule is due."""
-    profiles = load_profiles(obj.config)
+    chosen = select_sites(load_profiles(obj.config), sites)  # config errors before the archive
     archive = open_archive(obj.db)
     try:
-        scheduler = Scheduler(archive, obj.db, obj.config, profiles, sites=sites,
+        scheduler = Scheduler(archive, obj.db, obj.config, chosen,
                               echo=lambda line: click.echo(line, err=True))
         code = scheduler.run_once() if once else scheduler.run_forever(poll)
     finally:
