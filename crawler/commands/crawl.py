@@ -38,6 +38,7 @@ Examples:
 \b
 crontab line:   */5 * * * *  cd /srv/news && newsarchive schedule --once
 Cron expressions in profiles ("schedule = '*/30 * * * *'") are evaluated in UTC.
+Exit status of --once: 0 all ok, 1 a crawl failed, 2 a site's profile is broken.
 """
 
 RUNS_EPILOG = """\b
