@@ -11,7 +11,6 @@ import csv
 import io
 import json
 import re
-import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from http import HTTPStatus
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 from storage.errors import StorageError, wraps_driver_errors, wraps_driver_errors_in_iterator
 from storage.models import Article, RawPage
 from storage.query import ArticleFilter, bind_params, filter_conditions
+from storage.repository import raw_body
 
 EXPORT_FIELDS = (
     "id", "url", "canonical_url", "site", "title", "author", "source", "published_at",
@@ -206,7 +206,7 @@ def write_warc(
     )
     count = 0
     for canonical_url, site, article_id, raw in session.execute(statement, params):
-        body = zlib.decompress(raw.body)
+        body = raw_body(raw)  # a damaged one ends the export with an error: never a silent gap
         headers = [(k, v) for k, v in raw.headers.items() if k.lower() not in _TRANSFER_HEADERS]
         headers.append(("Content-Length", str(len(body))))
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import zlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,7 +12,7 @@ from sqlalchemy.orm import Session
 from storage.errors import NotFound, wraps_driver_errors
 from storage.models import Article, ArticleVersion, RawPage
 from storage.query import SQL_INT_MAX
-from storage.repository import find_article_id
+from storage.repository import find_article_id, raw_body
 
 
 @dataclass(frozen=True)
@@ -91,4 +90,4 @@ def raw_page(session: Session, article: Article) -> RawPage:
 
 
 def raw_page_body(raw: RawPage) -> bytes:
-    return zlib.decompress(raw.body)
+    return raw_body(raw)

@@ -8,7 +8,6 @@ length (a crawl may be writing too) and an interrupted run keeps its work.
 from __future__ import annotations
 
 import logging
-import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,10 +17,10 @@ from sqlalchemy import select
 
 from crawler.items import Article as ArticleData
 from storage.archive import Archive
-from storage.errors import wraps_driver_errors
+from storage.errors import StorageError, wraps_driver_errors
 from storage.models import Article, RawPage
 from storage.query import ArticleFilter, bind_params, filter_conditions
-from storage.repository import apply_changes, copy_metadata, header
+from storage.repository import apply_changes, copy_metadata, header, raw_body
 from storage.templates import site_template, strip_template
 from storage.types import utcnow
 
@@ -87,8 +86,18 @@ def reextract(
             for row, raw in rows:
                 last_id = row.id
                 stats.checked += 1
+                try:
+                    body = raw_body(raw)
+                except StorageError as exc:  # kept as it is, counted and logged
+                    stats.failed["raw page damaged"] += 1
+                    logger.warning(
+                        "Re-extraction kept article %(id)d: %(error)s", {"id": row.id, "error": exc}
+                    )
+                    if progress:
+                        progress(1)
+                    continue
                 result = extract(
-                    zlib.decompress(raw.body),
+                    body,
                     raw.final_url,
                     http_charset=raw.encoding,
                     content_type=header(raw.headers, "content-type"),

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from crawler.items import Article as ArticleData
 from crawler.items import FetchedPage
-from storage.errors import wraps_driver_errors
+from storage.errors import StorageError, wraps_driver_errors
 from storage.fingerprint import BAND_SHIFTS, NEAR_DUPLICATE_DISTANCE, bands, content_hash, hamming, simhash
 from storage.models import Article, ArticleUrl, ArticleVersion, RawPage
 from storage.templates import site_template, strip_template
@@ -90,7 +90,11 @@ def _raw_page(page: FetchedPage, sha256: str, fetched_at: datetime) -> RawPage:
 
 
 def raw_body(raw: RawPage) -> bytes:
-    return zlib.decompress(raw.body)
+    """The stored body as fetched; StorageError when the stored bytes are damaged."""
+    try:
+        return zlib.decompress(raw.body)
+    except (zlib.error, TypeError) as exc:
+        raise StorageError(f"the stored raw page {raw.id} of {raw.final_url} is damaged: {exc}") from exc
 
 
 def band_expression(shift: int) -> ColumnElement[int]:

@@ -628,3 +628,36 @@ def test_extract_a_page_declaring_the_wrong_charset(tmp_path: Path) -> None:
     article = json.loads(result.stdout)
     assert CHINESE in article["text"]
     assert "\ufffd" not in article["title"] + article["text"]
+
+
+# --- a damaged archive: a raw page whose stored bytes no longer decompress -------------------------
+
+
+def _damage_raw_page(db: Path, article_id: int) -> None:
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute(
+            "UPDATE raw_page SET body = x'00112233'"
+            " WHERE id = (SELECT raw_page_id FROM article WHERE id = ?)",
+            (article_id,),
+        )
+    conn.close()
+
+
+def test_a_damaged_raw_page_is_one_error_line_or_a_counted_skip(ws: Workspace) -> None:
+    _damage_raw_page(ws.db, 2)
+    before = file_hash(ws.db)
+    assert_one_line_error(run("--db", str(ws.db), "show", "2", "--raw", cwd=ws.path), "is damaged", 1)
+    out = ws.path / "pages.warc.gz"
+    exported = run("--db", str(ws.db), "export", "--format", "warc", "--out", str(out), cwd=ws.path)
+    assert_one_line_error(exported, "is damaged", 1)
+    assert not out.exists() and not list(ws.path.glob("*.part"))
+    assert file_hash(ws.db) == before
+    article = "SELECT title, text, version, extractor_version FROM article WHERE id = 2"
+    kept = query(str(ws.db), article)
+    redone = run("--db", str(ws.db), "reextract", cwd=ws.path)
+    assert redone.returncode == 0, redone.stderr
+    assert "Traceback" not in redone.stderr
+    assert "raw page damaged: 1" in redone.stdout
+    assert "Re-extraction kept article 2" in redone.stderr
+    assert query(str(ws.db), article) == kept

@@ -368,9 +368,9 @@ def reextract_command(obj: Any, **options: Any) -> None:
     failed = sum(stats.failed.values())
     click.echo(
         f"Checked {stats.checked}: {stats.changed} changed (new version), {stats.unchanged} unchanged, "
-        f"{failed} kept as they were (extractor found no article)."
+        f"{failed} kept as they were."
     )
-    for reason, count in stats.failed.most_common():
+    for reason, count in stats.failed.most_common():  # no article found (why), or a damaged raw page
         click.echo(f"  {reason}: {count}")
 
 
