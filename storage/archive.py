@@ -38,6 +38,8 @@ def head_revision() -> str:
 
 
 def _to_url(db: str) -> URL:
+    if not db.strip():
+        raise StorageError("no archive given: the database path or URL is empty")
     if "://" in db:
         try:
             return make_url(db)

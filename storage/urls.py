@@ -26,7 +26,10 @@ def _is_tracking(name: str) -> bool:
 def _split(url: str) -> tuple[str, str, str, str] | None:
     """(scheme, netloc, path, query) with the host lower-cased, the default
     port, fragment and tracking parameters dropped; None for non-web URLs."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # "Invalid IPv6 URL": not a web address, kept as written
+        return None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         return None
@@ -76,7 +79,10 @@ def canonicalize_url(url: str) -> str:
 
 def site_host(url: str) -> str:
     """The host without ``www.``, used to tell whether two URLs are one site."""
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    try:
+        host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    except ValueError:  # "Invalid IPv6 URL": no host to compare
+        return ""
     return host[4:] if host.startswith("www.") else host
 
 
