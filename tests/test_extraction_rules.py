@@ -306,6 +306,8 @@ def test_iso_and_english_dates() -> None:
     english = parse_date("December 21, 2023 10:05 AM")
     assert english is not None and english.value == datetime(2023, 12, 21, 10, 5, tzinfo=UTC)
     assert parse_date("no date here") is None
+    midnight = parse_date("2023-12-22T00:00:00-06:00")
+    assert midnight is not None and midnight.time_known is False
 
 
 # --- titles --------------------------------------------------------------------------------------

@@ -104,12 +104,17 @@ def parse_date(value: str | None, tz: tzinfo = UTC) -> FoundDate | None:
     return _parse_free(text, tz)
 
 
+def _midnight(value: datetime) -> bool:
+    """``T00:00:00`` is how many CMSs write "no time": not a known time of day."""
+    return value.hour == value.minute == value.second == 0
+
+
 def _parse_iso(text: str, tz: tzinfo) -> FoundDate | None:
     try:
         value = datetime.fromisoformat(text.replace(" ", "T", 1) if " " in text[:11] else text)
     except ValueError:
         return None
-    time_known = "T" in text or " " in text.strip()
+    time_known = ("T" in text or " " in text.strip()) and not _midnight(value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
     return FoundDate(value, time_known) if plausible(value) else None
@@ -125,7 +130,7 @@ def _parse_free(text: str, tz: tzinfo) -> FoundDate | None:
     has_year = re.search(r"(?:19|20)\d\d", text) is not None
     if not has_year:
         return None
-    time_known = bool(re.search(r"\d:\d\d", text)) or "T" in text
+    time_known = (bool(re.search(r"\d:\d\d", text)) or "T" in text) and not _midnight(value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
     return FoundDate(value, time_known) if plausible(value) else None

@@ -125,11 +125,12 @@ def _info_date(lines: list[str], anchor: int | None, tz: Any) -> FoundDate | Non
 
 
 def _with_time(day: FoundDate | None, timed: FoundDate | None) -> FoundDate | None:
-    """``day``, with the time of ``timed`` when both name the same calendar day."""
+    """``day``, or ``timed`` (its time and zone) when both name the same calendar day."""
     if day is None:
         return None
-    if timed is not None and timed.time_known and timed.value.date() == day.value.date():
-        return timed
+    # same day: take the one that knows the time; with neither, ``timed`` (the page's own zone)
+    if timed is not None and timed.value.date() == day.value.date():
+        return timed if timed.time_known or not day.time_known else day
     return day
 
 
