@@ -177,9 +177,15 @@ _KEYS: dict[str, Any] = {
 
 def check_url(url: str) -> str:
     """An absolute http(s) URL, or a TypeError saying why not."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        raise TypeError(f"not a valid URL: {url!r} ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise TypeError(f"not an http(s) URL: {url!r}")
+    if any(char.isspace() for char in url):
+        raise TypeError(f"not a valid URL: {url!r} (contains white space)")
     return url
 
 
