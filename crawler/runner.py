@@ -99,14 +99,37 @@ def base_settings(*, db: str | None, overrides: dict[str, str] | None = None,
 
 
 def parse_overrides(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
-    """``-s NAME=VALUE`` flags as a dict; ConfigError for one without ``=``."""
+    """``-s NAME=VALUE`` flags as a dict; ConfigError for one without ``=`` or with a
+    value that cannot be the type of the setting's default (a number, a boolean)."""
+    defaults = Settings()
+    defaults.setmodule("crawler.settings", priority="project")
     result: dict[str, str] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise ConfigError(f"bad setting {pair!r}: expected NAME=VALUE")
+        _check_value(name.strip(), value, defaults.get(name.strip()))
         result[name.strip()] = value
     return result
+
+
+def _check_value(name: str, value: str, default: Any) -> None:
+    # bool before int: bool is an int. These are the spellings Settings.getbool accepts.
+    if isinstance(default, bool):
+        ok = value in ("True", "true", "False", "false") or value.lstrip("-").isdigit()
+        expected = "true or false"
+    elif isinstance(default, int | float):
+        # float() either way: an int default (DOWNLOAD_TIMEOUT = 30) may be read with getfloat
+        expected = "a number"
+        try:
+            float(value)
+            ok = True
+        except ValueError:
+            ok = False
+    else:
+        return
+    if not ok:
+        raise ConfigError(f"bad setting {name}={value!r}: expected {expected}")
 
 
 _ERROR_KINDS: list[tuple[type[BaseException] | tuple[type[BaseException], ...], str]] = [
