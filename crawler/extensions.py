@@ -39,6 +39,7 @@ STAT_PAGES = "newsarchive/pages_fetched"
 STAT_PAGES_OK = "newsarchive/pages_ok"
 ERROR_PREFIX = "newsarchive/errors/"
 STORED_PREFIX = "newsarchive/stored/"
+DROPPED_PREFIX = "newsarchive/dropped/"  # counted by pipelines.extract.count_drop
 
 _archives: weakref.WeakKeyDictionary[Crawler, Archive] = weakref.WeakKeyDictionary()
 
@@ -67,6 +68,12 @@ def run_counts(stats: dict[str, Any]) -> dict[str, int]:
         "articles_updated": int(stats.get(STORED_PREFIX + "updated", 0)),
         "articles_unchanged": int(stats.get(STORED_PREFIX + "unchanged", 0)),
         "articles_duplicate": int(stats.get(STORED_PREFIX + "duplicate", 0)),
+        # pages not stored, by reason (listing_page, not_html, ...): kept in crawl_run.stats
+        **{
+            "dropped_" + key.removeprefix(DROPPED_PREFIX): int(value)
+            for key, value in stats.items()
+            if key.startswith(DROPPED_PREFIX)
+        },
     }
 
 

@@ -497,13 +497,13 @@ def crawl_site(
 
 
 def last_run(db: Path) -> dict[str, Any]:
-    status, errors, reason = query(
-        str(db), "SELECT status, errors, reason FROM crawl_run WHERE site = 't' ORDER BY id DESC LIMIT 1"
-    )[0]
+    sql = "SELECT status, errors, reason, stats FROM crawl_run WHERE site = 't' ORDER BY id DESC LIMIT 1"
+    status, errors, reason, stats = query(str(db), sql)[0]
     return {
         "status": status,
         "errors": json.loads(errors) if isinstance(errors, str) else errors,
         "reason": reason,
+        "stats": json.loads(stats) if isinstance(stats, str) else stats,
     }
 
 
@@ -556,7 +556,9 @@ def test_a_binary_response_is_a_logged_counted_drop(ws: Workspace, serve_site: A
     assert "'newsarchive/dropped/not_html': 1" in result.stderr
     assert site_articles(ws.db) == []
     assert archive_state(ws.db, skip=("crawl_run",)) == before
-    assert last_run(ws.db)["status"] == "ok"
+    run = last_run(ws.db)
+    assert run["status"] == "ok" and run["stats"]["dropped_not_html"] == 1  # counted in the run record
+    assert "not stored: not_html x1" in result.stdout  # and in the summary line
 
 
 def test_a_response_beyond_download_maxsize_is_a_counted_drop(ws: Workspace, serve_site: Any) -> None:

@@ -70,6 +70,9 @@ def _summary(result: RunResult) -> str:
         f" {stats.get('newsarchive/stored/unchanged', 0)} unchanged,"
         f" {stats.get('newsarchive/incremental/skipped', 0)} known pages skipped"
     )
+    dropped = {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("newsarchive/dropped/")}
+    if dropped:
+        line += "; not stored: " + ", ".join(f"{k} x{v}" for k, v in sorted(dropped.items()))
     errors = {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("newsarchive/errors/")}
     if errors:
         line += "; errors: " + ", ".join(f"{k} x{v}" for k, v in sorted(errors.items()))
