@@ -310,6 +310,14 @@ def test_iso_and_english_dates() -> None:
     assert midnight is not None and midnight.time_known is False
 
 
+def test_zone_abbreviations_keep_their_offset() -> None:
+    pacific = parse_date("December 19, 2023 9:30 PM PST")
+    assert pacific is not None and pacific.value.utcoffset() == timedelta(hours=-8)
+    assert pacific.value.day == 19  # the day as the page printed it, not UTC's next day
+    unknown = parse_date("December 19, 2023 9:30 PM")
+    assert unknown is not None and unknown.value.utcoffset() == timedelta(0)
+
+
 # --- titles --------------------------------------------------------------------------------------
 
 

@@ -120,11 +120,24 @@ def _parse_iso(text: str, tz: tzinfo) -> FoundDate | None:
     return FoundDate(value, time_known) if plausible(value) else None
 
 
+# Zone abbreviations English news pages print after times ("3:05 PM PST"); dateutil
+# knows none of them on its own and would warn and drop the zone.
+_ZONE_ABBREVIATIONS = {
+    name: int(hours * 3600)
+    for name, hours in {
+        "UTC": 0, "GMT": 0, "BST": 1, "CET": 1, "CEST": 2, "EST": -5, "EDT": -4, "CST": -6,
+        "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7, "AEST": 10, "AEDT": 11, "IST": 5.5,
+    }.items()
+}  # fmt: skip
+
+
 def _parse_free(text: str, tz: tzinfo) -> FoundDate | None:
     if not re.search(r"\d", text):
         return None
     try:
-        value = dateutil_parser.parse(text, fuzzy=True, default=datetime(2000, 1, 1))
+        value = dateutil_parser.parse(
+            text, fuzzy=True, default=datetime(2000, 1, 1), tzinfos=_ZONE_ABBREVIATIONS  # type: ignore[arg-type]
+        )
     except (ValueError, OverflowError):
         return None
     has_year = re.search(r"(?:19|20)\d\d", text) is not None
