@@ -15,7 +15,6 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from contextlib import closing
@@ -25,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_crawl_support import html, query, site_table, write_config
+from tests.test_crawl_support import cli, html, query, site_table, write_config
 
 FUTURE_REVISION = "9999_from_a_newer_newsarchive"
 GOOD_ARTICLE = "/2024/0101/1.html"
@@ -35,18 +34,7 @@ GOOD_ARTICLE = "/2024/0101/1.html"
 
 def run(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """``newsarchive ARGS`` in a fresh process, in ``cwd`` (no stray newsarchive.toml)."""
-    env = {**os.environ, "NEWSARCHIVE_PROGRESS": "log"}
-    for name in ("NEWSARCHIVE_DB", "NEWSARCHIVE_CONFIG", "NEWSARCHIVE_REDIS_URL"):
-        env.pop(name, None)
-    return subprocess.run(
-        [sys.executable, "-m", "crawler", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        cwd=cwd,
-        check=False,
-    )
+    return cli(*args, cwd=cwd, timeout=timeout)
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], expected: str, code: int | None) -> None:

@@ -106,18 +106,21 @@ def site_table(base_url: str, **extra: Any) -> dict[str, Any]:
 
 
 def cli(
-    *args: str, timeout: float = 120, env: dict[str, str] | None = None
+    *args: str, timeout: float = 120, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``newsarchive ARGS`` in a fresh process."""
-    full_env = {**os.environ, "NEWSARCHIVE_PROGRESS": "log", **(env or {})}
-    full_env.pop("NEWSARCHIVE_DB", None)
-    full_env.pop("NEWSARCHIVE_CONFIG", None)
+    """Run ``newsarchive ARGS`` in a fresh process, without the caller's archive, config or
+    Redis from the environment (``cwd``: where no stray newsarchive.toml is)."""
+    full_env = {**os.environ, "NEWSARCHIVE_PROGRESS": "log"}
+    for name in ("NEWSARCHIVE_DB", "NEWSARCHIVE_CONFIG", "NEWSARCHIVE_REDIS_URL"):
+        full_env.pop(name, None)
+    full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "crawler", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         env=full_env,
+        cwd=cwd,
         check=False,
     )
 
