@@ -7,6 +7,7 @@ No Scrapy here: this is the same extract → store path without the crawler.
 
 from __future__ import annotations
 
+import gzip
 import logging
 import zlib
 from collections import Counter
@@ -79,8 +80,25 @@ def read_warc_pages(path: Path) -> Iterator[FetchedPage]:
     return _read_pages(path, probe=False)
 
 
+def _check_gzip_complete(path: Path) -> None:
+    """A .warc.gz cut between or at the start of its gzip members reads as a shorter
+    but valid WARC; only decompressing it to the end shows it is truncated."""
+    with path.open("rb") as head:
+        if head.read(2) != b"\x1f\x8b":
+            return
+    try:
+        with gzip.open(path, "rb") as members:
+            while members.read(1 << 20):
+                pass
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        reason = f"truncated or damaged gzip data ({exc})"
+        raise InputError(f"{path} is not a readable WARC file: {reason}") from exc
+
+
 def _read_pages(path: Path, *, probe: bool) -> Iterator[FetchedPage]:
     try:
+        if not probe:
+            _check_gzip_complete(path)
         stream = path.open("rb")
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from exc

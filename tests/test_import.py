@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from crawler.cli import main
+from crawler.errors import InputError
+from pipelines.warc_import import read_warc_pages
 from tests.demo_pages import ARTICLE_PATHS, XUNJK_BOILERPLATE, XUNJK_PATH, XUNJK_TITLE, page
 from tests.warc_util import write_warc
 
@@ -77,4 +80,18 @@ def test_import_skips_non_html_records(tmp_path: Path, sqlite_db: str) -> None:
     result = CliRunner().invoke(main, ["--db", sqlite_db, "import", str(warc)])
     assert result.exit_code == 0, result.output
     assert "1 not_html" in result.output
+    assert _export(sqlite_db) == []
+
+
+def test_a_warc_cut_anywhere_is_refused_before_anything_is_stored(tmp_path: Path, sqlite_db: str) -> None:
+    """Truncated downloads: a cut inside a record, inside a gzip member or right after a
+    member's end (which reads as a shorter valid WARC) is refused, never half-imported."""
+    data = _warc(tmp_path, ARTICLE_PATHS[:3]).read_bytes()
+    cut = tmp_path / "cut.warc.gz"
+    for length in range(1, len(data), max(1, len(data) // 150)):
+        cut.write_bytes(data[:length])
+        with pytest.raises(InputError):
+            list(read_warc_pages(cut))
+    result = CliRunner().invoke(main, ["--db", sqlite_db, "import", str(cut)])
+    assert result.exit_code == 1 and result.output.startswith("Error: ")
     assert _export(sqlite_db) == []
