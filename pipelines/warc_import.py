@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from w3lib.encoding import http_content_type_encoding
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
@@ -46,16 +47,6 @@ def site_of(url: str) -> str:
     """The site an imported page belongs to: its host without ``www.``."""
     host = (urlsplit(url).hostname or "").lower()
     return host.removeprefix("www.")
-
-
-def charset_from_content_type(content_type: str | None) -> str | None:
-    if not content_type:
-        return None
-    for part in content_type.split(";")[1:]:
-        name, _, value = part.strip().partition("=")
-        if name.lower() == "charset" and value:
-            return value.strip("\"' ")
-    return None
 
 
 def _load_failure(exc: BaseException) -> str:
@@ -138,7 +129,7 @@ def _read_pages(path: Path, *, probe: bool) -> Iterator[FetchedPage]:
                     status=status,
                     headers=headers,
                     body=body,
-                    encoding=charset_from_content_type(content_type),
+                    encoding=http_content_type_encoding(content_type),
                     fetched_at=_warc_date(record.rec_headers.get_header("WARC-Date")),
                     # our own `export --format warc` names the site; other WARCs: the host
                     site=record.rec_headers.get_header("WARC-Newsarchive-Site") or site_of(url),

@@ -32,6 +32,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
+from w3lib.encoding import http_content_type_encoding
 
 from crawler.errors import ConfigError
 from crawler.items import FetchedPage
@@ -64,11 +65,6 @@ def parse_date(value: str | None) -> datetime | None:
     if parsed is None:
         return None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def _charset(content_type: str) -> str | None:
-    match = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", content_type, re.I)
-    return match.group(1) if match else None
 
 
 def _header(response: Response, name: str) -> str:
@@ -276,7 +272,7 @@ class NewsSpider(scrapy.Spider):
             status=response.status,
             headers={k.decode("latin-1"): v[0].decode("latin-1") for k, v in response.headers.items() if v},
             body=b"" if not_modified else response.body,
-            encoding=_charset(_header(response, "Content-Type")),
+            encoding=http_content_type_encoding(_header(response, "Content-Type")),
             fetched_at=datetime.now(UTC),
             site=self.site,
             not_modified=not_modified,

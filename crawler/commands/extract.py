@@ -46,8 +46,7 @@ def _read_source(source: str) -> tuple[bytes, str | None, str | None]:
 
 def _fetch(url: str) -> tuple[bytes, str | None, str | None]:
     import urllib3
-
-    from pipelines.warc_import import charset_from_content_type
+    from w3lib.encoding import http_content_type_encoding
 
     http = urllib3.PoolManager(
         headers={"User-Agent": USER_AGENT}, timeout=urllib3.Timeout(connect=10, read=30)
@@ -72,7 +71,7 @@ def _fetch(url: str) -> tuple[bytes, str | None, str | None]:
     if len(body) > MAX_EXTRACT_BYTES:
         raise InputError(f"{url} is larger than {MAX_EXTRACT_BYTES // 2**20} MiB")
     content_type = response.headers.get("Content-Type")
-    return body, charset_from_content_type(content_type), content_type
+    return body, http_content_type_encoding(content_type), content_type
 
 
 def _fetch_failure(exc: Exception) -> str:
