@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
 
 from dateutil import parser as dateutil_parser
 
@@ -106,7 +107,7 @@ def parse_date(value: str | None, tz: tzinfo = UTC) -> FoundDate | None:
 
 def _midnight(value: datetime) -> bool:
     """``T00:00:00`` is how many CMSs write "no time": not a known time of day."""
-    return value.hour == value.minute == value.second == 0
+    return value.hour == value.minute == value.second == value.microsecond == 0
 
 
 def _parse_iso(text: str, tz: tzinfo) -> FoundDate | None:
@@ -120,24 +121,40 @@ def _parse_iso(text: str, tz: tzinfo) -> FoundDate | None:
     return FoundDate(value, time_known) if plausible(value) else None
 
 
-# Zone abbreviations English news pages print after times ("3:05 PM PST"); dateutil
-# knows none of them on its own and would warn and drop the zone.
-_ZONE_ABBREVIATIONS = {
-    name: int(hours * 3600)
-    for name, hours in {
-        "UTC": 0, "GMT": 0, "BST": 1, "CET": 1, "CEST": 2, "EST": -5, "EDT": -4, "CST": -6,
-        "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7, "AEST": 10, "AEDT": 11, "IST": 5.5,
-    }.items()
-}  # fmt: skip
+# Zone names English news pages print after times ("3:05 PM PST", "5:06pm PT", "05:39, UK");
+# dateutil knows none of them on its own and would warn and drop the zone.
+_FIXED_ZONES: dict[str, float] = {"UTC": 0, "GMT": 0, "Z": 0, "BST": 1, "CET": 1, "CEST": 2}
+_FIXED_ZONES |= {"EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8}
+_FIXED_ZONES |= {"PDT": -7, "AEST": 10, "AEDT": 11, "IST": 5.5}
+# names without a season follow the local rules of the day they are read for
+_REGIONAL_ZONES = {
+    "ET": "America/New_York",
+    "CT": "America/Chicago",
+    "MT": "America/Denver",
+    "PT": "America/Los_Angeles",
+    "UK": "Europe/London",
+}
+
+
+def zone_named(name: str | None, offset: int | None = None) -> tzinfo | None:
+    """The zone a page names after a time (``EST``, ``PT``, ``UK``); ``None`` when unknown.
+
+    Also dateutil's ``tzinfos`` callback, which passes the name and an offset it may know.
+    """
+    key = (name or "").upper()
+    if key in _FIXED_ZONES:
+        hours = _FIXED_ZONES[key]
+        return timezone(timedelta(hours=hours)) if hours else UTC
+    if key in _REGIONAL_ZONES:
+        return ZoneInfo(_REGIONAL_ZONES[key])
+    return timezone(timedelta(seconds=offset)) if offset is not None else None
 
 
 def _parse_free(text: str, tz: tzinfo) -> FoundDate | None:
     if not re.search(r"\d", text):
         return None
     try:
-        value = dateutil_parser.parse(
-            text, fuzzy=True, default=datetime(2000, 1, 1), tzinfos=_ZONE_ABBREVIATIONS  # type: ignore[arg-type]
-        )
+        value = dateutil_parser.parse(text, fuzzy=True, default=datetime(2000, 1, 1), tzinfos=zone_named)
     except (ValueError, OverflowError):
         return None
     has_year = re.search(r"(?:19|20)\d\d", text) is not None

@@ -6,7 +6,8 @@
   visible ``By …``; on Chinese pages the visible byline first (their ``<meta name=author>``
   is usually the site), never an editor; then trafilatura's guess;
 * date: Chinese pages: ``<meta>``/JSON-LD, the dated line under the headline, the URL path,
-  htmldate; other pages: htmldate's day, with the markup's time when they agree;
+  htmldate; other pages: the dateline under the headline where a markup date confirms it
+  (its zone from the same instant), else htmldate's day with the markup's time;
 * source: the outlet in a ``来源:`` line; tags: ``关键词:`` line, ``<meta keywords>``.
 
 The page lines (visible text, one per block) locate the headline, the first paragraph
@@ -17,10 +18,12 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from datetime import UTC
 from typing import Any
 
 from crawler.items import Article
 
+from .datelines import confirmed, in_page_zone, shown_dateline
 from .dates import FoundDate, date_from_url, find_date, local_zone, parse_date
 from .metadata import PageMeta
 from .metadata_zh import (
@@ -138,6 +141,37 @@ def _first(*values: FoundDate | None) -> FoundDate | None:
     return next((v for v in values if v is not None), None)
 
 
+def _english_date(
+    meta: PageMeta, declared: FoundDate | None, guessed: FoundDate | None, header: list[str], url: str
+) -> FoundDate | None:
+    """The dateline under the headline where the markup confirms it, else htmldate's day.
+
+    htmldate weighs the visible dates too; where it disagrees with the markup it is more often
+    right (markup dates are often UTC or a re-publication). Either way a UTC time is shown in
+    the zone the page's own ``<time datetime>`` gives the same instant.
+    """
+    modified = parse_date(meta.modified, UTC)
+    shown = shown_dateline(header)
+    published = confirmed(shown, [declared, modified, guessed]) if shown else None
+    if published is None and _stated_later(declared, guessed):
+        # htmldate took an earlier date from the URL slug, an image or the event itself
+        published = declared
+    published = published or _first(_with_time(guessed, declared), declared, date_from_url(url, UTC))
+    if published is None:
+        return None
+    stamps = [found for found in (parse_date(v, UTC) for v in meta.time_stamps) if found]
+    return in_page_zone(published, [s for s in (declared, modified, *stamps) if s])
+
+
+def _stated_later(declared: FoundDate | None, guessed: FoundDate | None) -> bool:
+    """The markup's timestamp names a later day than htmldate, in the page's own zone
+    (a UTC timestamp only counts when two days later: one day may be the zone)."""
+    if declared is None or guessed is None or not declared.time_known:
+        return False
+    days = (declared.value.date() - guessed.value.date()).days
+    return days >= 2 or (days == 1 and bool(declared.value.utcoffset()))
+
+
 def resolve_fields(article: Article, *, meta: PageMeta, document: Any, page_lines: list[str]) -> None:
     text = article.text
     article.language = detect_language(meta, text, document)
@@ -178,14 +212,12 @@ def resolve_fields(article: Article, *, meta: PageMeta, document: Any, page_line
     article.source = find_source(header_lines(page_lines, anchor) + body_lines[:8])
 
     declared = parse_date(meta.published, tz)
-    info = _info_date(page_lines, anchor, tz) if chinese else None
     guessed = parse_date(getattr(document, "date", None), tz)
     if chinese:
+        info = _info_date(page_lines, anchor, tz)
         published = _first(_with_time(declared, info), info, date_from_url(article.url, tz), guessed)
     else:
-        # htmldate weighs the visible dates too; where it disagrees with the markup it is
-        # more often right (markup dates are often UTC or a re-publication)
-        published = _first(_with_time(guessed, declared), declared, date_from_url(article.url, tz))
+        published = _english_date(meta, declared, guessed, header_lines(page_lines, anchor), article.url)
     if published:
         article.published_at = published.value
         article.published_time_known = published.time_known

@@ -48,6 +48,15 @@ _DATE_KEYS = (
     "firstpublishedtime",
     "weibo: article:create_at",
 )
+_MODIFIED_KEYS = (
+    "article:modified_time",
+    "og:updated_time",
+    "datemodified",
+    "dc.date.modified",
+    "dcterms.modified",
+    "last-modified",
+    "lastmod",
+)
 _AUTHOR_KEYS = (
     "citation_author",
     "citation_authors",
@@ -71,6 +80,7 @@ class PageMeta:
     h1: list[str] = field(default_factory=list)
     canonical: str | None = None
     language: str | None = None
+    time_stamps: list[str] = field(default_factory=list)  # ``<time datetime>`` values, in order
 
     def get(self, *keys: str) -> str | None:
         for key in keys:
@@ -118,6 +128,13 @@ class PageMeta:
         if ld and isinstance(ld.get("datePublished"), str):
             return str(ld["datePublished"])
         return self.get(*_DATE_KEYS)
+
+    @property
+    def modified(self) -> str | None:
+        ld = self.article_ld
+        if ld and isinstance(ld.get("dateModified"), str):
+            return str(ld["dateModified"])
+        return self.get(*_MODIFIED_KEYS)
 
     @property
     def authors(self) -> list[str]:
@@ -181,6 +198,7 @@ def read_page_meta(tree: lxml_html.HtmlElement) -> PageMeta:
     if titles:
         page.title_tag = _text(titles[0]) or None
     page.h1 = [text for text in (_text(h) for h in tree.xpath("//body//h1")) if text][:5]
+    page.time_stamps = [str(v).strip() for v in tree.xpath("//body//time/@datetime")[:20]]
     for link in tree.xpath('//link[@rel="canonical"][@href]'):
         page.canonical = link.get("href")
         break
