@@ -73,6 +73,25 @@ def test_page_date(case: DateCase) -> None:
     assert article.published_at.date().isoformat() != case.naive_day
 
 
+def test_headline_kicker_and_dateline_leave_the_body() -> None:
+    sky = extract_article(
+        (PAGES / "en_sky_updated_dateline.html").read_bytes(), SOURCES["en_sky_updated_dateline.html"]["url"]
+    )
+    article = sky.article
+    assert article is not None and article.title is not None
+    assert article.text.startswith("The prime minister says the higher earning figure of £38,700")
+    assert "Saturday 23 December 2023 05:39, UK" not in article.text
+    assert "Install the Sky News app for free" not in article.text
+    assert "Rishi Sunak is under fire from his own MPs" in article.text
+    cbc = extract_article(
+        (PAGES / "en_cbc_posted_dateline.html").read_bytes(), SOURCES["en_cbc_posted_dateline.html"]["url"]
+    )
+    assert cbc.article is not None
+    assert cbc.article.text.startswith(
+        "Cheese deadline arrives without new deal between Canada and the United Kingdom\n"
+    )
+
+
 # --- the parts, on the datelines those pages print -----------------------------------------
 
 

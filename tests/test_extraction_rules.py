@@ -8,7 +8,7 @@ import pytest
 
 from pipelines.extraction import apply_template, decode_html, extract_article, learn_template
 from pipelines.extraction.body import BodyCandidate, choose_body
-from pipelines.extraction.boilerplate import remove_furniture
+from pipelines.extraction.boilerplate import remove_furniture, without_headline
 from pipelines.extraction.dates import date_from_url, find_date, parse_date
 from pipelines.extraction.metadata_zh import byline_authors, closing_authors, name_line, source_of
 from pipelines.extraction.titles import clean_title, pick_h1
@@ -167,6 +167,67 @@ def test_english_related_block_goes() -> None:
     assert remove_furniture(text) == story
 
 
+STORY = "The council approved the budget on Tuesday after a long debate about school funding."
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Saturday 23 December 2023 05:39, UK",
+        "Updated Dec. 23, 2023, 7:58 AM UTC",
+        "Posted: Dec 22, 2023 8:25 AM EST | Last Updated: January 2, 2024",
+        "December 6, 2023",
+        "Be the first to get Breaking News",
+        "Install the Sky News app for free",
+        "Get the latest updates right in your inbox. Subscribe to NJ.com’s newsletters.",
+        "Sign up for our daily newsletter",
+    ],
+)
+def test_english_furniture_line_goes(line: str) -> None:
+    assert remove_furniture(f"{STORY}\n{line}\n{STORY}") == f"{STORY}\n{STORY}"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "This story was originally published December 22, 2023, 11:09 AM.",
+        "On December 6, 2023 the council met again to vote on the final budget.",
+        "Get the kids ready: the first day of school is Monday, the district said.",
+        "Subscribers were told the newsletter would move to a weekly schedule.",
+    ],
+)
+def test_english_sentences_with_dates_or_promo_words_stay(line: str) -> None:
+    text = f"{STORY}\n{line}"
+    assert remove_furniture(text) == text
+
+
+@pytest.mark.parametrize(
+    "heading", ["DON'T MISS", "More Great WIRED Stories", "You may also like...", "Most read in world news"]
+)
+def test_english_promo_blocks_go(heading: str) -> None:
+    links = "China furious at Macron for Hong Kong protest jibe [INSIGHT]\nLakers vs Nets: NBA decides"
+    assert remove_furniture(f"{STORY}\n{heading}\n{links}") == STORY
+
+
+def test_headline_and_kicker_leave_the_body() -> None:
+    title = "Like British cheddar? Enjoy it while you can still find it"
+    text = f"Politics\n{title}\nCheese deadline arrives without a new deal\n{STORY}"
+    assert without_headline(text, title) == f"Cheese deadline arrives without a new deal\n{STORY}"
+    assert without_headline(f"{title}\n{STORY}", title) == STORY
+
+
+def test_headline_words_later_in_the_body_stay() -> None:
+    title = "Council approves budget"
+    # not at the top, or after a sentence: the body's own line
+    text = f"{STORY}\nCouncil approves budget\n{STORY}"
+    assert without_headline(text, title) == text
+    lead = "Seeking a bigger role for a big rocket by Jeff Foust"
+    assert (
+        without_headline(f"{lead}\n{STORY}", "Seeking a bigger role for a big rocket") == f"{lead}\n{STORY}"
+    )
+    assert without_headline(title, title) == title  # a body that is only its headline is kept
+
+
 def test_heading_word_inside_a_paragraph_does_not_cut() -> None:
     text = f"最近更新的数据显示，{PARAGRAPH}\n{PARAGRAPH}"
     assert remove_furniture(text) == text
@@ -314,6 +375,10 @@ def test_zone_abbreviations_keep_their_offset() -> None:
     pacific = parse_date("December 19, 2023 9:30 PM PST")
     assert pacific is not None and pacific.value.utcoffset() == timedelta(hours=-8)
     assert pacific.value.day == 19  # the day as the page printed it, not UTC's next day
+    summer_pacific = parse_date("July 4, 2023 5:06 PM PT")
+    assert summer_pacific is not None and summer_pacific.value.utcoffset() == timedelta(hours=-7)
+    eastern = parse_date("December 23, 2023 08:26 AM ET")
+    assert eastern is not None and eastern.value.utcoffset() == timedelta(hours=-5)
     unknown = parse_date("December 19, 2023 9:30 PM")
     assert unknown is not None and unknown.value.utcoffset() == timedelta(0)
 

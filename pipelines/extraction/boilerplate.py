@@ -3,9 +3,12 @@
 Two kinds of rule:
 
 * *line rules* drop one line that is furniture wherever it appears (ICP licence,
-  copyright, 责任编辑, 关键词, share bars, 上一篇/下一篇, print/close);
+  copyright, 责任编辑, 关键词, share bars, 上一篇/下一篇, print/close, a line that is only a
+  dateline such as ``Updated Dec. 23, 2023, 7:58 AM UTC``, newsletter and app promotions);
 * *block headings* (相关阅读, 最近更新, 热门推荐 …) drop the heading and the list of
   short link lines under it.
+
+* *the headline* repeated as the body's first line goes: it is the article's title.
 
 * *closing headings* (声明, 版权与免责声明) in the last part of the text cut everything
   after them: what follows is the site's standing disclaimer.
@@ -18,6 +21,8 @@ the same rules serve Taiwan and Hong Kong portals.
 from __future__ import annotations
 
 import re
+
+from .datelines import is_dateline_only
 
 _SHORT = 120
 # traditional → simplified, only for the characters the rules below use
@@ -73,6 +78,9 @@ _LINE_RULES = [
         r"sign up for [\w ]{0,30}newsletters?|subscribe(?: now)?|share this (?:article|story)|"
         r"(?:share|follow us) on [\w ,]{1,40}|skip advertisement|click here to [\w ]{1,40})\.?$",
         r"oops!?\s*something went wrong",
+        # newsletter and app promotions
+        r"^(?:subscribe to|sign up for|sign up to|get)\b.{0,60}\b(?:newsletters?|in your inbox)\b.{0,60}$",
+        r"^(?:install|download|get) the [\w ]{1,30} app\b.{0,40}$|^be the first to (?:get|know)\b.{0,30}$",
         r"引用该篇文章|引用通告|trackback|可以实现快速翻页|^\s*[(（]\s*\d+\s*/\s*\d+\s*[)）]\s*$",
     )
 ]
@@ -88,7 +96,8 @@ _BLOCK_HEADINGS = re.compile(
     r"排行榜|更多精彩|更多阅读|往期回顾|专题推荐|图片推荐|视频推荐|更多相关新闻|更多相关的新闻|相关专题|相关评论|"
     r"related(?: content| stories| articles| coverage| reading| links)?|"
     r"more (?:must-reads|stories|coverage) from [\w ]{1,30}|more (?:stories|coverage|to read)|"
-    r"you (?:may|might) also like|read next|most popular|most read|trending(?: now)?)"
+    r"you (?:may|might) also like(?:\.\.\.|…)?|read next|most popular|most read(?: in [\w ]{1,30})?|"
+    r"trending(?: now)?|don['’]t miss|more great [\w ]{1,20} stories|editors['’]? picks)"
     r"\s*[】\]]?\s*[:：>»]?\s*$",
     re.I,
 )
@@ -110,11 +119,13 @@ def is_furniture_line(line: str) -> bool:
     stripped = fold(line)
     if not stripped or len(stripped) > _SHORT:
         return False
-    if any(rule.search(stripped) for rule in _STRONG_RULES):
+    if any(rule.search(stripped) for rule in _STRONG_RULES) or is_dateline_only(stripped):
         return True
     if _is_prose(stripped):
         return False
-    return bool(_BAR_NAV.match(stripped)) or any(rule.search(stripped) for rule in _LINE_RULES)
+    if _BAR_NAV.match(stripped):
+        return True
+    return any(rule.search(stripped) for rule in _LINE_RULES)
 
 
 def is_block_heading(line: str) -> bool:
@@ -150,6 +161,31 @@ def _dated_list_lines(lines: list[str]) -> set[int]:
     if len(run) >= _MIN_LIST_RUN:
         found.update(run)
     return found
+
+
+_HEADLINE_WINDOW = 3
+# a section label above an English headline (``Politics``, ``Tech & Science``); a Chinese
+# 引题 above the headline is part of the article and stays
+_KICKER = re.compile(r"^[A-Za-z][A-Za-z&'’-]*(?: [A-Za-z&'’-]+){0,2}$")
+
+
+def _headline_key(text: str) -> str:
+    return re.sub(r"\W+", "", text).casefold()
+
+
+def without_headline(text: str, title: str | None) -> str:
+    """``text`` without the headline repeated at its top (the title is its own field), nor the
+    section kicker above it (``Politics``)."""
+    lines = text.split("\n")
+    if not title:
+        return text
+    key = _headline_key(title)
+    for i, line in enumerate(lines[:_HEADLINE_WINDOW]):
+        if _headline_key(line) == key:
+            return "\n".join(lines[i + 1 :]).strip() if i + 1 < len(lines) else text
+        if not _KICKER.match(line.strip()):
+            break
+    return text
 
 
 def remove_furniture(text: str) -> str:

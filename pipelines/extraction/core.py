@@ -24,7 +24,7 @@ from .body import (
     trafilatura_body,
     without_overlays,
 )
-from .boilerplate import remove_furniture
+from .boilerplate import remove_furniture, without_headline
 from .classify import classify_page
 from .decode import decode_html
 from .fields import resolve_fields
@@ -34,7 +34,7 @@ from .textlines import element_lines
 
 logger = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION = "2026.11.3"
+EXTRACTOR_VERSION = "2026.11.4"
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
 _WRAPPER = re.compile(r"^\s*<text\b[^>]*>\s*", re.I)
@@ -101,6 +101,7 @@ def _extract(
 
     article = Article(url=url, text=text, extractor_version=EXTRACTOR_VERSION)
     resolve_fields(article, meta=meta, document=document, page_lines=page_lines)
+    article.text = without_headline(article.text, article.title)
     apply_selectors(article, tree, selectors)
 
     anchors = [a.text_content() for a in tree.iter("a")]

@@ -69,6 +69,24 @@ def shown_dateline(lines: list[str]) -> Dateline | None:
     return (labelled or datelines)[0] if datelines else None
 
 
+# what may stand beside the date in a dateline that is nothing else
+_DATELINE_WORDS = re.compile(
+    r"\b(?:(?:first |last )?(?:published|posted|updated|modified)(?: on| at)?|on|at|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:mon|tue|wed|thu|fri|sat|sun)\.?)\b",
+    re.I,
+)
+_DATELINE_ZONES = re.compile(r"\b(?:[A-Z]{2,4}T|UTC|GMT|UK|ET|PT|CT|MT)\b")
+
+
+def is_dateline_only(line: str) -> bool:
+    """A line that holds a dateline and nothing else: its date is in the article's fields."""
+    if len(line) > _MAX_LINE or not _DATE.search(line):
+        return False
+    rest = _TIME.sub(" ", _DATE.sub(" ", line))
+    rest = _DATELINE_ZONES.sub(" ", _DATELINE_WORDS.sub(" ", rest))
+    return not re.search(r"\w", rest)
+
+
 def _line_dates(line: str) -> list[Dateline]:
     matches = list(_DATE.finditer(line))
     out: list[Dateline] = []
