@@ -23,6 +23,7 @@ from typing import Any
 
 from crawler.items import Article
 
+from .bylines_en import DATE_WORD, english_byline, names_site
 from .datelines import confirmed, in_page_zone, shown_dateline
 from .dates import FoundDate, date_from_url, find_date, local_zone, parse_date
 from .metadata import PageMeta
@@ -196,6 +197,7 @@ def resolve_fields(article: Article, *, meta: PageMeta, document: Any, page_line
     anchor = headline_index(page_lines, article.title, text)
     body_lines = text.split("\n")
     authors: list[str] = []
+    outlets = [site_name, meta.publisher]
     if chinese:
         end = body_end_index(page_lines, text)
         authors = find_authors(page_lines, anchor, end, first_paragraph_index(page_lines, text))
@@ -203,10 +205,16 @@ def resolve_fields(article: Article, *, meta: PageMeta, document: Any, page_line
         authors = authors or [a for a in meta.authors if plausible_author(a, site_name)]
     else:
         # a publisher in the author field ("BET", "Science X") is no author
-        authors = [a for a in meta.authors if not _names_site(a, [site_name, meta.publisher])]
-        authors = authors or english_byline(page_lines, anchor)
+        authors = [a for a in meta.authors if not names_site(a, outlets)]
+        authors = authors or english_byline(page_lines, anchor, outlets)
     fallback = getattr(document, "author", None)
-    if not authors and fallback and (not chinese or plausible_author(str(fallback), site_name)):
+    if (
+        not authors
+        and fallback
+        and (
+            plausible_author(str(fallback), site_name) if chinese else not names_site(str(fallback), outlets)
+        )
+    ):
         authors = [str(fallback)]
     article.author = _join_authors(authors)
     article.source = find_source(header_lines(page_lines, anchor) + body_lines[:8])
@@ -228,34 +236,6 @@ def resolve_fields(article: Article, *, meta: PageMeta, document: Any, page_line
     article.tags = _tags(meta, page_lines, document)
 
 
-_BYLINE_EN = re.compile(
-    r"^(?:by|written by|words by)\s+(?P<names>[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3}"
-    r"(?:\s*(?:,|and|&)\s*[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3})*)",
-    re.I,
-)
-
-
-def english_byline(lines: list[str], anchor: int | None) -> list[str]:
-    """``By Jane Doe and John Roe`` in the lines under the headline."""
-    if anchor is None:
-        return []
-    for line in lines[max(0, anchor - 2) : anchor + 15]:
-        match = _BYLINE_EN.match(line.strip())
-        if match and len(line) < 120:
-            names = re.split(r"\s*(?:,|\band\b|&)\s*", match.group("names"))
-            return [n for n in (_DATE_WORD.sub("", n).strip() for n in names) if n]
-    return []
-
-
-def _names_site(author: str, names: list[str | None]) -> bool:
-    key = re.sub(r"\W+", "", author).lower()
-    for name in names:
-        other = re.sub(r"\W+", "", name or "").lower()
-        if other and key and (key == other or key in other or other in key):
-            return True
-    return False
-
-
 def _short_h1s(h1s: list[str]) -> list[str]:
     """``<h1>`` texts too short to be a headline: on old portals the logo is the ``<h1>``."""
     return [h for h in h1s if len(h) <= 8 or len(h.split()) <= 2]
@@ -269,13 +249,6 @@ def _closing(lines: list[str]) -> list[str]:
     return []
 
 
-_DATE_WORD = re.compile(
-    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|"
-    r"july|august|september|october|november|december|updated|published|posted)\b.*$|\d.*$",
-    re.I,
-)
-
-
 def _join_authors(authors: list[str]) -> str | None:
     seen: list[str] = []
     # trafilatura joins several names with "; "
@@ -284,7 +257,7 @@ def _join_authors(authors: list[str]) -> str | None:
         name = re.sub(r"^(?:by|von|par)\s+", "", name, flags=re.I)
         if not CJK_CHAR.search(name):
             # "Jeff Foust Monday, November 18" — a byline that ran into its date
-            name = _DATE_WORD.sub("", name).strip(" ,;|-")
+            name = DATE_WORD.sub("", name).strip(" ,;|-")
         if name and name not in seen and len(name) < 100:
             seen.append(name)
     if not seen:

@@ -1,0 +1,70 @@
+"""English bylines under the headline, on real naeb_en pages and on the lines they print."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipelines.extraction import extract_article
+from pipelines.extraction.bylines_en import english_byline
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+SOURCES = json.loads((PAGES / "SOURCES.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("page", "author", "instead"),
+    [
+        # JSON-LD names ", The Daily Journal" (the publisher); the page prints the reporter
+        ("en_dailyjournal_name_outlet.html", "Jim Walsh", "The Daily Journal"),
+        # no author in the markup; "Tex Hollywood", "-", "December 21, 2023" under the headline
+        ("en_egotastic_name_dateline.html", "Tex Hollywood", None),
+        # "By" and "Josh Norem" on lines of their own
+        ("en_extremetech_by_line_apart.html", "Josh Norem", None),
+    ],
+)
+def test_page_byline(page: str, author: str, instead: str | None) -> None:
+    article = extract_article((PAGES / page).read_bytes(), SOURCES[page]["url"]).article
+    assert article is not None
+    assert article.author == author
+    assert article.author != instead
+
+
+HEADLINE = "Council approves the budget after a long night"
+BODY = "The council approved the budget on Tuesday after a long debate about school funding."
+
+
+@pytest.mark.parametrize(
+    ("lines", "names"),
+    [
+        ([HEADLINE, "By Jane Doe and John Roe", BODY], ["Jane Doe", "John Roe"]),
+        ([HEADLINE, "By", "Matthew N. Wells • December 15, 2023 12:25 pm", BODY], ["Matthew N. Wells"]),
+        ([HEADLINE, "By Terry Pluto, cleveland.com", BODY], ["Terry Pluto"]),
+        ([HEADLINE, "By Chicago Tribune staff", BODY], ["Chicago Tribune"]),
+        ([HEADLINE, "BY JANE DOE", BODY], ["JANE DOE"]),
+        ([HEADLINE, "Sajid Bin Mohammad", "Dec 19, 2023", BODY], ["Sajid Bin Mohammad"]),
+        ([HEADLINE, "Craig Meyer", "USA TODAY NETWORK", BODY], ["Craig Meyer"]),
+        ([HEADLINE, "Jim Walsh", "Cherry Hill Courier-Post", BODY], ["Jim Walsh"]),
+    ],
+)
+def test_byline_forms(lines: list[str], names: list[str]) -> None:
+    assert english_byline(lines, 0, ["Cherry Hill Courier-Post", "The Daily Journal"]) == names
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # a name-like line followed by the story is a subheading or a caption, not a byline
+        [HEADLINE, "Winter Storm Warning", BODY],
+        # the site's name above its dateline is not a person
+        [HEADLINE, "Cherry Hill Courier-Post", "December 21, 2023", BODY],
+        # a name far below the headline is in the story
+        [HEADLINE, BODY, BODY, BODY, BODY, BODY, BODY, BODY, "Jane Doe", "December 21, 2023"],
+        # lower-case words, or a whole sentence, are no name
+        [HEADLINE, "the weekend desk", "December 21, 2023", BODY],
+    ],
+)
+def test_not_bylines(lines: list[str]) -> None:
+    assert english_byline(lines, 0, ["Cherry Hill Courier-Post"]) == []
