@@ -429,6 +429,18 @@ def test_h1_that_agrees_with_title_wins() -> None:
         ["Let kids be kids | Editorial"],
         require_agreement=False,
     ) == ("Let kids be kids and leave child labor laws alone")
+    # a label at both ends, as sun-sentinel.com prints it
+    assert pick_h1(
+        ["Opinion | Let kids be kids and leave child labor laws alone | Editorial"],
+        ["Let kids be kids and leave child labor laws alone | Editorial – Sun Sentinel"],
+        require_agreement=False,
+    ) == ("Let kids be kids and leave child labor laws alone")
+    # a bar inside a headline that is not a section label stays
+    assert pick_h1(
+        ["Best Spy Apps for iPhone 2023 | Top 10 Reviewed In-Depth"],
+        ["Best Spy Apps for iPhone 2023 | Top 10 Reviewed In-Depth"],
+        require_agreement=False,
+    ) == ("Best Spy Apps for iPhone 2023 | Top 10 Reviewed In-Depth")
     # an <h1> that is the portal logo is not the headline
     assert pick_h1(["松花江网"], ["土豆不“土” 土豆无“土” 松花江网"], require_agreement=True) is None
 

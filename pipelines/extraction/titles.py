@@ -90,7 +90,13 @@ _SECTION_LABEL = re.compile(
 
 
 def _strip_section_prefix(title: str) -> str:
-    """``Opinion | Headline`` / ``Headline | Editorial`` / ``Opinion Headline`` → ``Headline``."""
+    """``Opinion | Headline`` / ``Headline | Editorial`` / ``Opinion Headline`` → ``Headline``;
+    both ends, as in ``Opinion | Headline | Editorial``."""
+    stripped = _strip_section_label(title)
+    return _strip_section_label(stripped) if stripped != title else title
+
+
+def _strip_section_label(title: str) -> str:
     match = re.match(r"^([^|｜]{1,25})\s*[|｜]\s*(.+)$", title)
     if match and len(match.group(1).split()) <= 2 and len(match.group(2).split()) >= 4:
         return match.group(2).strip()
