@@ -1,35 +1,112 @@
-"""StoreArticlePipeline: the one writer to the archive.
+"""StoreArticlePipeline: the one writer to the archive, on a thread of its own.
 
 Articles are buffered and written in one transaction every ``STORE_BATCH_SIZE`` articles
 or every ``STORE_FLUSH_SECONDS`` (a LoopingCall), and when the spider closes, so a crawl
 killed with SIGKILL loses at most the last few seconds of work, and the next run (which
-skips what is stored) neither loses nor duplicates articles. Outcomes are counted as
-``newsarchive/stored/<new|updated|unchanged|duplicate>``; a write that fails is logged
-with its URL and counted as ``newsarchive/errors/storage``, never dropped silently.
+skips what is stored) neither loses nor duplicates articles.
+
+The writes run on one dedicated writer thread, never on the reactor: a commit that waits
+for SQLite's lock (another process writing, up to ``busy_timeout``) must not stall the
+downloads. One write is in flight at a time; while it runs new articles gather for the
+next one, and when more than four batches are waiting ``process_item`` waits too, so a slow
+disk slows the crawl instead of filling memory.
+
+Outcomes are counted as ``newsarchive/stored/<new|updated|unchanged|duplicate>``; a write
+that fails is logged with its URL and counted as ``newsarchive/errors/storage``, never
+dropped silently.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from twisted.internet.defer import Deferred, succeed
 from twisted.internet.task import LoopingCall
+from twisted.internet.threads import deferToThreadPool
+from twisted.python.failure import Failure
+from twisted.python.threadpool import ThreadPool
 
 from crawler.extensions import STORED_PREFIX, crawl_archive
 from crawler.items import ArticleItem, FetchedPage
 from crawler.runner import STAT_RUN_ID
 from storage import Archive, StorageError, mark_not_modified, refresh_site_templates, store_article
 
-__all__ = ["StoreArticlePipeline"]
+__all__ = ["BatchWriter", "StoreArticlePipeline", "WriteReport"]
 
 logger = logging.getLogger(__name__)
 
 Pending = ArticleItem | FetchedPage  # FetchedPage only for a 304 revisit
+_BACKLOG_BATCHES = 4
+
+
+def _reactor() -> Any:
+    # imported when used: importing it at module level would install the default reactor
+    # before Scrapy installs the one its settings ask for
+    from twisted.internet import reactor
+
+    return reactor
+
+
+@dataclass
+class WriteReport:
+    """What one batch write did: an outcome per stored item, and how many failed."""
+
+    outcomes: list[str] = field(default_factory=list)
+    failed: int = 0
+
+
+class BatchWriter:
+    """Writes batches to the archive: one transaction, or item by item when that fails, so
+    one bad article costs only itself. Blocking; the pipeline calls it on its writer thread."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+
+    def write(self, batch: list[Pending], run_id: int | None) -> WriteReport:
+        try:
+            return WriteReport(self._write_batch(batch, run_id))
+        except (StorageError, SQLAlchemyError) as exc:
+            logger.warning(
+                "Batch of %(n)d failed (%(error)s); storing one by one",
+                {"n": len(batch), "error": str(exc).splitlines()[0]},
+            )
+        report = WriteReport()
+        for item in batch:
+            try:
+                report.outcomes += self._write_batch([item], run_id)
+            except (StorageError, SQLAlchemyError) as item_exc:
+                url = item.url if isinstance(item, FetchedPage) else item.page.url
+                report.failed += 1
+                logger.error(
+                    "Cannot store %(url)s: %(error)s", {"url": url, "error": str(item_exc).splitlines()[0]}
+                )
+        return report
+
+    def refresh_template(self, site: str) -> int:
+        """Learn the lines every article of ``site`` repeats and strip them; how many changed."""
+        with self.archive.session() as session, session.begin():
+            return refresh_site_templates(session, [site]).get(site, 0)
+
+    def _write_batch(self, batch: list[Pending], run_id: int | None) -> list[str]:
+        with self.archive.session() as session, session.begin():
+            return [self._write(session, item, run_id) for item in batch]
+
+    @staticmethod
+    def _write(session: Session, item: Pending, run_id: int | None) -> str:
+        if isinstance(item, FetchedPage):
+            fetched_at = item.fetched_at or datetime.now(UTC)
+            found = mark_not_modified(session, item.url, fetched_at=fetched_at, run_id=run_id)
+            return "unchanged" if found is not None else "not_modified_unknown"
+        item.page.run_id = run_id
+        return store_article(session, item.page, item.article, run_id=run_id).status
 
 
 class StoreArticlePipeline:
@@ -40,8 +117,11 @@ class StoreArticlePipeline:
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self.pending: list[Pending] = []
-        self.archive: Archive | None = None
+        self.writer: BatchWriter | None = None
+        self.pool: ThreadPool | None = None
         self.task: LoopingCall | None = None
+        self.writing = False
+        self._idle_waiters: list[Deferred[None]] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoreArticlePipeline:
@@ -54,94 +134,104 @@ class StoreArticlePipeline:
         )
 
     def open_spider(self) -> None:
-        self.archive = crawl_archive(self.crawler)
-        self.task = LoopingCall(self._timed_flush)
+        self.writer = BatchWriter(crawl_archive(self.crawler))
+        self.pool = ThreadPool(minthreads=1, maxthreads=1, name="newsarchive-writer")
+        self.pool.start()
+        self.task = LoopingCall(self.flush)
         self.task.start(self.flush_seconds, now=False)
 
-    def close_spider(self) -> None:
+    async def close_spider(self) -> None:
         if self.task is not None and self.task.running:
             self.task.stop()
-        self.flush()
-        self.refresh_template()
+        while self.writing or self.pending:
+            await maybe_deferred_to_future(self._idle() if self.writing else self.flush())
+        await maybe_deferred_to_future(self._refresh_template())
+        if self.pool is not None:
+            self.pool.stop()
+            self.pool = None
 
-    def refresh_template(self) -> None:
-        """Learn the lines every article of the site repeats (footer, ICP line, "related
-        news") from what is now stored, and strip them, as ``import`` does after a file."""
-        assert self.crawler.stats is not None
-        stats = self.crawler.stats.get_stats()
-        site = getattr(self.crawler.spider, "site", None)
-        changed = stats.get(STORED_PREFIX + "new", 0) + stats.get(STORED_PREFIX + "updated", 0)
-        if not site or not changed or self.archive is None:
-            return
-        if not self.crawler.settings.getbool("NEWSARCHIVE_LEARN_TEMPLATES", True):
-            return
-        try:
-            with self.archive.session() as session, session.begin():
-                cleaned = refresh_site_templates(session, [site])
-        except StorageError as exc:
-            self._inc("newsarchive/errors/storage")
-            logger.error("Cannot refresh the template of %(site)s: %(error)s", {"site": site, "error": exc})
-            return
-        if cleaned.get(site):
-            self.crawler.stats.set_value("newsarchive/template_cleaned", cleaned[site])
-
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if isinstance(item, ArticleItem) or (isinstance(item, FetchedPage) and item.not_modified):
             self.pending.append(item)
             if len(self.pending) >= self.batch_size:
                 self.flush()
+            if len(self.pending) >= _BACKLOG_BATCHES * self.batch_size:
+                # the writer is behind: hold this item until it catches up
+                await maybe_deferred_to_future(self._idle())
         return item
 
-    # --- writing --------------------------------------------------------------------------
+    # --- handing work to the writer thread -----------------------------------------------
+
+    def flush(self) -> Deferred[None]:
+        """Send what is pending to the writer thread; fires once it is written. While a write
+        runs this only waits for it: the next flush (timer, batch, close) takes the rest."""
+        if self.writing:
+            return self._idle()
+        if not self.pending or self.writer is None or self.pool is None:
+            return succeed(None)
+        batch, self.pending = self.pending, []
+        assert self.crawler.stats is not None
+        run_id = self.crawler.stats.get_value(STAT_RUN_ID)
+        self.writing = True
+        d: Deferred[Any] = deferToThreadPool(_reactor(), self.pool, self.writer.write, batch, run_id)
+        d.addCallbacks(self._count, self._write_crashed)
+        d.addBoth(self._written)
+        return self._idle()
+
+    def _idle(self) -> Deferred[None]:
+        """A Deferred that fires when no write is in flight."""
+        if not self.writing:
+            return succeed(None)
+        waiter: Deferred[None] = Deferred()
+        self._idle_waiters.append(waiter)
+        return waiter
+
+    def _written(self, _: object) -> None:
+        self.writing = False
+        waiters, self._idle_waiters = self._idle_waiters, []
+        for waiter in waiters:
+            waiter.callback(None)
+
+    def _count(self, report: WriteReport) -> None:
+        for outcome in report.outcomes:
+            self._inc(STORED_PREFIX + outcome)
+        for _ in range(report.failed):
+            self._inc("newsarchive/errors/storage")
+        logger.debug("Stored %(n)d items", {"n": len(report.outcomes)})
+
+    def _write_crashed(self, failure: Failure) -> None:
+        # not a storage error (those are counted per item): a bug; the timer must keep running
+        self._inc("newsarchive/errors/storage_bug")
+        logger.error("Storing a batch failed unexpectedly", exc_info=failure.value)
+
+    def _refresh_template(self) -> Deferred[None]:
+        """After a run that stored new or changed articles, learn the lines every article of
+        the site repeats (footer, ICP line, "related news") and strip them, as ``import``
+        does after a file."""
+        assert self.crawler.stats is not None
+        stats = self.crawler.stats.get_stats()
+        site = getattr(self.crawler.spider, "site", None)
+        changed = stats.get(STORED_PREFIX + "new", 0) + stats.get(STORED_PREFIX + "updated", 0)
+        if not site or not changed or self.writer is None or self.pool is None:
+            return succeed(None)
+        if not self.crawler.settings.getbool("NEWSARCHIVE_LEARN_TEMPLATES", True):
+            return succeed(None)
+        d: Deferred[Any] = deferToThreadPool(_reactor(), self.pool, self.writer.refresh_template, site)
+
+        def done(cleaned: int) -> None:
+            if cleaned:
+                assert self.crawler.stats is not None
+                self.crawler.stats.set_value("newsarchive/template_cleaned", cleaned)
+
+        def failed(failure: Failure) -> None:
+            self._inc("newsarchive/errors/storage")
+            logger.error(
+                "Cannot refresh the template of %(site)s: %(error)s", {"site": site, "error": failure.value}
+            )
+
+        d.addCallbacks(done, failed)
+        return d
 
     def _inc(self, key: str) -> None:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(key)
-
-    def _write(self, session: Session, item: Pending, run_id: int | None) -> str:
-        if isinstance(item, FetchedPage):
-            fetched_at = item.fetched_at or datetime.now(UTC)
-            found = mark_not_modified(session, item.url, fetched_at=fetched_at, run_id=run_id)
-            return "unchanged" if found is not None else "not_modified_unknown"
-        item.page.run_id = run_id
-        return store_article(session, item.page, item.article, run_id=run_id).status
-
-    def _write_batch(self, batch: list[Pending], run_id: int | None) -> list[str]:
-        assert self.archive is not None
-        with self.archive.session() as session, session.begin():
-            return [self._write(session, item, run_id) for item in batch]
-
-    def _timed_flush(self) -> None:
-        # An exception would stop the LoopingCall for good, and nothing would be stored
-        # until the crawl ends: log it loudly, count it, and keep the timer running.
-        try:
-            self.flush()
-        except Exception:
-            self._inc("newsarchive/errors/storage_bug")
-            logger.exception("Storing a batch failed unexpectedly")
-
-    def flush(self) -> None:
-        """Write what is pending in one transaction; on failure retry item by item, so one
-        bad article costs only itself."""
-        if not self.pending or self.archive is None:
-            return
-        batch, self.pending = self.pending, []
-        assert self.crawler.stats is not None
-        run_id = self.crawler.stats.get_value(STAT_RUN_ID)
-        try:
-            outcomes = self._write_batch(batch, run_id)
-        except (StorageError, SQLAlchemyError) as exc:
-            logger.warning("Batch of %(n)d failed (%(error)s); storing one by one",
-                           {"n": len(batch), "error": str(exc).splitlines()[0]})
-            outcomes = []
-            for item in batch:
-                try:
-                    outcomes += self._write_batch([item], run_id)
-                except (StorageError, SQLAlchemyError) as item_exc:
-                    url = item.url if isinstance(item, FetchedPage) else item.page.url
-                    self._inc("newsarchive/errors/storage")
-                    logger.error("Cannot store %(url)s: %(error)s",
-                                 {"url": url, "error": str(item_exc).splitlines()[0]})
-        for outcome in outcomes:
-            self._inc(STORED_PREFIX + outcome)
-        logger.debug("Stored %(n)d items", {"n": len(outcomes)})

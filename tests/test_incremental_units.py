@@ -3,7 +3,7 @@ and the store pipeline's batching against a real SQLite archive."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -15,7 +15,7 @@ from crawler.items import Article, ArticleItem, FetchedPage
 from crawler.middlewares import IncrementalCrawlMiddleware, revisit_due
 from crawler.profiles import SiteProfile
 from pipelines.extract import ExtractArticlePipeline
-from pipelines.store import StoreArticlePipeline
+from pipelines.store import BatchWriter, StoreArticlePipeline, WriteReport
 from storage import KnownPage, open_archive
 from tests.test_crawl_support import synthetic_article
 
@@ -64,28 +64,28 @@ def item(n: int) -> ArticleItem:
     return ArticleItem(page, Article(url=url, title=f"Story {n}", text=f"Story {n} text " * 50))
 
 
-def test_store_pipeline_writes_in_batches_and_counts(sqlite_db: str) -> None:
-    crawler = get_crawler(settings_dict={"NEWSARCHIVE_DB": sqlite_db, "STORE_BATCH_SIZE": 3})
-    pipeline = StoreArticlePipeline.from_crawler(crawler)
-    pipeline.archive = open_archive(sqlite_db)  # what open_spider does, without the timer
+def test_batch_writer_stores_counts_and_survives_a_bad_item(sqlite_db: str) -> None:
+    archive = open_archive(sqlite_db)
+    writer = BatchWriter(archive)
     try:
-        for n in range(4):
-            pipeline.process_item(item(n))
-        assert len(pipeline.pending) == 1  # three were written when the batch filled
-        pipeline.process_item(item(0))  # the same article again
-        revisit = FetchedPage(url=item(1).page.url, final_url=item(1).page.url, status=304, headers={},
-                              body=b"", fetched_at=NOW, not_modified=True)
-        pipeline.process_item(revisit)
-        pipeline.flush()
-        stats = crawler.stats.get_stats()
-        assert stats["newsarchive/stored/new"] == 4
-        assert stats["newsarchive/stored/unchanged"] == 2  # the repeat and the 304
-        assert "newsarchive/errors/storage" not in stats
-        with pipeline.archive.session() as session:
+        first = writer.write([item(n) for n in range(3)], run_id=None)
+        assert first == WriteReport(["new", "new", "new"], failed=0)
+        revisit = FetchedPage(
+            url=item(1).page.url, final_url=item(1).page.url, status=304, headers={}, body=b"",
+            fetched_at=NOW, not_modified=True,
+        )
+        # a date that cannot be expressed in UTC cannot be stored: the batch falls back to one
+        # by one and only that article is lost (and counted), the others are stored
+        broken = item(4)
+        broken.article.published_at = datetime.min.replace(tzinfo=timezone(timedelta(hours=8)))
+        second = writer.write([item(0), revisit, broken, item(3)], run_id=None)
+        assert second.outcomes == ["unchanged", "unchanged", "new"]
+        assert second.failed == 1
+        with archive.session() as session:
             from sqlalchemy import func, select
 
             from storage import Article as ArticleRow
 
             assert session.scalar(select(func.count()).select_from(ArticleRow)) == 4
     finally:
-        pipeline.archive.close()
+        archive.close()
