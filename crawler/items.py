@@ -38,6 +38,7 @@ class Article:
     source: str | None = None  # the outlet named in a Chinese 来源: line
     published_at: datetime | None = None  # timezone-aware
     published_time_known: bool = False  # False when only the day was given
+    modified_at: datetime | None = None  # the page's own last-modified time (dateModified), aware
     language: str | None = None
     description: str | None = None
     tags: list[str] = field(default_factory=list)

@@ -70,6 +70,8 @@ class Article(Base):
     published_time_known: Mapped[bool] = mapped_column(Boolean, default=False)
     # minutes east of UTC, as the page gave the time (published_at itself is UTC)
     published_utc_offset: Mapped[int | None] = mapped_column(Integer)
+    # when the page says it was last modified (dateModified); not when the archive changed it
+    modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     language: Mapped[str | None] = mapped_column(String(35))
     text: Mapped[str] = mapped_column(Text, default="")
     description: Mapped[str | None] = mapped_column(Text)
@@ -96,6 +98,13 @@ class Article(Base):
         if self.published_at is None or self.published_utc_offset is None:
             return self.published_at
         return self.published_at.astimezone(timezone(timedelta(minutes=self.published_utc_offset)))
+
+    @property
+    def modified_local(self) -> datetime | None:
+        """``modified_at`` in the publisher's offset (that of ``published_at``; UTC when unknown)."""
+        if self.modified_at is None or self.published_utc_offset is None:
+            return self.modified_at
+        return self.modified_at.astimezone(timezone(timedelta(minutes=self.published_utc_offset)))
 
 
 class ArticleUrl(Base):

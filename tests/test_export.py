@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -172,3 +173,18 @@ def test_export_warc_then_newsarchive_import(archive: Archive, tmp_path: Path) -
         assert [tuple(getattr(x, f) for f in fields) for x in b.scalars(everything)] == original
         assert sum(x.duplicate_of is not None for x in b.scalars(everything)) == 1
     target.close()
+
+
+def test_modified_at_is_kept_and_exported_in_the_publishers_offset(any_db: str) -> None:
+    cst = timezone(timedelta(hours=8))
+    page, article = extracted("people", f"{BASE}7.html")
+    article.published_at = datetime(2022, 9, 28, 9, 0, tzinfo=cst)
+    article.modified_at = datetime(2022, 9, 29, 2, 30, tzinfo=UTC)  # 10:30 in Beijing
+    with open_archive(any_db) as arc:
+        fill(arc, [(page, article)])
+        # a recrawl whose page no longer states a modification keeps the one known
+        article.modified_at = None
+        fill(arc, [(page, article)])
+        (record,) = rows(arc)
+    assert record["published_at"] == "2022-09-28T09:00:00+08:00"
+    assert record["modified_at"] == "2022-09-29T10:30:00+08:00"

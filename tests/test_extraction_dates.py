@@ -92,6 +92,20 @@ def test_headline_kicker_and_dateline_leave_the_body() -> None:
     )
 
 
+def test_modified_time_is_kept_beside_the_publication() -> None:
+    def modified(page: str) -> str | None:
+        article = extract_article((PAGES / page).read_bytes(), SOURCES[page]["url"]).article
+        assert article is not None
+        return article.modified_at.isoformat() if article.modified_at else None
+
+    # JSON-LD dateModified, whether or not the page shows it
+    assert modified("en_cbc_posted_dateline.html") == "2024-01-02T15:04:00+00:00"
+    assert modified("en_sky_updated_dateline.html") == "2023-12-23T05:39:00+00:00"
+    # a page that states no modification has none
+    assert modified("en_extremetech_by_line_apart.html") is None
+    assert modified("zh_taiyuan_evening_utf8.html") is None
+
+
 # --- the parts, on the datelines those pages print -----------------------------------------
 
 

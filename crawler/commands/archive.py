@@ -174,8 +174,8 @@ def show(obj: Any, ref: str, versions: bool, raw: bool, fmt: str) -> None:
             ]  # fmt: skip
         click.echo(json.dumps(row, ensure_ascii=False, indent=2))
         return
-    for key in ("id", "title", "canonical_url", "site", "author", "source", "published_at", "language",
-                "version", "duplicate_of", "extractor_version", "fetched_at"):  # fmt: skip
+    for key in ("id", "title", "canonical_url", "site", "author", "source", "published_at", "modified_at",
+                "language", "version", "duplicate_of", "extractor_version", "fetched_at"):  # fmt: skip
         click.echo(f"{key}: {row[key] if row[key] is not None else '-'}")
     if row["tags"]:
         click.echo(f"tags: {', '.join(row['tags'])}")

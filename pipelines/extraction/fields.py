@@ -229,6 +229,9 @@ def resolve_fields(article: Article, *, meta: PageMeta, document: Any, page_line
     if published:
         article.published_at = published.value
         article.published_time_known = published.time_known
+    modified = parse_date(meta.modified, tz)
+    if modified and (published is None or modified.value >= published.value):
+        article.modified_at = modified.value
 
     article.description = meta.get("description", "og:description")
     article.image = meta.get("og:image", "twitter:image")
