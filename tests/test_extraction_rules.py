@@ -334,6 +334,9 @@ def test_source_line() -> None:
         ("发布时间：2023-01-09 10:05:22", datetime(2023, 1, 9, 10, 5, 22, tzinfo=CST), True),
         ("2023/1/9", datetime(2023, 1, 9, tzinfo=CST), False),
         ("2022年02月13日07:48 | 来源：新华日报", datetime(2022, 2, 13, 7, 48, tzinfo=CST), True),
+        # an en-US ASP server's clock (cdp1998.org): month first, 12-hour
+        ("发布日期： 7/5/2005 9:23:57 PM", datetime(2005, 7, 5, 21, 23, 57, tzinfo=CST), True),
+        ("发布日期： 12/25/2005 12:05 AM", datetime(2005, 12, 25, 0, 5, tzinfo=CST), True),
     ],
 )
 def test_chinese_dates(text: str, expected: datetime, time_known: bool) -> None:
@@ -346,6 +349,9 @@ def test_chinese_dates(text: str, expected: datetime, time_known: bool) -> None:
 def test_not_a_date() -> None:
     assert find_date("共有2023人参加，增长了13.5%") is None
     assert find_date("1889年1月9日") is None  # before the web
+    # a slash date without a 12-hour clock is ambiguous (7 May or July 5): not read
+    assert find_date("比分 7/5/2005 前") is None
+    assert find_date("25/12/2005 9:05 PM") is None  # no 25th month
 
 
 def test_date_in_url_path() -> None:

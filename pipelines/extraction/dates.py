@@ -30,6 +30,11 @@ _NUMERIC = re.compile(
     r"(?<!\d)(?P<y>(?:19|20)\d\d)" + _SEP + r"(?P<m>[01]?\d)\s*[-/.月]\s*(?P<d>[0-3]?\d)(?!\d)\s*日?"
     r"(?:\s*(?:[T\s]|&nbsp;)*\s*(?P<H>[0-2]?\d)\s*[:：时]\s*(?P<M>[0-5]\d)\s*(?:[:：分]\s*(?P<S>[0-5]\d))?)?"
 )
+# "7/5/2005 9:23:57 PM": how an en-US server (old ASP portals) prints a time, month first
+_US_CLOCK = re.compile(
+    r"(?<![\d/])(?P<m>[01]?\d)/(?P<d>[0-3]?\d)/(?P<y>(?:19|20)\d\d)\s+(?P<H>[01]?\d):(?P<M>[0-5]\d)"
+    r"(?::(?P<S>[0-5]\d))?\s*(?P<ampm>[AaPp][Mm])\b"
+)
 _COMPACT = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d\d)(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)")
 # /2023/0109/, /2023/01/09/, /2023-01-09/, /20230109/, /2023-01/09/
 _URL_DATE = re.compile(
@@ -66,6 +71,12 @@ def find_date(text: str, tz: tzinfo = CHINA_TZ) -> FoundDate | None:
     for match in _NUMERIC.finditer(text):
         y, m, d, hh, mm, ss = match.group("y", "m", "d", "H", "M", "S")
         found = _build(y, m, d, hh, mm, ss, tz)
+        if found:
+            return found
+    for match in _US_CLOCK.finditer(text):
+        hour = int(match.group("H")) % 12 + (12 if match.group("ampm").upper() == "PM" else 0)
+        y, m, d, mm, ss = match.group("y", "m", "d", "M", "S")
+        found = _build(y, m, d, str(hour), mm, ss, tz)
         if found:
             return found
     return None
