@@ -181,6 +181,13 @@ STORY = "The council approved the budget on Tuesday after a long debate about sc
         "Install the Sky News app for free",
         "Get the latest updates right in your inbox. Subscribe to NJ.com’s newsletters.",
         "Sign up for our daily newsletter",
+        "Want to keep up with breaking news? Subscribe to our email newsletter.",
+        "You’re reading the Today’s Opinions newsletter. Sign up to get it in your inbox.",
+        "Subscribe to Independent Premium to bookmark this article",
+        "Follow the New York Times Opinion section on Facebook, Instagram, TikTok, X and Threads.",
+        "(Photo: Acorn TV)",
+        "Gallery Credit: Carena Liptak",
+        "Contact reporter Greyson Steele at gsteele@battlecreekenquirer.com",
     ],
 )
 def test_english_furniture_line_goes(line: str) -> None:
@@ -194,6 +201,9 @@ def test_english_furniture_line_goes(line: str) -> None:
         "On December 6, 2023 the council met again to vote on the final budget.",
         "Get the kids ready: the first day of school is Monday, the district said.",
         "Subscribers were told the newsletter would move to a weekly schedule.",
+        "Follow-up tests on the data showed the same pattern, the researchers said.",
+        "The photo: a man on a bench, shot in 1962, became the most famous image of the decade.",
+        "Contact tracing began at once, officials said, and 40 people were tested.",
     ],
 )
 def test_english_sentences_with_dates_or_promo_words_stay(line: str) -> None:
@@ -207,6 +217,42 @@ def test_english_sentences_with_dates_or_promo_words_stay(line: str) -> None:
 def test_english_promo_blocks_go(heading: str) -> None:
     links = "China furious at Macron for Hong Kong protest jibe [INSIGHT]\nLakers vs Nets: NBA decides"
     assert remove_furniture(f"{STORY}\n{heading}\n{links}") == STORY
+
+
+def test_bulleted_related_list_goes_with_its_heading() -> None:
+    links = (
+        "- Essay: After My Parents Died, I Lost the Christmas Spirit . Now It's Slowly Coming Back\n"
+        "- You’ve Heard of Long COVID. Long Flu Is a Health Risk, Too"
+    )
+    assert remove_furniture(f"{STORY}\nMore From TIME\n{links}") == STORY
+    # the same bullets without a heading are the article's own list
+    assert remove_furniture(f"{STORY}\n{links}") == f"{STORY}\n{links}"
+
+
+COOKIE_BANNER = (
+    "This website uses cookies to enhance user experience and to analyze performance and traffic.\n"
+    "Accept Cookies\n"
+    "Cookie Preferences\n"
+    "We do not allow you to opt-out of our certain cookies, as they are necessary.\n"
+    "Do Not Sell My Personal Information"
+)
+
+
+def test_cookie_consent_banner_goes() -> None:
+    assert remove_furniture(f"{STORY}\n{STORY}\nX\n{COOKIE_BANNER}") == f"{STORY}\n{STORY}\nX"
+    # a candidate that is nothing but the banner is empty: the other method's text is used
+    assert remove_furniture(f"Cookie List\n{COOKIE_BANNER}") == ""
+
+
+def test_article_about_cookies_stays() -> None:
+    article = (
+        "Google delays the end of third-party cookies again\n"
+        "Chrome will keep supporting third-party cookies until next year, the company said.\n"
+        "Advertisers had asked for more time to test alternatives to tracking cookies.\n"
+        "Regulators in the UK are reviewing the plan, which critics say favours Google's own ads.\n"
+        "The company said it would publish a timeline in the spring."
+    )
+    assert remove_furniture(article) == article
 
 
 def test_headline_and_kicker_leave_the_body() -> None:

@@ -11,7 +11,8 @@ Two kinds of rule:
 * *the headline* repeated as the body's first line goes: it is the article's title.
 
 * *closing headings* (声明, 版权与免责声明) in the last part of the text cut everything
-  after them: what follows is the site's standing disclaimer.
+  after them: what follows is the site's standing disclaimer; so does a cookie-consent
+  notice ("This website uses cookies …" followed by more about cookies).
 
 Rules only fire on short lines, so a paragraph that merely mentions 版权 stays. Lines are
 matched after folding the traditional characters of these phrases to simplified ones, so
@@ -42,6 +43,8 @@ _STRONG_RULES = [
         r"^\s*[【\[]?\s*[\w·]{0,6}(?:免责声明|声明|特别提示)\s*[】\]]?\s*[:：]",
         r"[【\[(（]\s*(?:责任编辑|责编|编辑)\s*[:：]?\s*[\w·]{1,10}\s*[】\])）]",
         r"^\s*[(（]\s*[\w·]{2,6}\s*编辑\s*[)）]\s*$",
+        # "Follow the … section on Facebook, Instagram, TikTok, X and Threads."
+        r"^follow\b.{0,60}\bon (?:facebook|twitter|x|instagram|tiktok|threads|linkedin|youtube)\b.{0,60}$",
     )
 ]
 # the other rules only fire on lines that are not prose
@@ -78,9 +81,14 @@ _LINE_RULES = [
         r"sign up for [\w ]{0,30}newsletters?|subscribe(?: now)?|share this (?:article|story)|"
         r"(?:share|follow us) on [\w ,]{1,40}|skip advertisement|click here to [\w ]{1,40})\.?$",
         r"oops!?\s*something went wrong",
-        # newsletter and app promotions
+        # newsletter, subscription and app promotions
         r"^(?:subscribe to|sign up for|sign up to|get)\b.{0,60}\b(?:newsletters?|in your inbox)\b.{0,60}$",
+        r"\b(?:subscribe to our|sign up (?:for|to) our|sign up to get it)\b.{0,40}\b(?:newsletters?|inbox)\b",
+        r"^subscribe (?:to|now|today)\b.{0,80}$",
         r"^(?:install|download|get) the [\w ]{1,30} app\b.{0,40}$|^be the first to (?:get|know)\b.{0,30}$",
+        # picture credits and the reporter's contact line
+        r"^\(?\s*(?:photo|photograph|image|picture|gallery)(?:\s+credit)?s?\s*:\s*[^.]{1,60}\)?$",
+        r"^(?:contact|email|reach)\b.{0,60}\b[\w.+-]+@[\w-]+\.[\w.]+\.?$",
         r"引用该篇文章|引用通告|trackback|可以实现快速翻页|^\s*[(（]\s*\d+\s*/\s*\d+\s*[)）]\s*$",
     )
 ]
@@ -95,14 +103,14 @@ _BLOCK_HEADINGS = re.compile(
     r"热门新闻|最近更新|最新更新|最新文章|最新资讯|猜你喜欢|精彩推荐|今日推荐|编辑推荐|大家都在看|热门排行|点击排行|"
     r"排行榜|更多精彩|更多阅读|往期回顾|专题推荐|图片推荐|视频推荐|更多相关新闻|更多相关的新闻|相关专题|相关评论|"
     r"related(?: content| stories| articles| coverage| reading| links)?|"
-    r"more (?:must-reads|stories|coverage) from [\w ]{1,30}|more (?:stories|coverage|to read)|"
+    r"more (?:must-reads|stories|coverage|articles)? ?from [\w ]{1,30}|more (?:stories|coverage|to read)|"
     r"you (?:may|might) also like(?:\.\.\.|…)?|read next|most popular|most read(?: in [\w ]{1,30})?|"
     r"trending(?: now)?|don['’]t miss|more great [\w ]{1,20} stories|editors['’]? picks)"
     r"\s*[】\]]?\s*[:：>»]?\s*$",
     re.I,
 )
 # a line in a link list: short and not a sentence
-_LIST_LINE = re.compile(r"^.{1,60}$")
+_LIST_LINE = re.compile(r"^.{1,60}$|^[-•·]\s.{1,140}$")
 _SENTENCE_END = re.compile(r"[。！？!?”\"]$")
 
 
@@ -188,6 +196,26 @@ def without_headline(text: str, title: str | None) -> str:
     return text
 
 
+_COOKIE_NOTICE = re.compile(
+    r"^(?:this (?:web)?site uses cookies|we use cookies|we and our (?:partners|vendors) use cookies)"
+    r"|^.{0,30}\bcookies?\b.{0,30}$",
+    re.I,
+)
+_COOKIE_WORD = re.compile(r"\bcookies?\b|\bconsent\b|\bopt[- ]out\b|personal (?:information|data)", re.I)
+_CONSENT_WORD = re.compile(r"\bconsent\b|\bopt[- ]out\b|do not sell|\baccept\b|\bpreferences\b", re.I)
+
+
+def _cookie_notice_starts(lines: list[str], i: int) -> bool:
+    """A consent banner's text left in the page: an opening line about cookies, and from there
+    on cookies in at least a third of the lines and consent or opting out in two of them."""
+    if not _COOKIE_NOTICE.match(lines[i].strip()):
+        return False
+    rest = [line for line in lines[i:] if line.strip()]
+    cookie_lines = sum(1 for line in rest if _COOKIE_WORD.search(line))
+    consent_lines = sum(1 for line in rest if _CONSENT_WORD.search(line))
+    return len(rest) >= 3 and cookie_lines >= len(rest) / 3 and consent_lines >= 2
+
+
 def remove_furniture(text: str) -> str:
     """Drop furniture lines, headed link lists and dated link lists from extracted text."""
     out: list[str] = []
@@ -197,7 +225,7 @@ def remove_furniture(text: str) -> str:
     i = 0
     while i < len(lines):
         line = lines[i]
-        if i >= tail_start and is_closing_heading(line):
+        if (i >= tail_start and is_closing_heading(line)) or _cookie_notice_starts(lines, i):
             break
         if is_block_heading(line):
             i += 1
