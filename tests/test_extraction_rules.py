@@ -244,6 +244,18 @@ def test_cookie_consent_banner_goes() -> None:
     assert remove_furniture(f"Cookie List\n{COOKIE_BANNER}") == ""
 
 
+def test_article_about_cookie_consent_stays() -> None:
+    article = (
+        "Regulators want simpler cookie consent banners across the EU, officials said on Monday.\n"
+        "The proposal would let people reject all cookies with one click and opt out once for every site.\n"
+        "Cookie banners\n"
+        "Sites would have to honour a browser setting instead of asking for consent on each visit.\n"
+        "Publishers warned that fewer cookies would mean less revenue from personal data.\n"
+        "A vote is expected next year."
+    )
+    assert remove_furniture(article) == article
+
+
 def test_article_about_cookies_stays() -> None:
     article = (
         "Google delays the end of third-party cookies again\n"

@@ -12,7 +12,8 @@ Two kinds of rule:
 
 * *closing headings* (声明, 版权与免责声明) in the last part of the text cut everything
   after them: what follows is the site's standing disclaimer; so does a cookie-consent
-  notice ("This website uses cookies …" followed by more about cookies).
+  banner ("This website uses cookies …" and more about cookies and consent after it) in a
+  text that says nothing of cookies before it.
 
 Rules only fire on short lines, so a paragraph that merely mentions 版权 stays. Lines are
 matched after folding the traditional characters of these phrases to simplified ones, so
@@ -202,18 +203,29 @@ _COOKIE_NOTICE = re.compile(
     re.I,
 )
 _COOKIE_WORD = re.compile(r"\bcookies?\b|\bconsent\b|\bopt[- ]out\b|personal (?:information|data)", re.I)
-_CONSENT_WORD = re.compile(r"\bconsent\b|\bopt[- ]out\b|do not sell|\baccept\b|\bpreferences\b", re.I)
+_CONSENT_WORD = re.compile(
+    r"\bconsent\b|\bopt[- ]out\b|do not sell|personal (?:information|data)|privacy (?:policy|settings)", re.I
+)
 
 
-def _cookie_notice_starts(lines: list[str], i: int) -> bool:
-    """A consent banner's text left in the page: an opening line about cookies, and from there
-    on cookies in at least a third of the lines and consent or opting out in two of them."""
-    if not _COOKIE_NOTICE.match(lines[i].strip()):
-        return False
-    rest = [line for line in lines[i:] if line.strip()]
-    cookie_lines = sum(1 for line in rest if _COOKIE_WORD.search(line))
-    consent_lines = sum(1 for line in rest if _CONSENT_WORD.search(line))
-    return len(rest) >= 3 and cookie_lines >= len(rest) / 3 and consent_lines >= 2
+def _cookie_banner_start(lines: list[str]) -> int | None:
+    """Where a consent banner's text left in the page begins: a line opening on cookies, from
+    which on cookies are in a third of the lines and consent or opting out in two, while
+    nothing before it mentions cookies (an article about cookies is not a banner)."""
+    rest = cookies = consent = 0
+    start: int | None = None
+    for i in range(len(lines) - 1, -1, -1):  # suffix counts, so this stays linear
+        line = lines[i].strip()
+        if not line:
+            continue
+        rest += 1
+        cookies += bool(_COOKIE_WORD.search(line))
+        consent += bool(_CONSENT_WORD.search(line))
+        if rest >= 3 and cookies >= rest / 3 and consent >= 2 and _COOKIE_NOTICE.match(line):
+            start = i
+    if start is None or any(_COOKIE_WORD.search(line) for line in lines[:start]):
+        return None
+    return start
 
 
 def remove_furniture(text: str) -> str:
@@ -222,10 +234,11 @@ def remove_furniture(text: str) -> str:
     lines = text.split("\n")
     dated = _dated_list_lines(lines)
     tail_start = int(len(lines) * 0.6)
+    banner = _cookie_banner_start(lines)
     i = 0
     while i < len(lines):
         line = lines[i]
-        if (i >= tail_start and is_closing_heading(line)) or _cookie_notice_starts(lines, i):
+        if (i >= tail_start and is_closing_heading(line)) or i == banner:
             break
         if is_block_heading(line):
             i += 1
