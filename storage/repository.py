@@ -103,19 +103,22 @@ def band_expression(shift: int) -> ColumnElement[int]:
     return Article.simhash.op(">>")(literal_column(str(shift))).op("&")(literal_column("65535"))
 
 
-def _find_original(session: Session, text_hash: str, fingerprint: int | None, text: str) -> int | None:
-    """The id of the first stored copy of this text (exact, then near), if any."""
+def _find_original(
+    session: Session, text_hash: str, fingerprint: int | None, text: str, *, exclude: int | None = None
+) -> int | None:
+    """The id of the first stored copy of this text (exact, then near), if any; ``exclude``
+    is the article itself, when its own text changed."""
     if not text.strip():
         return None
     # A match that is itself a copy points at the first copy: use that.
     exact = session.execute(
         select(Article.id, Article.duplicate_of)
-        .where(Article.content_hash == text_hash)
+        .where(Article.content_hash == text_hash, Article.id != (exclude or 0))
         .order_by(Article.id)
         .limit(1)
     ).first()
     if exact is not None:
-        return int(exact.duplicate_of or exact.id)
+        return _other(int(exact.duplicate_of or exact.id), exclude)
     if fingerprint is None:
         return None
     # Pigeonhole: two 64-bit hashes within 3 bits share at least one 16-bit band.
@@ -131,9 +134,16 @@ def _find_original(session: Session, text_hash: str, fingerprint: int | None, te
         .limit(NEAR_DUPLICATE_CANDIDATES)
     )
     for article_id, other, duplicate_of in rows:
+        if article_id == exclude:
+            continue
         if other is not None and hamming(fingerprint, other) <= NEAR_DUPLICATE_DISTANCE:
-            return int(duplicate_of or article_id)
+            return _other(int(duplicate_of or article_id), exclude)
     return None
+
+
+def _other(original: int, exclude: int | None) -> int | None:
+    """``original``, unless it is the article itself (a copy of it points back at it)."""
+    return None if original == exclude else original
 
 
 def _lookup(session: Session, aliases: list[str]) -> Any:
@@ -222,12 +232,16 @@ def apply_changes(
     if text_hash == row.content_hash and (title or None) == (row.title or None):
         return False
     session.add(_snapshot(row, reason, now))
+    text_changed = text_hash != row.content_hash
     row.title = title
     row.text = text
     row.content_hash = text_hash
     row.simhash = simhash(text)
     row.version += 1
     row.updated_at = now
+    if text_changed:
+        # the new text may be another article's, or no longer the copy it was
+        row.duplicate_of = _find_original(session, text_hash, row.simhash, text, exclude=row.id)
     if raw_page_id is not None:
         row.raw_page_id = raw_page_id
     return True

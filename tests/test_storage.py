@@ -177,6 +177,27 @@ def test_republished_copy_at_another_site_is_a_duplicate(archive: Archive) -> No
         assert session.get(Article, unrelated).duplicate_of is None  # type: ignore[union-attr]
 
 
+def test_duplicate_flag_follows_a_changed_text(archive: Archive) -> None:
+    first, _ = store(archive, "innovation", URL)
+    mirror = "https://mirror.example.org/p/1"
+    page, article = item_for("innovation", mirror, site="mirror")
+    with archive.session() as session, session.begin():
+        copy = store_article(session, page, article)
+    assert copy.status == "duplicate"
+    # the mirror replaces the copied story with a text of its own: no longer a copy
+    own = SECTIONS["people"] + "\n镜像站编辑部补充说明。"
+    with archive.session() as session, session.begin():
+        store_article(session, page_for(mirror, own, site="mirror"), article_for(mirror, own, title="镜像"))
+    with archive.session() as session:
+        assert session.get(Article, copy.article_id).duplicate_of is None  # type: ignore[union-attr]
+    # the original's page now carries text the mirror stored first: it points at the mirror
+    with archive.session() as session, session.begin():
+        store_article(session, page_for(URL, own, site="xunjk"), article_for(URL, own, title="镜像"))
+    with archive.session() as session:
+        assert session.get(Article, first).duplicate_of == copy.article_id  # type: ignore[union-attr]
+        assert session.get(Article, copy.article_id).duplicate_of is None  # type: ignore[union-attr]
+
+
 def test_known_pages_and_not_modified(archive: Archive) -> None:
     article_id, _ = store(archive, "industry", URL + "?utm_source=x")
     store(archive, "people", "https://other.example.com/1", site="other")
