@@ -143,7 +143,12 @@ def _first(*values: FoundDate | None) -> FoundDate | None:
 
 
 def _english_date(
-    meta: PageMeta, declared: FoundDate | None, guessed: FoundDate | None, header: list[str], url: str
+    meta: PageMeta,
+    declared: FoundDate | None,
+    modified: FoundDate | None,
+    guessed: FoundDate | None,
+    header: list[str],
+    url: str,
 ) -> FoundDate | None:
     """The dateline under the headline where the markup confirms it, else htmldate's day.
 
@@ -151,7 +156,6 @@ def _english_date(
     right (markup dates are often UTC or a re-publication). Either way a UTC time is shown in
     the zone the page's own ``<time datetime>`` gives the same instant.
     """
-    modified = parse_date(meta.modified, UTC)
     shown = shown_dateline(header)
     published = confirmed(shown, [declared, modified, guessed]) if shown else None
     if published is None and _stated_later(declared, guessed):
@@ -220,16 +224,17 @@ def resolve_fields(article: Article, *, meta: PageMeta, document: Any, page_line
     article.source = find_source(header_lines(page_lines, anchor) + body_lines[:8])
 
     declared = parse_date(meta.published, tz)
+    modified = parse_date(meta.modified, tz)
     guessed = parse_date(getattr(document, "date", None), tz)
     if chinese:
         info = _info_date(page_lines, anchor, tz)
         published = _first(_with_time(declared, info), info, date_from_url(article.url, tz), guessed)
     else:
-        published = _english_date(meta, declared, guessed, header_lines(page_lines, anchor), article.url)
+        header = header_lines(page_lines, anchor)
+        published = _english_date(meta, declared, modified, guessed, header, article.url)
     if published:
         article.published_at = published.value
         article.published_time_known = published.time_known
-    modified = parse_date(meta.modified, tz)
     if modified and (published is None or modified.value >= published.value):
         article.modified_at = modified.value
 
