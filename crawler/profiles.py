@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
@@ -50,6 +51,7 @@ class SiteProfile:
     max_pages: int | None = None
     selectors: Mapping[str, str] = field(default_factory=dict)
     schedule: str | None = None  # cron expression
+    timezone: str = "UTC"  # the zone the cron expression is read in (an IANA name)
     revisit_fresh_days: float = 2.0
     revisit_after_days: float | None = None  # None: known articles are never revisited
     settings: Mapping[str, Any] = field(default_factory=dict)  # Scrapy settings for this site
@@ -64,10 +66,11 @@ class SiteProfile:
         return any(re.search(pattern, path) for pattern in self.article_patterns)
 
     def previous_fire(self, now: datetime) -> datetime | None:
-        """The last time at or before ``now`` the schedule fired (None: unscheduled)."""
+        """The last time at or before ``now`` (aware) the schedule fired, in the profile's
+        zone (None: unscheduled). ``0 8 * * *`` with ``Asia/Shanghai`` is 00:00 UTC."""
         if not self.schedule:
             return None
-        fire: datetime = croniter(self.schedule, now).get_prev(datetime)
+        fire: datetime = croniter(self.schedule, now.astimezone(ZoneInfo(self.timezone))).get_prev(datetime)
         return fire
 
 
@@ -150,6 +153,16 @@ def _cron(value: Any) -> str:
     return value
 
 
+def _zone(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("must be a time zone name such as 'Asia/Shanghai' or 'UTC'")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise TypeError(f"unknown time zone {value!r} (an IANA name such as 'Asia/Shanghai')") from None
+    return value
+
+
 def _scrapy_settings(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise TypeError("must be a table")
@@ -169,6 +182,7 @@ _KEYS: dict[str, Any] = {
     "max_pages": _positive_int,
     "selectors": _selectors,
     "schedule": _cron,
+    "timezone": _zone,
     "revisit_fresh_days": _days,
     "revisit_after_days": _revisit_after,
     "settings": _scrapy_settings,

@@ -1,6 +1,7 @@
 """The scheduler: start each site's crawl when its cron schedule says it is due.
 
-A site is due when its cron expression fired (in UTC) since the start of its last run in
+A site is due when its cron expression fired (read in the profile's time zone, UTC by
+default) since the start of its last run in
 the archive. Each due crawl runs in a fresh process (``python -m crawler crawl --site X``;
 Twisted's reactor cannot be restarted) and takes a per-site file lock for its whole
 life, so two crawls of one site never overlap. The lock is an OS file lock (``filelock``):

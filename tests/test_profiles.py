@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from crawler.errors import ConfigError
-from crawler.profiles import get_profile, load_profiles, profile_for_urls
+from crawler.profiles import SiteProfile, get_profile, load_profiles, profile_for_urls
 from crawler.runner import ENV_PRIORITY, apply_site_settings, base_settings, parse_overrides
 
 
@@ -25,6 +26,7 @@ feeds = ["http://127.0.0.1:8000/rss.xml"]
 sitemaps = []
 max_pages = 50
 schedule = "*/30 * * * *"
+timezone = "Asia/Shanghai"
 revisit_fresh_days = 1
 revisit_after_days = "never"
 [sites.local.selectors]
@@ -49,7 +51,7 @@ def test_user_profile_reads_every_key(tmp_path: Path) -> None:
     assert profile.feeds == ("http://127.0.0.1:8000/rss.xml",)
     assert profile.selectors == {"title": "h1.title"}
     assert profile.revisit_fresh_days == 1.0 and profile.revisit_after_days is None
-    assert profile.schedule == "*/30 * * * *"
+    assert profile.schedule == "*/30 * * * *" and profile.timezone == "Asia/Shanghai"
     assert profile.settings == {"DOWNLOAD_DELAY": 3}
     # built-ins stay available next to the user's sites
     assert "xunjk" in load_profiles(tmp_path / "newsarchive.toml").profiles
@@ -61,6 +63,23 @@ def test_newsarchive_toml_in_working_directory_is_read(
     write(tmp_path, GOOD)
     monkeypatch.chdir(tmp_path)
     assert get_profile("local").max_pages == 50
+
+
+def daily_at_eight(zone: str = "UTC") -> SiteProfile:
+    return SiteProfile(name="s", start_urls=("http://s.example/",), schedule="0 8 * * *", timezone=zone)
+
+
+def test_schedule_is_read_in_the_sites_time_zone() -> None:
+    now = datetime(2026, 11, 26, 0, 30, tzinfo=UTC)  # 08:30 in Beijing
+    beijing = daily_at_eight("Asia/Shanghai").previous_fire(now)
+    assert beijing is not None and beijing.astimezone(UTC) == datetime(2026, 11, 26, 0, 0, tzinfo=UTC)
+    utc = daily_at_eight().previous_fire(now)  # the default: 08:00 UTC, yesterday
+    assert utc is not None and utc.astimezone(UTC) == datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+    # a zone with summer time: 08:00 in New York is 12:00 UTC in July, 13:00 in January
+    july = daily_at_eight("America/New_York").previous_fire(datetime(2026, 7, 1, 18, tzinfo=UTC))
+    january = daily_at_eight("America/New_York").previous_fire(datetime(2026, 1, 15, 18, tzinfo=UTC))
+    assert july is not None and july.astimezone(UTC).hour == 12
+    assert january is not None and january.astimezone(UTC).hour == 13
 
 
 def test_no_patterns_leaves_the_decision_to_the_classifier() -> None:
@@ -80,6 +99,8 @@ def test_no_patterns_leaves_the_decision_to_the_classifier() -> None:
         ('[sites.a]\nstart_urls = ["http://x.org/"]\narticle_patterns = ["(unclosed"]', "bad regex"),
         ('[sites.a]\nstart_urls = ["http://x.org/"]\nschedule = "every hour"', "bad cron expression"),
         ('[sites.a]\nstart_urls = ["http://x.org/"]\nmax_pages = -1', "max_pages must be a positive integer"),
+        ('[sites.a]\nstart_urls = ["http://x.org/"]\ntimezone = "Beijing"', "unknown time zone 'Beijing'"),
+        ('[sites.a]\nstart_urls = ["http://x.org/"]\ntimezone = 8', "must be a time zone name"),
         (
             '[sites.a]\nstart_urls = ["http://x.org/"]\n[sites.a.selectors]\nheadline = "h1"',
             "unknown selector",
