@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, literal_column, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crawler.items import Article as ArticleData
@@ -147,7 +148,11 @@ def _other(original: int, exclude: int | None) -> int | None:
 
 
 def _lookup(session: Session, aliases: list[str]) -> Any:
-    """(article, its raw page) stored under any of ``aliases``, oldest first."""
+    """(article, its raw page) stored under any of ``aliases``, oldest first.
+
+    The article row is locked until the transaction ends (``FOR UPDATE``; SQLite's
+    BEGIN IMMEDIATE already admits one writer), so two writers updating the same article
+    take turns instead of numbering the same version twice and losing one."""
     return session.execute(
         select(Article, RawPage)
         .join(ArticleUrl, ArticleUrl.article_id == Article.id)
@@ -155,6 +160,8 @@ def _lookup(session: Session, aliases: list[str]) -> Any:
         .where(ArticleUrl.url.in_(aliases))
         .order_by(Article.id)
         .limit(1)
+        .with_for_update(of=Article)
+        .execution_options(populate_existing=True)
     ).first()
 
 
@@ -269,6 +276,12 @@ def store_article(
     new URL whose text was already stored (exactly or nearly) gets its own row
     with ``duplicate_of`` pointing at the first copy.
     """
+    return _store(session, page, article, reason=reason, retried=False)
+
+
+def _store(
+    session: Session, page: FetchedPage, article: ArticleData, *, reason: str, retried: bool
+) -> StoreOutcome:
     now = utcnow()
     fetched_at = page.fetched_at or now
     site = page.site or site_host(page.final_url or page.url) or None
@@ -332,6 +345,29 @@ def store_article(
         session.flush()
         return StoreOutcome(row.id, "updated" if changed else "unchanged")
 
+    if found is None and not retried:
+        # Another writer may be inserting the same article right now (PostgreSQL: the
+        # unique index makes this insert wait for it, then fail): then it is an update.
+        try:
+            with session.begin_nested():
+                return _insert(session, page, article, canonical, aliases, text, site, now)
+        except IntegrityError:
+            return _store(session, page, article, reason=reason, retried=True)
+    return _insert(session, page, article, canonical, aliases, text, site, now)
+
+
+def _insert(
+    session: Session,
+    page: FetchedPage,
+    article: ArticleData,
+    canonical: str,
+    aliases: list[str],
+    text: str,
+    site: str | None,
+    now: datetime,
+) -> StoreOutcome:
+    fetched_at = page.fetched_at or now
+    body_sha = hashlib.sha256(page.body).hexdigest()
     raw = _raw_page(page, body_sha, fetched_at)
     session.add(raw)
     text_hash = content_hash(text)
@@ -350,8 +386,8 @@ def store_article(
         first_seen_at=now,
         fetched_at=fetched_at,
         updated_at=now,
-        etag=etag,
-        last_modified=last_modified,
+        etag=header(page.headers, "ETag"),
+        last_modified=header(page.headers, "Last-Modified"),
         tags=[],
         published_time_known=False,
         extractor_version="",
@@ -361,8 +397,8 @@ def store_article(
     row.raw_page_id = raw.id
     session.add(row)
     session.flush()
-    # The aliases go out with the next flush: the caller's next lookup or commit.
     session.add_all(ArticleUrl(url=alias, article_id=row.id, first_seen_at=now) for alias in aliases)
+    session.flush()  # an alias another writer has just stored fails here, inside the savepoint
     return StoreOutcome(row.id, "duplicate" if original is not None else "new")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -352,3 +353,76 @@ def test_a_page_linking_two_stored_articles(archive: Archive) -> None:
     with archive.session() as session:
         owners = dict(session.execute(select(ArticleUrl.url, ArticleUrl.article_id)).all())
     assert owners == {URL: first, other: second}
+
+
+UPDATER = """
+import sys
+from storage import open_archive, store_article
+from tests.test_storage_data import SECTIONS, article_for, page_for
+
+archive = open_archive(sys.argv[1])
+url = "https://www.xunjk.com/yanjiu/2022/0914/same.html"
+for n in range(15):
+    text = f"{sys.argv[2]} {n}\\n" + SECTIONS["people"]
+    with archive.session() as session, session.begin():
+        store_article(session, page_for(url, text), article_for(url, text, title="同一篇"))
+"""
+
+
+def test_concurrent_updates_of_one_article_lose_no_version(any_db: str) -> None:
+    """Two processes rewriting the same article: every change is one version, none lost or
+    numbered twice (on PostgreSQL the article row is locked while it is updated)."""
+    open_archive(any_db).close()
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", UPDATER, any_db, name], cwd=root, env=env, stderr=subprocess.PIPE
+        )
+        for name in ("left", "right")
+    ]
+    errors = [writer.communicate(timeout=120)[1].decode() for writer in writers]
+    assert [writer.returncode for writer in writers] == [0, 0], errors
+    with open_archive(any_db) as archive, archive.session() as session:
+        (article,) = session.scalars(select(Article)).all()
+        wanted = select(ArticleVersion.version).where(ArticleVersion.article_id == article.id)
+        numbers = sorted(session.scalars(wanted))
+    # 30 stores, the first one new: 29 changes, each kept once with its own number
+    assert article.version == 30
+    assert numbers == list(range(1, 30))
+
+
+INSERTER = """
+import sys, time
+from storage import open_archive, store_article
+from tests.test_storage_data import SECTIONS, article_for, page_for
+
+archive = open_archive(sys.argv[1])
+while time.time() < float(sys.argv[2]):  # all writers start together
+    time.sleep(0.001)
+for n in range(20):
+    url = f"https://www.xunjk.com/yanjiu/2022/0914/{n}.html"
+    text = f"第{n}篇\\n" + SECTIONS["people"]
+    with archive.session() as session, session.begin():
+        store_article(session, page_for(url, text), article_for(url, text, title=f"第{n}篇"))
+"""
+
+
+def test_concurrent_inserts_of_the_same_new_article_make_one_row(any_db: str) -> None:
+    """Three processes storing the same new pages at once: no writer fails, each page is one
+    article (on PostgreSQL a lost race for the unique URL becomes an update)."""
+    open_archive(any_db).close()
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    start = str(time.time() + 3)
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", INSERTER, any_db, start], cwd=root, env=env, stderr=subprocess.PIPE
+        )
+        for _ in range(3)
+    ]
+    errors = [writer.communicate(timeout=120)[1].decode() for writer in writers]
+    assert [writer.returncode for writer in writers] == [0, 0, 0], errors
+    with open_archive(any_db) as archive:
+        assert count(archive, Article) == 20
+        assert count(archive, ArticleUrl) == 20
