@@ -37,7 +37,8 @@ Examples:
 
 \b
 crontab line:   */5 * * * *  cd /srv/news && newsarchive schedule --once
-Cron expressions in profiles ("schedule = '*/30 * * * *'") are evaluated in UTC.
+Cron expressions in profiles ("schedule = '*/30 * * * *'") are read in the profile's
+"timezone" (an IANA name such as Asia/Shanghai; UTC when not given).
 Exit status of --once: 0 all ok, 1 a crawl failed, 2 a site's profile is broken.
 """
 
