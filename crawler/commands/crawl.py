@@ -6,15 +6,19 @@ import json
 import logging
 import sys
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from crawler.errors import ConfigError
 from crawler.profiles import SiteProfile, load_profiles, profile_for_urls, site_name_for_url
-from crawler.runner import RunResult, parse_overrides, run_crawl
-from crawler.schedule import Scheduler, select_sites
-from storage import CrawlRun, list_runs, open_archive
+
+if TYPE_CHECKING:
+    from crawler.runner import RunResult
+    from storage import CrawlRun
+
+# Scrapy, the scheduler and storage are imported by the commands that use them, so that
+# `newsarchive --help` and the other commands start without loading them.
 
 CRAWL_EPILOG = """\b
 Examples:
@@ -95,6 +99,9 @@ def crawl(obj: Any, urls: tuple[str, ...], sites: tuple[str, ...], max_pages: in
     if not urls and not sites:
         raise ConfigError("give a URL or --site NAME (see `newsarchive crawl --help`)")
     profiles = _profiles_for(obj, urls, sites)
+    from crawler.runner import parse_overrides, run_crawl
+    from storage import open_archive
+
     overrides = parse_overrides(settings)
     open_archive(obj.db).close()  # an unwritable or too-new archive is a one-line error, now
     logging.getLogger("newsarchive.progress").setLevel(logging.INFO)
@@ -120,6 +127,9 @@ def crawl(obj: Any, urls: tuple[str, ...], sites: tuple[str, ...], max_pages: in
 @click.pass_obj
 def schedule(obj: Any, once: bool, sites: tuple[str, ...], poll: float) -> None:
     """Start each site's crawl, in a fresh process, when its cron schedule is due."""
+    from crawler.schedule import Scheduler, select_sites
+    from storage import open_archive
+
     chosen = select_sites(load_profiles(obj.config), sites)  # config errors before the archive
     archive = open_archive(obj.db)
     try:
@@ -154,6 +164,8 @@ def _run_json(run: CrawlRun) -> dict[str, Any]:
 @click.pass_obj
 def runs(obj: Any, site: str | None, limit: int, fmt: str) -> None:
     """List crawl runs, latest first: status, counts and errors by kind."""
+    from storage import list_runs, open_archive
+
     with open_archive(obj.db, create=False) as archive, archive.session(read_only=True) as session:
         rows = [_run_json(run) for run in list_runs(session, site=site, limit=limit)]
     if fmt == "json":
