@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.extraction import extract_article
-from pipelines.extraction.bylines_en import english_byline
+from pipelines.extraction.bylines_en import closing_credit, english_byline
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 SOURCES = json.loads((PAGES / "SOURCES.json").read_text(encoding="utf-8"))
@@ -68,3 +68,26 @@ def test_byline_forms(lines: list[str], names: list[str]) -> None:
 )
 def test_not_bylines(lines: list[str]) -> None:
     assert english_byline(lines, 0, ["Cherry Hill Courier-Post"]) == []
+
+
+@pytest.mark.parametrize(
+    ("last_lines", "names"),
+    [
+        # foxsports.com, reuters.com: the credit closes the story
+        ([BODY, "Reporting by The Associated Press."], ["The Associated Press"]),
+        ([BODY, "Reporting by Pavel Polityuk; Editing by Alex Richardson"], ["Pavel Polityuk"]),
+        (
+            [BODY, "(Reporting by Kate Holton and Paul Sandle; editing by Guy Faulconbridge)"],
+            ["Kate Holton", "Paul Sandle"],
+        ),
+    ],
+)
+def test_closing_credit_names_the_reporters(last_lines: list[str], names: list[str]) -> None:
+    assert closing_credit(last_lines) == names
+
+
+def test_closing_credit_is_only_a_credit_line_at_the_end() -> None:
+    # a sentence that mentions reporting, and a credit far from the end, are no credit
+    assert closing_credit([BODY, "He was reporting by phone from Kyiv when the line dropped, he said."]) == []
+    assert closing_credit(["Reporting by Jane Doe", BODY, BODY, BODY, BODY]) == []
+    assert closing_credit([BODY, "Editing by Mark Smith"]) == []

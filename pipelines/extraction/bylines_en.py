@@ -66,6 +66,25 @@ def english_byline(lines: list[str], anchor: int | None, outlets: list[str | Non
     return []
 
 
+_CREDIT = re.compile(
+    r"^[(\[]?\s*(?:additional )?(?:reporting|reported|written|story|text) by\s+(?P<names>[^;)\]]{2,80}?)"
+    r"\s*(?:[;)\]]|$)",
+    re.I,
+)
+_CREDIT_WINDOW = 3
+
+
+def closing_credit(lines: list[str]) -> list[str]:
+    """``Reporting by Jane Doe; Editing by John Roe`` at the end of the text: the reporters,
+    never the editors (``(Reporting by The Associated Press.)``)."""
+    for line in [line.strip() for line in lines if line.strip()][-_CREDIT_WINDOW:]:
+        match = _CREDIT.match(line)
+        if match and len(line) <= 120:
+            names = re.split(r"\s*(?:,|\band\b|&)\s*", match.group("names").rstrip(". "))
+            return [n for n in names if n and not _DOMAIN.search(n)]
+    return []
+
+
 def _byline_follows(lines: list[str], outlets: list[str | None]) -> bool:
     """The line after a name says it is a byline: the dateline, or the outlet it writes for."""
     rest = [line.strip() for line in lines if not _SEPARATOR.match(line.strip())]

@@ -23,7 +23,7 @@ from typing import Any
 
 from crawler.items import Article
 
-from .bylines_en import DATE_WORD, english_byline, names_site
+from .bylines_en import DATE_WORD, closing_credit, english_byline, names_site
 from .datelines import confirmed, in_page_zone, shown_dateline
 from .dates import FoundDate, date_from_url, find_date, local_zone, parse_date
 from .metadata import PageMeta
@@ -210,7 +210,7 @@ def resolve_fields(article: Article, *, meta: PageMeta, document: Any, page_line
     else:
         # a publisher in the author field ("BET", "Science X") is no author
         authors = [a for a in meta.authors if not names_site(a, outlets)]
-        authors = authors or english_byline(page_lines, anchor, outlets)
+        authors = authors or english_byline(page_lines, anchor, outlets) or closing_credit(body_lines)
     fallback = getattr(document, "author", None)
     if (
         not authors
