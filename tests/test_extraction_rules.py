@@ -126,6 +126,18 @@ def test_markup_without_text_is_not_an_article() -> None:
         "未经授权禁止转载、摘编、复制及建立镜像",
         "（图片来源:柳州高新区）",
         "你可以使用这个链接引用该篇文章 http://a.cn/1",
+        "(本文来源：京华时报)",
+        "本篇新闻热门关键词:",
+        "字型：",
+        "調整字體︰",
+        "【字体：大 中 小】",
+        "[点击浏览全文]",
+        "點擊進入>>",
+        "商业> 正文",
+        "南方网编辑：谢晓",
+        "本文版權歸醫藥日報所有",
+        "本站提醒您：股市有风险，投资需谨慎。",
+        '如果您在本页面发现错误，请先用鼠标选择出错的内容片断，然后同时按下"CTRL"与"ENTER"键，以便将错误及时通知我们。',
     ],
 )
 def test_furniture_line_goes(line: str) -> None:
@@ -142,6 +154,10 @@ def test_furniture_line_goes(line: str) -> None:
         "他说：“上一篇论文发表后，我们又做了三年实验。”",
         "编辑部的同事们连夜赶稿，终于在凌晨完成了这期特刊的全部版面。",
         "柳州产新能源汽车畅销全国乃至海外",
+        "专家认为，股市有风险并不意味着不该投资，关键在于分散配置。",
+        "他是报社的总编辑，也是这部小说的作者，笔名叫做南方。",
+        "点击率最高的视频来自一位农民，他用手机记录了家乡的变化。",
+        "字体设计师王敏说，汉字的美在于结构。",
     ],
 )
 def test_sentences_mentioning_furniture_words_stay(line: str) -> None:
@@ -152,6 +168,11 @@ def test_sentences_mentioning_furniture_words_stay(line: str) -> None:
 def test_headed_link_list_goes_with_its_heading() -> None:
     links = "广西外贸前8月增长\n多地出台措施支持新能源汽车消费\n中秋假期国内旅游出游7340万人次"
     text = f"{PARAGRAPH}\n相关阅读\n{links}"
+    assert remove_furniture(text) == PARAGRAPH
+
+
+def test_more_news_heading_goes_with_its_list() -> None:
+    text = f"{PARAGRAPH}\n更多兩岸新聞\n大陸客續增 香港迪士尼盈利升逾倍\n美重啟海外賬戶申報"
     assert remove_furniture(text) == PARAGRAPH
 
 

@@ -30,9 +30,9 @@ _SHORT = 120
 # traditional → simplified, only for the characters the rules below use
 _FOLD = str.maketrans(
     "關閱讀聞熱薦責編輯鍵詞標籤網評論權聲閉於專頁載轉開門類圖來發佈時間點擊覽與請聯繫係電話傳顯為歡隱數個張"
-    "廣務條獲導與訊們體製單區將頭據說報記員訂閲瀏視頻碼長識掃備許證營經",
+    "廣務條獲導與訊們體製單區將頭據說報記員訂閲瀏視頻碼長識掃備許證營經歸級設調覽擊進",
     "关阅读闻热荐责编辑键词标签网评论权声闭于专页载转开门类图来发布时间点击览与请联系系电话传显为欢隐数个张"
-    "广务条获导与讯们体制单区将头据说报记员订阅浏视频码长识扫备许证营经",
+    "广务条获导与讯们体制单区将头据说报记员订阅浏视频码长识扫备许证营经归级设调览击进",
 )
 _STRONG_RULES = [
     re.compile(p, re.I)
@@ -44,6 +44,8 @@ _STRONG_RULES = [
         r"^\s*[【\[]?\s*[\w·]{0,6}(?:免责声明|声明|特别提示)\s*[】\]]?\s*[:：]",
         r"[【\[(（]\s*(?:责任编辑|责编|编辑)\s*[:：]?\s*[\w·]{1,10}\s*[】\])）]",
         r"^\s*[(（]\s*[\w·]{2,6}\s*编辑\s*[)）]\s*$",
+        # standing notices: 版权归…所有, 股市有风险，投资需谨慎, "select the error and press Ctrl+Enter"
+        r"版权归.{1,20}所有|股市有风险[，,\s]*投资需谨慎|ctrl.{0,12}enter",
         # "Follow the … section on Facebook, Instagram, TikTok, X and Threads."
         r"^follow\b.{0,60}\bon (?:facebook|twitter|x|instagram|tiktok|threads|linkedin|youtube)\b.{0,60}$",
     )
@@ -54,7 +56,7 @@ _LINE_RULES = [
     for p in (
         r"copyright|\(c\)\s*\d{4}|©|版权所有|all rights reserved",
         r"^\s*[（(\[【]?\s*(?:责任编辑|责编|编辑|值班编辑|审核|校对|监制|审校)\s*[:：].{0,40}$",
-        r"^\s*(?:关键词|关键字|标签|tags?)\s*[:：]",
+        r"^\s*(?:关键词|关键字|标签|tags?)\s*[:：]|^.{0,8}热门关键[词字]\s*[:：]",
         r"^\s*(?:上一篇|下一篇|上一页|下一页|前一篇|后一篇)\s*[:：]?",
         r"^\s*分享到\s*[:：]?|^\s*(?:分享|转发)\s*[:：]\s*",
         r"^[\s【\[]*(?:打印|关闭|打印本页|关闭窗口|收藏|纠错|返回顶部|字号|大\s*中\s*小)[\s】\]|｜]*"
@@ -67,7 +69,14 @@ _LINE_RULES = [
         r"^\s*(?:首页|网站首页)\s*[>›»/]",
         r"^\s*[（(]?\s*(?:图片来源|图片来自|图源|资料图|资料图片)\s*[:：)）]?.{0,30}$",
         r"^\s*(?:扫一扫|扫描二维码|微信扫一扫|长按识别二维码).{0,40}$",
-        r"^\s*本文来源\s*[:：].{0,30}$|^\s*原标题\s*[:：]",
+        r"^\s*[(（]?\s*本文来源\s*[:：].{0,30}$|^\s*原标题\s*[:：]",
+        # font-size controls and "read on" links
+        r"^[\s【\[]*(?:字型|字体|字级设定|调整字体|字体大小)\s*[:：︰].{0,12}$",
+        r"^[\s【\[]*点击(?:浏览|进入|查看)(?:全文|浏览)?[\s】\]>》]*$",
+        # a breadcrumb that ends at the article: "商业> 正文"
+        r"^.{0,30}[>›»＞]\s*正文\s*$",
+        # an editor named after the site ("南方网编辑：谢晓"): an editor is no author
+        r"^\s*[\w]{1,6}编辑\s*[:：]\s*[\w·]{2,10}\s*$",
         # the info line: its date and outlet are in the article's fields
         r"^[\s\[【(（]*(?:发布时间|发表时间|时间|日期)?\s*[:：]?\s*\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
         r"(?:\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?[\s\]】)）]*(?:(?:来源|稿源|编辑|责任编辑|点击|浏览)\s*[:：].{0,30})?$",
@@ -103,6 +112,7 @@ _BLOCK_HEADINGS = re.compile(
     r"^\s*[【\[]?\s*(?:相关阅读|相关新闻|相关文章|相关链接|相关报道|延伸阅读|推荐阅读|热门推荐|热点推荐|热门文章|"
     r"热门新闻|最近更新|最新更新|最新文章|最新资讯|猜你喜欢|精彩推荐|今日推荐|编辑推荐|大家都在看|热门排行|点击排行|"
     r"排行榜|更多精彩|更多阅读|往期回顾|专题推荐|图片推荐|视频推荐|更多相关新闻|更多相关的新闻|相关专题|相关评论|"
+    r"更多\w{0,4}新闻|其他\w{0,4}新闻|"
     r"related(?: content| stories| articles| coverage| reading| links)?|"
     r"more (?:must-reads|stories|coverage|articles)? ?from [\w ]{1,30}|more (?:stories|coverage|to read)|"
     r"you (?:may|might) also like(?:\.\.\.|…)?|read next|most popular|most read(?: in [\w ]{1,30})?|"
