@@ -10,7 +10,13 @@ from pipelines.extraction import apply_template, decode_html, extract_article, l
 from pipelines.extraction.body import BodyCandidate, choose_body
 from pipelines.extraction.boilerplate import remove_furniture, without_headline
 from pipelines.extraction.dates import date_from_url, find_date, parse_date
-from pipelines.extraction.metadata_zh import byline_authors, closing_authors, name_line, source_of
+from pipelines.extraction.metadata_zh import (
+    byline_authors,
+    closing_authors,
+    name_line,
+    plausible_author,
+    source_of,
+)
 from pipelines.extraction.titles import clean_title, pick_h1
 
 CST = timezone(timedelta(hours=8))
@@ -131,6 +137,11 @@ def test_markup_without_text_is_not_an_article() -> None:
         "字型：",
         "調整字體︰",
         "【字体：大 中 小】",
+        "記者陳鈞凱／台北報導",
+        "記者：邱雯琪 羅執中 台北報導",
+        "國際中心／綜合報導",
+        "文/記者 範維",
+        "(福州晚報記者 林安鎮 實習生 黃衛平 文/攝)",
         "[点击浏览全文]",
         "點擊進入>>",
         "商业> 正文",
@@ -158,6 +169,7 @@ def test_furniture_line_goes(line: str) -> None:
         "他是报社的总编辑，也是这部小说的作者，笔名叫做南方。",
         "点击率最高的视频来自一位农民，他用手机记录了家乡的变化。",
         "字体设计师王敏说，汉字的美在于结构。",
+        "記者會上，他說台北報導的數字有誤。",
     ],
 )
 def test_sentences_mentioning_furniture_words_stay(line: str) -> None:
@@ -362,6 +374,14 @@ def test_closing_disclaimer_cuts_the_rest() -> None:
         ("顶端新闻·河南商报记者马俊峰/文受访者供图", ["马俊峰"]),
         ("文：眉间尺", ["眉间尺"]),
         ("2022-09-14 09:37:15 来源:广西日报 作者:张三 责任编辑:李四", ["张三"]),
+        # Taiwan and Hong Kong portals: traditional labels, 報導 places, credits in brackets
+        ("記者陳鈞凱／台北報導", ["陳鈞凱"]),
+        ("記者：邱雯琪 羅執中 台北報導", ["邱雯琪", "羅執中"]),
+        ("【台灣新生報／記者蘇湘雲／台北報導】", ["蘇湘雲"]),
+        ("文/記者 範維", ["範維"]),
+        ("(福州晚報記者 林安鎮 實習生 黃衛平 文/攝)", ["林安鎮", "黃衛平"]),
+        ("□快報記者 劉峻", ["劉峻"]),
+        ("本报记者 张三 通讯员 李四 王五", ["张三", "李四", "王五"]),
     ],
 )
 def test_byline_gives_authors(line: str, names: list[str]) -> None:
@@ -375,6 +395,12 @@ def test_byline_gives_authors(line: str, names: list[str]) -> None:
         "来源：巴彦淖尔日报 编辑：苏亮",
         "首页｜新华社记者看东北｜人物专访",  # a breadcrumb, handled by the caller
         "（文章处理费）",
+        "責任編輯：李四",
+        # what the reporter did is no byline
+        "記者了解到，目前省血液中心曾經在去年12月推出過意外保險。",
+        "记者了解到，今年全省共有两百多家医院参与。",
+        "記者調查",
+        "記者走訪第一站是白下中醫院。",
     ],
 )
 def test_editors_and_non_bylines_give_no_author(line: str) -> None:
@@ -382,6 +408,18 @@ def test_editors_and_non_bylines_give_no_author(line: str) -> None:
         return
     assert byline_authors(line) == [] or "李四" not in byline_authors(line)
     assert closing_authors(line) == []
+
+
+def test_meta_author_that_names_the_site_is_no_author() -> None:
+    assert plausible_author("廖婧", "创投网")
+    assert not plausible_author("创投网", "创投网")
+    assert not plausible_author("gb.cri.cn")  # a web address
+    assert not plausible_author("中國時報")  # a paper
+
+
+def test_closing_credit_with_two_labels() -> None:
+    assert closing_authors("推出更多的關愛措施。(通訊員 宋黎勝 記者 黃淼君)") == ["宋黎勝", "黃淼君"]
+    assert closing_authors("保险公司推出新险种。(通讯员 宋黎胜 记者 黄淼君)") == ["宋黎胜", "黄淼君"]
 
 
 def test_closing_reporter_in_parentheses() -> None:

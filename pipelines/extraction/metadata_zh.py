@@ -11,34 +11,71 @@ from __future__ import annotations
 import re
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff"
+
+# the traditional forms of the characters the labels below use, so that 記者/通訊員/責任編輯
+# on Taiwan and Hong Kong portals are read like 记者/通讯员/责任编辑
+_TRADITIONAL = dict(
+    zip(
+        "记讯员报编辑责网频闻杂实习执笔约驻来发时间审对点击览阅读号摄图题标评论关闭处于台总视华国浏导"
+        "说现调采访随后见从获",
+        "記訊員報編輯責網頻聞雜實習執筆約駐來發時間審對點擊覽閱讀號攝圖題標評論關閉處於臺總視華國瀏導"
+        "說現調採訪隨後見從獲",
+        strict=True,
+    )
+)
+
+
+def _both(pattern: str) -> str:
+    """``pattern`` with each simplified label character outside ``[...]`` accepting its
+    traditional form too (记 -> [记記])."""
+    out: list[str] = []
+    in_class = escaped = False
+    for char in pattern:
+        if escaped:
+            out.append(char)
+            escaped = False
+            continue
+        if char == "\\":
+            escaped = True
+        elif char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        elif not in_class and char in _TRADITIONAL:
+            out.append(f"[{char}{_TRADITIONAL[char]}]")
+            continue
+        out.append(char)
+    return "".join(out)
+
+
 _SPACE = r"[\s\u3000\xa0]"
 # labels that end a field; a name never runs into one of these
-_STOP_LABELS = (
+_STOP_LABELS = _both(
     r"来源|来自|出处|发布|发表|时间|日期|编辑|责编|责任编辑|编审|审核|校对|点击|浏览|阅读|字号|摄影?|"
     r"图|原标题|供图|通讯员|记者|作者|分享|评论|打印|关闭|【|\[|\||｜"
 )
 _NAME = rf"[{_CJK}·•]{{2,4}}"
 _NAMES = rf"{_NAME}(?:(?:{_SPACE}|[、，,/&和])+{_NAME})*"
-_AUTHOR_LABEL = (
+_AUTHOR_LABEL = _both(
     r"(?:(?:本报|本刊|本台|本网|总台|央视|新华社|中新社|中新网|人民网)?"
     r"(?:特约|实习|首席|驻\S{1,6})?(?:记者|通讯员|作者|撰稿|撰文|执笔|特约撰稿人|实习生)|作者"
     rf"|文(?={_SPACE}*[:：/｜|]))"
 )
 # 光明日报记者 / 河南商报记者: an outlet name glued to the label
-_OUTLET = rf"(?:[{_CJK}]{{1,10}}?(?:报|社|网|台|频道|杂志|新闻))?"
+_OUTLET = rf"(?:[{_CJK}]{{1,10}}?{_both('(?:报|社|网|台|频道|杂志|新闻)')})?"
 _BYLINE = re.compile(
-    rf"(?:^|[\s（(【\[□■●◎|｜·]){_OUTLET}{_AUTHOR_LABEL}{_SPACE}*[:：/｜|]?{_SPACE}*(?P<names>{_NAMES})"
-    rf"(?={_SPACE}|$|[)）】\]/,，。、;；]|(?:{_STOP_LABELS}))"
+    rf"(?:^|[\s（(【\[□■●◎|｜·]){_OUTLET}[／/]?{_AUTHOR_LABEL}{_SPACE}*[:：/｜|]?{_SPACE}*(?P<names>{_NAMES})"
+    rf"(?={_SPACE}|$|[)）】\]/／,，。、;；]|(?:{_STOP_LABELS}))"
 )
 # 马俊峰/文, 廖婧 摄文
 _TRAILING_LABEL = re.compile(rf"(?P<names>{_NAME})\s*/\s*文")
 _SOURCE = re.compile(
-    rf"(?:来源|来自|出处|稿源)(?:于)?{_SPACE}*[:：]{_SPACE}*[\[【]?{_SPACE}*"
-    rf"(?P<source>[^\s\u3000\xa0\]】|｜:：,，。;；]{{2,30}}?)"
-    rf"(?=$|{_SPACE}|[\]】|｜,，。;；]|(?:作者|记者|编辑|责任编辑|发布|时间|日期|点击|浏览))"
+    _both(rf"(?:来源|来自|出处|稿源)(?:于)?{_SPACE}*[:：]{_SPACE}*[\[【]?{_SPACE}*")
+    + r"(?P<source>[^\s\u3000\xa0\]】|｜:：,，。;；]{2,30}?)"
+    + _both(rf"(?=$|{_SPACE}|[\]】|｜,，。;；]|(?:作者|记者|编辑|责任编辑|发布|时间|日期|点击|浏览))")
 )
-_EDITOR = re.compile(rf"(?:责任编辑|责编|编辑|编审){_SPACE}*[:：]")
-_DATE_LABEL = re.compile(r"(?:发布时间|发表时间|发稿时间|更新时间|时间|日期|发表于|发布于)\s*[:：]?")
+_EDITOR = re.compile(rf"{_both('(?:责任编辑|责编|编辑|编审)')}{_SPACE}*[:：]")
+_DATE_LABEL = re.compile(_both(r"(?:发布时间|发表时间|发稿时间|更新时间|时间|日期|发表于|发布于)\s*[:：]?"))
 # (记者 张三) or (张三) closing a news item
 _CLOSING = re.compile(
     rf"[（(]{_SPACE}*(?:{_OUTLET}{_AUTHOR_LABEL}{_SPACE}*[:：]?{_SPACE}*)?(?P<names>{_NAMES}){_SPACE}*[）)]$"
@@ -50,7 +87,8 @@ _POSTED_BY = re.compile(
 # forum and blog user names: lower case or with digits, never a capitalised English word
 _USERNAME = re.compile(r"^(?:[a-z][a-z0-9_.-]{2,19}|[A-Za-z][A-Za-z]*[0-9_][A-Za-z0-9_.-]{1,18})$")
 _NOT_NAME = re.compile(
-    r"[网页频道首新闻栏目区版报社台多录册关注订阅分享评论收藏返回导航正文图片视频专题简介更告览帖赞搜索]"
+    r"[网页频道首新闻栏目区版报社台多录册关注订阅分享评论收藏返回导航正文图片视频专题简介更告览帖赞搜索"
+    r"網頁頻聞欄區報臺錄冊關訂閱評論導圖視專簡覽讚]"
 )
 _BRACKETED = re.compile(rf"^[\[【]{_SPACE}*(?P<names>{_NAMES}){_SPACE}*[\]】]")
 
@@ -61,17 +99,31 @@ def split_names(names: str) -> list[str]:
     return [n for n in re.split(rf"(?:{_SPACE}|[、，,/&和])+", names) if n]
 
 
+_INNER_LABEL = re.compile(_both(r"(?:特约|实习)?(?:记者|通讯员)|实习生"))
+_PLACE_REPORT = re.compile(_both(r"\w{1,4}(?:报导|报道)$"))
+# "记者了解到，…", "記者調查", "记者走访…": the reporter's doings, not a name
+_REPORTING = re.compile(_both(r"了|的|说|到|获悉|表示|发现|调查|采访|走访|随后|注意|看见|得知|从|向"))
+
+
 def _clean_names(names: str) -> list[str]:
-    cut = re.split(_STOP_LABELS, names)[0]
-    return [n for n in split_names(cut) if len(n) >= 2 and not _is_label_word(n)]
+    # "文/記者 範維": a label right before the names is no name either
+    names = re.sub(rf"^{_AUTHOR_LABEL}{_SPACE}*[:：]?{_SPACE}*", "", names)
+    # "通讯员 宋黎胜 记者 黄淼君": a reporter label inside the list separates names
+    names = _INNER_LABEL.sub(" ", names)
+    tokens = split_names(re.split(_STOP_LABELS, names)[0])
+    if tokens and _REPORTING.search(tokens[0]):
+        return []  # "记者了解到，今年…" is a sentence about the reporter, not a byline
+    # "記者：邱雯琪 羅執中 台北報導": the place of the report is no name
+    return [n for n in tokens if len(n) >= 2 and not _is_label_word(n) and not _PLACE_REPORT.match(n)]
+
+
+_LABEL_WORD = re.compile(
+    _both(r"(?:本报|记者|通讯员|实习生|作者|来源|编辑|责任编辑|时间|日期|发布|原创|佚名|未知|admin)")
+)
 
 
 def _is_label_word(word: str) -> bool:
-    return bool(
-        re.fullmatch(
-            r"(?:本报|记者|通讯员|作者|来源|编辑|责任编辑|时间|日期|发布|原创|佚名|未知|admin)", word
-        )
-    )
+    return bool(_LABEL_WORD.fullmatch(word))
 
 
 def byline_authors(line: str) -> list[str]:
@@ -79,7 +131,7 @@ def byline_authors(line: str) -> list[str]:
     if len(line) > INFO_LINE_MAX:
         return []
     # "马俊峰/文" and "廖婧/摄": the slash label ends the name
-    text = re.sub(r"\s*/\s*(?:文|摄|图)", "。", line)
+    text = re.sub(r"\s*[/／]\s*(?:文|[摄攝]|[图圖])", "。", line)
     # drop the editor part so "编辑:李四" never becomes an author
     editor = _EDITOR.search(text)
     if editor:
@@ -198,4 +250,6 @@ def plausible_author(name: str, site_name: str | None = None) -> bool:
     text = name.strip()
     if not text or len(text) > 30 or _ORGANISATION.search(text) or _NOT_NAME.search(text):
         return False
+    if re.search(r"\.(?:com|cn|net|org|tw|hk)\b", text, re.I):
+        return False  # a web address ("gb.cri.cn") is the site
     return not (site_name and (text in site_name or site_name in text))
