@@ -2,7 +2,8 @@
 
 A job over the archive rather than a repository function: it commits every
 ``batch`` articles, so a long run does not hold one write lock for its whole
-length (a crawl may be writing too) and an interrupted run keeps its work.
+length (a crawl may be writing too) and an interrupted run keeps its work; the
+extraction itself runs with no transaction open.
 """
 
 from __future__ import annotations
@@ -10,10 +11,15 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
 from typing import Protocol
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from crawler.items import Article as ArticleData
 from storage.archive import Archive
@@ -50,6 +56,20 @@ def _default_extractor() -> tuple[ExtractFunction, str]:
     return extract_article, EXTRACTOR_VERSION
 
 
+@dataclass
+class _Job:
+    """What one article needs for extraction, read in a short read-only transaction."""
+
+    article_id: int
+    raw_page_id: int
+    site: str | None
+    body: bytes | None  # None: the stored raw page is damaged (``error`` says how)
+    url: str
+    encoding: str | None
+    content_type: str | None
+    error: str | None = None
+
+
 @wraps_driver_errors
 def reextract(
     archive: Archive,
@@ -58,72 +78,133 @@ def reextract(
     extract: ExtractFunction | None = None,
     extractor_version: str | None = None,
     batch: int = 100,
+    workers: int = 1,
     progress: Callable[[int], None] | None = None,
 ) -> ReextractStats:
     """Re-run ``extract`` (default: ``pipelines.extraction.extract_article``)
     on the raw page of every matching article. A changed title or text makes
     a new version (reason ``reextract``); other fields are refreshed; every
-    article records the extractor version that produced it."""
+    article records the extractor version that produced it.
+
+    Each batch is read in a read-only transaction, extracted with no transaction open (the
+    CPU-heavy part must not hold SQLite's write lock while a crawl wants it), then written
+    in one short transaction; an article whose raw page changed in between (a crawl stored
+    a newer one) is left to that crawl. ``workers`` > 1 extracts in that many processes
+    (``extract`` must then be a module-level function, as the default is)."""
     if extract is None:
         extract, default_version = _default_extractor()
         extractor_version = extractor_version or default_version
     filters = filters or ArticleFilter()
     stats = ReextractStats()
     last_id = 0
-    while True:
-        with archive.session() as session, session.begin():
-            rows = session.execute(
-                select(Article, RawPage)
-                .join(RawPage, RawPage.id == Article.raw_page_id)
-                .where(Article.id > last_id, *filter_conditions(session, filters))
-                .order_by(Article.id)
-                .limit(batch),
-                bind_params(session, filters),
-            ).all()
-            if not rows:
+    with ProcessPoolExecutor(max_workers=workers) if workers > 1 else nullcontext() as executor:
+        while True:
+            jobs = _read_batch(archive, filters, last_id, batch)
+            if not jobs:
                 return stats
-            now = utcnow()
-            for row, raw in rows:
-                last_id = row.id
-                stats.checked += 1
-                try:
-                    body = raw_body(raw)
-                except StorageError as exc:  # kept as it is, counted and logged
-                    stats.failed["raw page damaged"] += 1
-                    logger.warning(
-                        "Re-extraction kept article %(id)d: %(error)s", {"id": row.id, "error": exc}
-                    )
-                    if progress:
-                        progress(1)
-                    continue
-                result = extract(
-                    body,
-                    raw.final_url,
-                    http_charset=raw.encoding,
-                    content_type=header(raw.headers, "content-type"),
-                )
-                if result.article is None:
-                    stats.failed[result.reason or "not extracted"] += 1
-                    logger.info(
-                        "Re-extraction kept article %(id)d: %(reason)s",
-                        {"id": row.id, "reason": result.reason},
-                    )
-                else:
-                    text = result.article.text or ""
-                    template = site_template(session, row.site) if row.site else frozenset()
-                    changed = apply_changes(
-                        session,
-                        row,
-                        title=result.article.title,
-                        text=strip_template(text, template),
-                        reason="reextract",
-                        now=now,
-                    )
-                    copy_metadata(row, result.article)
-                    row.extractor_version = extractor_version or result.article.extractor_version or ""
-                    if changed:
-                        stats.changed += 1
-                    else:
-                        stats.unchanged += 1
-                if progress:
-                    progress(1)
+            last_id = jobs[-1].article_id
+            results = _extract_batch(extract, jobs, executor, stats, progress)
+            _write_batch(archive, jobs, results, extractor_version, stats)
+
+
+def _extract_batch(
+    extract: ExtractFunction,
+    jobs: list[_Job],
+    executor: Executor | None,
+    stats: ReextractStats,
+    progress: Callable[[int], None] | None,
+) -> list[ExtractResult | None]:
+    readable = [job for job in jobs if job.body is not None]
+    call = partial(_call, extract)
+    done = iter(executor.map(call, readable, chunksize=4) if executor else map(call, readable))
+    results: list[ExtractResult | None] = []
+    for job in jobs:
+        stats.checked += 1
+        result = None if job.body is None else next(done)
+        if result is None:
+            stats.failed["raw page damaged"] += 1
+            logger.warning(
+                "Re-extraction kept article %(id)d: %(error)s", {"id": job.article_id, "error": job.error}
+            )
+        elif result.article is None:
+            stats.failed[result.reason or "not extracted"] += 1
+            logger.info(
+                "Re-extraction kept article %(id)d: %(reason)s",
+                {"id": job.article_id, "reason": result.reason},
+            )
+        results.append(result)
+        if progress:
+            progress(1)
+    return results
+
+
+def _call(extract: ExtractFunction, job: _Job) -> ExtractResult:
+    return extract(job.body, job.url, http_charset=job.encoding, content_type=job.content_type)
+
+
+def _write_batch(
+    archive: Archive,
+    jobs: list[_Job],
+    results: list[ExtractResult | None],
+    extractor_version: str | None,
+    stats: ReextractStats,
+) -> None:
+    with archive.session() as session, session.begin():
+        now = utcnow()
+        for job, result in zip(jobs, results, strict=True):
+            if result is not None and result.article is not None:
+                _write(session, job, result.article, extractor_version, now, stats)
+
+
+def _read_batch(archive: Archive, filters: ArticleFilter, after: int, batch: int) -> list[_Job]:
+    jobs: list[_Job] = []
+    with archive.session(read_only=True) as session:
+        rows = session.execute(
+            select(Article.id, Article.site, RawPage)
+            .join(RawPage, RawPage.id == Article.raw_page_id)
+            .where(Article.id > after, *filter_conditions(session, filters))
+            .order_by(Article.id)
+            .limit(batch),
+            bind_params(session, filters),
+        ).all()
+        for article_id, site, raw in rows:
+            content_type = header(raw.headers, "content-type")
+            try:
+                body: bytes | None = raw_body(raw)
+                error = None
+            except StorageError as exc:  # kept as it is, counted and logged
+                body, error = None, str(exc)
+            jobs.append(
+                _Job(article_id, raw.id, site, body, raw.final_url, raw.encoding, content_type, error)
+            )
+    return jobs
+
+
+def _write(
+    session: Session,
+    job: _Job,
+    article: ArticleData,
+    extractor_version: str | None,
+    now: datetime,
+    stats: ReextractStats,
+) -> None:
+    row = session.get(Article, job.article_id, with_for_update=True)
+    if row is None or row.raw_page_id != job.raw_page_id:
+        # deleted, or a crawl stored a newer page (and extracted it) meanwhile
+        stats.unchanged += 1
+        return
+    template = site_template(session, row.site) if row.site else frozenset()
+    changed = apply_changes(
+        session,
+        row,
+        title=article.title,
+        text=strip_template(article.text or "", template),
+        reason="reextract",
+        now=now,
+    )
+    copy_metadata(row, article)
+    row.extractor_version = extractor_version or article.extractor_version or ""
+    if changed:
+        stats.changed += 1
+    else:
+        stats.unchanged += 1

@@ -21,7 +21,7 @@ from storage import (
     search,
     store_article,
 )
-from tests.test_storage_data import SECTIONS, article_for, extracted, fill, page_for
+from tests.test_storage_data import SECTIONS, TITLES, article_for, extracted, fill, page_for
 
 BASE = "https://www.xunjk.com/yanjiu/2022/0928/"
 
@@ -125,3 +125,26 @@ def test_site_templates_strip_repeated_lines_without_versions(any_db: str) -> No
         stored = session.get(Article, outcome.article_id)
         assert stored is not None and footer not in stored.text and "螺蛳粉" in stored.text
     arc.close()
+
+
+def test_extraction_runs_with_no_write_lock_and_a_newer_page_wins(archive: Archive) -> None:
+    """While reextract extracts, a crawl can store (no transaction is open); an article whose
+    page the crawl replaced meanwhile keeps the crawl's version."""
+    newer_text = SECTIONS["people"] + "\n更正：本文第二段的数据已更新。"
+
+    def extract_while_a_crawl_stores(body: bytes, url: str, **options: Any) -> ExtractionResult:
+        result = extract_article(body, url, **options)
+        if url.endswith("/3.html"):
+            # a crawl stores a newer page of this very article, in its own transaction
+            with archive.session() as session, session.begin():
+                store_article(
+                    session, page_for(url, newer_text), article_for(url, newer_text, title=TITLES["people"])
+                )
+        assert result.article is not None
+        return replace(result, article=replace(result.article, text=result.article.text + "\n旧版"))
+
+    stats = reextract(archive, extract=extract_while_a_crawl_stores, extractor_version="2.0")
+    assert stats.checked == 4 and stats.changed == 3
+    with archive.session() as session:
+        crawled = session.scalars(select(Article).where(Article.url.endswith("/3.html"))).one()
+        assert crawled.text.endswith("更正：本文第二段的数据已更新。")  # not overwritten by the older page

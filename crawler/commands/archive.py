@@ -344,8 +344,11 @@ def export(obj: Any, fmt: str, out: Path | None, query: str | None, **options: A
 
 @click.command("reextract")
 @filter_options
+@click.option(
+    "--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Extraction processes."
+)
 @click.pass_obj
-def reextract_command(obj: Any, **options: Any) -> None:
+def reextract_command(obj: Any, workers: int, **options: Any) -> None:
     """Run the current extractor again on the stored raw pages.
 
     A changed title or text becomes a new version (reason "reextract"); every
@@ -354,7 +357,7 @@ def reextract_command(obj: Any, **options: Any) -> None:
     \b
     Examples:
       newsarchive reextract --site xunjk
-      newsarchive reextract --since 2024-01-01
+      newsarchive reextract --since 2024-01-01 --workers 4
     """
     from storage import count_articles, reextract
 
@@ -364,7 +367,7 @@ def reextract_command(obj: Any, **options: Any) -> None:
             total = count_articles(session, filters)
         with _progress("Re-extracting") as bar:
             task = bar.add_task("reextract", total=total)
-            stats = reextract(archive, filters, progress=lambda n: bar.advance(task, n))
+            stats = reextract(archive, filters, workers=workers, progress=lambda n: bar.advance(task, n))
     failed = sum(stats.failed.values())
     click.echo(
         f"Checked {stats.checked}: {stats.changed} changed (new version), {stats.unchanged} unchanged, "
