@@ -1,7 +1,7 @@
 """Speed and memory benchmarks: one command, results written to bench/RESULTS.md.
 
     .venv/bin/python bench/run.py            # everything (a few minutes on 2 cores)
-    .venv/bin/python bench/run.py extract    # one part: extract | import | export | crawl
+    .venv/bin/python bench/run.py extract    # one part: extract | import | reextract | export | crawl
 
 Each part runs the real code in a fresh process and measures wall time and peak
 RSS (``resource.getrusage(RUSAGE_CHILDREN)``). Inputs: the evaluation pages in
@@ -84,6 +84,26 @@ def bench_import(rows: list[list[str]]) -> None:
             )
 
 
+def bench_reextract(rows: list[list[str]]) -> None:
+    """`newsarchive reextract` of an archive holding every evaluation page, 1 and 2 workers."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = str(Path(tmp) / "a.db")
+        warcs = [str(dataset / "pages.warc.gz") for dataset in _datasets()]
+        subprocess.run([*CLI, "--db", db, "import", *warcs], check=True, capture_output=True)
+        for workers in (1, 2):
+            seconds, rss, done = _run([*CLI, "--db", db, "reextract", "--workers", str(workers)])
+            checked = int(done.stdout.split("Checked ", 1)[1].split(":", 1)[0])
+            rows.append(
+                [
+                    f"reextract, --workers {workers}",
+                    f"{checked} articles",
+                    f"{seconds:.1f} s",
+                    f"{checked / seconds:.1f} articles/s",
+                    f"{rss:.0f} MiB",
+                ]
+            )
+
+
 def bench_export(rows: list[list[str]]) -> None:
     """Export memory must not grow with the archive: 1x vs 8x the articles."""
     script = ROOT / "bench" / "fill_archive.py"
@@ -129,7 +149,13 @@ def _datasets() -> list[Path]:
     return sorted(p for p in EVALDATA.iterdir() if (p / "pages.warc.gz").is_file())
 
 
-PARTS = {"extract": bench_extract, "import": bench_import, "export": bench_export, "crawl": bench_crawl}
+PARTS = {
+    "extract": bench_extract,
+    "import": bench_import,
+    "reextract": bench_reextract,
+    "export": bench_export,
+    "crawl": bench_crawl,
+}
 
 
 def main() -> None:
