@@ -62,6 +62,19 @@ def test_eval_imports_exports_and_scores_a_dataset_folder(tmp_path: Path) -> Non
     assert scores["title_exact"] == 1.0 and scores["date_day"] == 1.0 and scores["author"] == 1.0
 
 
+def test_eval_skips_files_a_glob_brings_but_needs_a_folder(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("# the evaluation sets\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["eval", str(readme)])
+    assert result.exit_code == 1
+    assert f"Skipping {readme}: a file" in result.output
+    assert "Error: no evaluation folder given" in result.output
+    assert "Traceback" not in result.output
+    missing = CliRunner().invoke(main, ["eval", str(tmp_path / "nope")])
+    assert missing.exit_code == 1 and "nope has no pages.warc.gz" in missing.output
+    assert "Traceback" not in missing.output
+
+
 def test_eval_of_a_folder_without_pages_is_a_one_line_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["eval", str(tmp_path)])
     assert result.exit_code == 1

@@ -16,6 +16,7 @@ from typing import IO, Any
 
 import click
 
+from crawler.commands import table_console
 from crawler.errors import InputError
 
 _HIGHLIGHT = re.compile(r"\*\*(.+?)\*\*")
@@ -221,7 +222,6 @@ def search_command(obj: Any, query: str, limit: int, fmt: str, **options: Any) -
         rows = [{**hit.__dict__, "published_at": _iso(hit.published_at)} for hit in hits]
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
@@ -238,7 +238,7 @@ def search_command(obj: Any, query: str, limit: int, fmt: str, **options: Any) -
         snippet.append(hit.snippet[position:])
         published = hit.published_at.date().isoformat() if hit.published_at else "-"
         table.add_row(str(hit.id), published, hit.site or "-", hit.title or "", snippet)
-    Console().print(table)
+    table_console().print(table)
 
 
 # -- export ------------------------------------------------------------------------------------
@@ -419,10 +419,9 @@ def stats_command(obj: Any, days: int, fmt: str, **options: Any) -> None:
         }  # fmt: skip
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = table_console()
     table = Table(title="Articles per site")
     for column in ("site", "articles", "duplicates", "no date", "no author", "last fetched"):
         table.add_column(column, justify="right" if column not in ("site", "last fetched") else "left")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from crawler.commands import table_console
 from crawler.errors import ConfigError
 from crawler.profiles import SiteProfile, load_profiles, profile_for_urls, site_name_for_url
 
@@ -171,7 +172,6 @@ def runs(obj: Any, site: str | None, limit: int, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table()
@@ -184,10 +184,7 @@ def runs(obj: Any, site: str | None, limit: int, fmt: str) -> None:
             str(row["pages_fetched"]), str(row["articles_new"]), str(row["articles_updated"]),
             str(row["articles_unchanged"]), errors, row["reason"] or "",
         )
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=200)  # piped output: don't wrap rows at 80 columns
-    console.print(table)
+    table_console().print(table)
 
 
 COMMANDS: list[click.Command] = [crawl, schedule, runs]

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from crawler.commands import table_console
 from crawler.errors import InputError
 
 MAX_EXTRACT_BYTES = 50 * 1024 * 1024
@@ -203,8 +204,14 @@ def eval_command(datasets: tuple[Path, ...], workers: int, fmt: str, keep: Path 
     from pipelines.evaluation import load_ground_truth, score_dataset
     from storage import iter_export_rows, open_archive
 
+    folders = [d for d in datasets if not d.is_file()]
+    for skipped in (d for d in datasets if d.is_file()):
+        # a shell glob over the evaluation folder also names its README
+        click.echo(f"Skipping {skipped}: a file, not an evaluation folder", err=True)
+    if not folders:
+        raise InputError("no evaluation folder given (each needs pages.warc.gz and ground_truth.jsonl)")
     results = []
-    for dataset in datasets:
+    for dataset in folders:
         warc = dataset / "pages.warc.gz"
         if not warc.is_file():
             raise InputError(f"{dataset} has no pages.warc.gz")
@@ -243,7 +250,7 @@ def eval_command(datasets: tuple[Path, ...], workers: int, fmt: str, keep: Path 
             f"{r['body_recall']:.3f}",
             *(f"{r[k]:.2f}" if k in r else "–" for k in ("title_exact", "date_day", "author")),
         )
-    Console().print(table)
+    table_console().print(table)
 
 
 COMMANDS: list[click.Command] = [extract_command, import_command, eval_command]
