@@ -442,6 +442,10 @@ def test_source_line() -> None:
     assert source_of("[ 黄宇 ] 来源：[ 国际金融报 ]") == "国际金融报"
     assert source_of("时间：2022-01-01 来源：新华网 作者：张三") == "新华网"
     assert source_of("数据来源于国家统计局的年度报告") is None
+    # in brackets the outlet may hold spaces; traditional labels read the same
+    assert source_of("[來源：Cult of Mac]") == "Cult of Mac"
+    assert source_of("【來源:中央社】2012-01-11") == "中央社"
+    assert source_of("来源：新华网 作者：王五") == "新华网"  # unbracketed: a space ends it
 
 
 @pytest.mark.parametrize(

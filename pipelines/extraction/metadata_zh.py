@@ -74,6 +74,10 @@ _SOURCE = re.compile(
     + r"(?P<source>[^\s\u3000\xa0\]】|｜:：,，。;；]{2,30}?)"
     + _both(rf"(?=$|{_SPACE}|[\]】|｜,，。;；]|(?:作者|记者|编辑|责任编辑|发布|时间|日期|点击|浏览))")
 )
+_BRACKETED_SOURCE = re.compile(
+    _both(rf"[\[【]{_SPACE}*(?:来源|稿源|出处){_SPACE}*[:：]{_SPACE}*")
+    + r"(?P<source>[^\]】:：]{2,30}?)\s*[\]】]"
+)
 _EDITOR = re.compile(rf"{_both('(?:责任编辑|责编|编辑|编审)')}{_SPACE}*[:：]")
 _DATE_LABEL = re.compile(_both(r"(?:发布时间|发表时间|发稿时间|更新时间|时间|日期|发表于|发布于)\s*[:：]?"))
 # (记者 张三) or (张三) closing a news item
@@ -155,6 +159,9 @@ def closing_authors(line: str) -> list[str]:
 def source_of(line: str) -> str | None:
     if len(line) > INFO_LINE_MAX:
         return None
+    bracketed = _BRACKETED_SOURCE.search(line)
+    if bracketed:  # "[來源：Cult of Mac]": the brackets, not a space, end the outlet
+        return bracketed.group("source").strip()
     match = _SOURCE.search(line)
     if not match:
         return None
