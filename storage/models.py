@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -122,6 +123,7 @@ class ArticleVersion(Base):
     re-extraction changed its title or text."""
 
     __tablename__ = "article_version"
+    __table_args__ = (Index("uq_article_version_article_version", "article_id", "version", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), index=True)

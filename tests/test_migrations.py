@@ -173,3 +173,53 @@ def test_v1_archive_on_postgresql_upgrades_in_place(pg_url: str, old_archive: Pa
             after = {row.id: tuple(row) for row in connection.execute(select(*v1_article_columns))}
         assert after == before
         works_after_upgrade(archive)
+
+
+def test_clashing_version_numbers_are_renumbered_before_the_unique_index(any_db: str) -> None:
+    """An archive where two writers numbered versions alike (before the row lock) upgrades
+    to the unique index without losing a version: they are numbered in replacement order."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    engine = create_archive_engine(any_db)
+    upgrade_schema(engine, "0004_modified_at")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO article (id, url, canonical_url, text, content_hash, version,"
+                " published_time_known, tags, extractor_version, first_seen_at, fetched_at, updated_at)"
+                " VALUES (1, 'u', 'u', 't', 'h', 3, false, '[]', '', :t, :t, :t)"
+            ),
+            {"t": datetime(2024, 1, 1, tzinfo=UTC)},
+        )
+        for version_id, number, hour in ((1, 1, 1), (2, 2, 2), (3, 2, 3)):  # two "version 2"s
+            connection.execute(
+                text(
+                    "INSERT INTO article_version (id, article_id, version, text, content_hash,"
+                    " extractor_version, fetched_at, replaced_at, reason)"
+                    " VALUES (:id, 1, :n, :body, 'h', '', :t, :t, 'crawl')"
+                ),
+                {
+                    "id": version_id,
+                    "n": number,
+                    "body": f"text {version_id}",
+                    "t": datetime(2024, 1, 1, hour, tzinfo=UTC),
+                },
+            )
+    upgrade_schema(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, version FROM article_version ORDER BY id")).all()
+        current = connection.execute(text("SELECT version FROM article WHERE id = 1")).scalar()
+    assert [tuple(row) for row in rows] == [(1, 1), (2, 2), (3, 3)]  # every row kept, in order
+    assert current == 4  # the current version follows the last kept one
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO article_version (id, article_id, version, text, content_hash, extractor_version,"
+                " fetched_at, replaced_at, reason) VALUES (4, 1, 3, 'x', 'h', '', :t, :t, 'crawl')"
+            ),
+            {"t": datetime(2024, 1, 2, tzinfo=UTC)},
+        )
+    engine.dispose()
