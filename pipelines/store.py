@@ -122,6 +122,7 @@ class StoreArticlePipeline:
         self.task: LoopingCall | None = None
         self.writing = False
         self._idle_waiters: list[Deferred[None]] = []
+        self._stop_trigger: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoreArticlePipeline:
@@ -137,6 +138,9 @@ class StoreArticlePipeline:
         self.writer = BatchWriter(crawl_archive(self.crawler))
         self.pool = ThreadPool(minthreads=1, maxthreads=1, name="newsarchive-writer")
         self.pool.start()
+        # should the spider never close (a crash in the engine), the thread must not keep the
+        # process alive after the reactor stops
+        self._stop_trigger = _reactor().addSystemEventTrigger("during", "shutdown", self.pool.stop)
         self.task = LoopingCall(self.flush)
         self.task.start(self.flush_seconds, now=False)
 
@@ -147,6 +151,7 @@ class StoreArticlePipeline:
             await maybe_deferred_to_future(self._idle() if self.writing else self.flush())
         await maybe_deferred_to_future(self._refresh_template())
         if self.pool is not None:
+            _reactor().removeSystemEventTrigger(self._stop_trigger)
             self.pool.stop()
             self.pool = None
 
