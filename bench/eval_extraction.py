@@ -68,7 +68,8 @@ def baseline_row(page: tuple[str, bytes, str | None]) -> dict[str, object]:
     doc = trafilatura.bare_extraction(body, url=url, with_metadata=True)
     if doc is None:
         return {"url": url, "text": ""}
-    return {"url": url, "title": doc.title, "text": doc.text, "published_at": doc.date, "author": doc.author}
+    fields = {"title": "title", "text": "text", "published_at": "date", "author": "author"}
+    return {"url": url, **{key: getattr(doc, attr, None) for key, attr in fields.items()}}
 
 
 def run_set(name: str, out_dir: Path, jobs: int, baseline: bool) -> dict[str, object]:
