@@ -25,15 +25,9 @@ from __future__ import annotations
 import re
 
 from .datelines import is_dateline_only
+from .textlines import FOLD_TRADITIONAL
 
 _SHORT = 120
-# traditional → simplified, only for the characters the rules below use
-_FOLD = str.maketrans(
-    "關閱讀聞熱薦責編輯鍵詞標籤網評論權聲閉於專頁載轉開門類圖來發佈時間點擊覽與請聯繫係電話傳顯為歡隱數個張"
-    "廣務條獲導與訊們體製單區將頭據說報記員訂閲瀏視頻碼長識掃備許證營經歸級設調覽擊進實習攝綜",
-    "关阅读闻热荐责编辑键词标签网评论权声闭于专页载转开门类图来发布时间点击览与请联系系电话传显为欢隐数个张"
-    "广务条获导与讯们体制单区将头据说报记员订阅浏视频码长识扫备许证营经归级设调览击进实习摄综",
-)
 _STRONG_RULES = [
     re.compile(p, re.I)
     for p in (
@@ -135,7 +129,7 @@ _SENTENCE_END = re.compile(r"[。！？!?”\"]$")
 
 
 def fold(line: str) -> str:
-    return line.strip().translate(_FOLD)
+    return line.strip().translate(FOLD_TRADITIONAL)
 
 
 def _is_prose(line: str) -> bool:

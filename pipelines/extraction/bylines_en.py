@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from .datelines import is_dateline_only
+from .textlines import WEB_ADDRESS
 
 _PARTICLE = r"(?:bin|van|von|de|da|del|la|le|al)"
 _BYLINE_NAME = rf"[A-Z][\w.'’-]+(?:\s+(?:{_PARTICLE}\s+)?[A-Z][\w.'’-]+){{0,3}}"
@@ -34,7 +35,6 @@ _OUTLET_WORDS = re.compile(
     r"sports|media|magazine|wire|staff|daily|weekly|today)\b",
     re.I,
 )
-_DOMAIN = re.compile(r"\.(?:com|net|org|co|uk|us|ca|au|news|tv)\b", re.I)
 _NAME_TAIL = re.compile(r"\s*[•|·,–—-]\s*$")
 _BYLINE_WINDOW = 15
 _NAME_WINDOW = 7
@@ -55,7 +55,7 @@ def english_byline(lines: list[str], anchor: int | None, outlets: list[str | Non
             names = [_NAME_TAIL.sub("", DATE_WORD.sub("", n)).strip() for n in names]
             # "By Terry Pluto, cleveland.com": a web address after the name is no author, while
             # "By Chicago Tribune staff" is the paper's own byline and stays
-            return [n for n in names if n and not _DOMAIN.search(n)]
+            return [n for n in names if n and not WEB_ADDRESS.search(n)]
     after = lines[anchor + 1 : anchor + 1 + _NAME_WINDOW]
     for i, line in enumerate(after):
         name = line.strip()
@@ -81,7 +81,7 @@ def closing_credit(lines: list[str]) -> list[str]:
         match = _CREDIT.match(line)
         if match and len(line) <= 120:
             names = re.split(r"\s*(?:,|\band\b|&)\s*", match.group("names").rstrip(". "))
-            return [n for n in names if n and not _DOMAIN.search(n)]
+            return [n for n in names if n and not WEB_ADDRESS.search(n)]
     return []
 
 

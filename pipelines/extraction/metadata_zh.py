@@ -10,20 +10,9 @@ from __future__ import annotations
 
 import re
 
+from .textlines import TRADITIONAL_FORMS, WEB_ADDRESS
+
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff"
-
-# the traditional forms of the characters the labels below use, so that 記者/通訊員/責任編輯
-# on Taiwan and Hong Kong portals are read like 记者/通讯员/责任编辑
-_TRADITIONAL = dict(
-    zip(
-        "记讯员报编辑责网频闻杂实习执笔约驻来发时间审对点击览阅读号摄图题标评论关闭处于台总视华国浏导"
-        "说现调采访随后见从获",
-        "記訊員報編輯責網頻聞雜實習執筆約駐來發時間審對點擊覽閱讀號攝圖題標評論關閉處於臺總視華國瀏導"
-        "說現調採訪隨後見從獲",
-        strict=True,
-    )
-)
-
 
 def _both(pattern: str) -> str:
     """``pattern`` with each simplified label character outside ``[...]`` accepting its
@@ -41,8 +30,8 @@ def _both(pattern: str) -> str:
             in_class = True
         elif char == "]":
             in_class = False
-        elif not in_class and char in _TRADITIONAL:
-            out.append(f"[{char}{_TRADITIONAL[char]}]")
+        elif not in_class and char in TRADITIONAL_FORMS:
+            out.append(f"[{char}{TRADITIONAL_FORMS[char]}]")
             continue
         out.append(char)
     return "".join(out)
@@ -257,6 +246,6 @@ def plausible_author(name: str, site_name: str | None = None) -> bool:
     text = name.strip()
     if not text or len(text) > 30 or _ORGANISATION.search(text) or _NOT_NAME.search(text):
         return False
-    if re.search(r"\.(?:com|cn|net|org|tw|hk)\b", text, re.I):
+    if WEB_ADDRESS.search(text):
         return False  # a web address ("gb.cri.cn") is the site
     return not (site_name and (text in site_name or site_name in text))
