@@ -14,12 +14,10 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import partial
 from typing import Protocol
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from crawler.items import Article as ArticleData
 from storage.archive import Archive
@@ -62,7 +60,6 @@ class _Job:
 
     article_id: int
     raw_page_id: int
-    site: str | None
     body: bytes | None  # None: the stored raw page is damaged (``error`` says how)
     url: str
     encoding: str | None
@@ -149,62 +146,53 @@ def _write_batch(
     extractor_version: str | None,
     stats: ReextractStats,
 ) -> None:
+    extracted = {
+        job.article_id: (job, result.article)
+        for job, result in zip(jobs, results, strict=True)
+        if result is not None and result.article is not None
+    }
+    if not extracted:
+        return
     with archive.session() as session, session.begin():
         now = utcnow()
-        for job, result in zip(jobs, results, strict=True):
-            if result is not None and result.article is not None:
-                _write(session, job, result.article, extractor_version, now, stats)
+        # one query for the batch, the rows locked (PostgreSQL) until the commit
+        rows = session.scalars(select(Article).where(Article.id.in_(extracted)).with_for_update()).all()
+        templates: dict[str, frozenset[str]] = {}
+        for row in rows:
+            job, article = extracted.pop(row.id)
+            if row.raw_page_id != job.raw_page_id:
+                stats.unchanged += 1  # a crawl stored a newer page (and extracted it) meanwhile
+                continue
+            if row.site and row.site not in templates:
+                templates[row.site] = site_template(session, row.site)
+            text = strip_template(article.text or "", templates.get(row.site or "", frozenset()))
+            changed = apply_changes(session, row, title=article.title, text=text, reason="reextract", now=now)
+            copy_metadata(row, article)
+            row.extractor_version = extractor_version or article.extractor_version or ""
+            if changed:
+                stats.changed += 1
+            else:
+                stats.unchanged += 1
+        stats.unchanged += len(extracted)  # deleted meanwhile
 
 
 def _read_batch(archive: Archive, filters: ArticleFilter, after: int, batch: int) -> list[_Job]:
     jobs: list[_Job] = []
     with archive.session(read_only=True) as session:
         rows = session.execute(
-            select(Article.id, Article.site, RawPage)
+            select(Article.id, RawPage)
             .join(RawPage, RawPage.id == Article.raw_page_id)
             .where(Article.id > after, *filter_conditions(session, filters))
             .order_by(Article.id)
             .limit(batch),
             bind_params(session, filters),
         ).all()
-        for article_id, site, raw in rows:
+        for article_id, raw in rows:
             content_type = header(raw.headers, "content-type")
             try:
                 body: bytes | None = raw_body(raw)
                 error = None
             except StorageError as exc:  # kept as it is, counted and logged
                 body, error = None, str(exc)
-            jobs.append(
-                _Job(article_id, raw.id, site, body, raw.final_url, raw.encoding, content_type, error)
-            )
+            jobs.append(_Job(article_id, raw.id, body, raw.final_url, raw.encoding, content_type, error))
     return jobs
-
-
-def _write(
-    session: Session,
-    job: _Job,
-    article: ArticleData,
-    extractor_version: str | None,
-    now: datetime,
-    stats: ReextractStats,
-) -> None:
-    row = session.get(Article, job.article_id, with_for_update=True)
-    if row is None or row.raw_page_id != job.raw_page_id:
-        # deleted, or a crawl stored a newer page (and extracted it) meanwhile
-        stats.unchanged += 1
-        return
-    template = site_template(session, row.site) if row.site else frozenset()
-    changed = apply_changes(
-        session,
-        row,
-        title=article.title,
-        text=strip_template(article.text or "", template),
-        reason="reextract",
-        now=now,
-    )
-    copy_metadata(row, article)
-    row.extractor_version = extractor_version or article.extractor_version or ""
-    if changed:
-        stats.changed += 1
-    else:
-        stats.unchanged += 1

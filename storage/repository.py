@@ -350,10 +350,10 @@ def _store(
         # unique index makes this insert wait for it, then fail): then it is an update.
         try:
             with session.begin_nested():
-                return _insert(session, page, article, canonical, aliases, text, site, now)
+                return _insert(session, page, article, canonical, aliases, text, site, body_sha, now)
         except IntegrityError:
             return _store(session, page, article, reason=reason, retried=True)
-    return _insert(session, page, article, canonical, aliases, text, site, now)
+    return _insert(session, page, article, canonical, aliases, text, site, body_sha, now)
 
 
 def _insert(
@@ -364,10 +364,10 @@ def _insert(
     aliases: list[str],
     text: str,
     site: str | None,
+    body_sha: str,
     now: datetime,
 ) -> StoreOutcome:
     fetched_at = page.fetched_at or now
-    body_sha = hashlib.sha256(page.body).hexdigest()
     raw = _raw_page(page, body_sha, fetched_at)
     session.add(raw)
     text_hash = content_hash(text)
