@@ -15,8 +15,8 @@ from typing import Any
 
 import click
 
+from core.errors import NewsArchiveError
 from crawler.commands import archive, crawl, demo, extract
-from crawler.errors import NewsArchiveError
 
 DEFAULT_DB = "archive.db"
 

@@ -12,7 +12,6 @@ import logging
 import os
 import sys
 import time
-import weakref
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,38 +25,26 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 
-from crawler.runner import STAT_RUN_ID, STAT_RUN_REASON, STAT_RUN_STATUS, error_kind
-from storage import Archive, StorageError, finish_run, mark_dead_runs_interrupted, open_archive, start_run
+from core.keys import (
+    DROPPED_PREFIX,
+    ERROR_PREFIX,
+    STAT_INCREMENTAL_SKIPPED,
+    STAT_PAGES,
+    STAT_PAGES_OK,
+    STAT_RUN_ID,
+    STAT_RUN_REASON,
+    STAT_RUN_STATUS,
+    STORED_PREFIX,
+)
+from crawler.runner import error_kind
+from pipelines.crawl_archive import crawl_archive
+from storage import StorageError, finish_run, mark_dead_runs_interrupted, start_run
 from storage.runs import RunStatus
 
 __all__ = ["ArchiveLogFormatter", "CrawlProgress", "CrawlRunRecorder", "crawl_archive", "run_counts"]
 
 logger = logging.getLogger(__name__)
 progress_logger = logging.getLogger("newsarchive.progress")
-
-STAT_PAGES = "newsarchive/pages_fetched"
-STAT_PAGES_OK = "newsarchive/pages_ok"
-ERROR_PREFIX = "newsarchive/errors/"
-STORED_PREFIX = "newsarchive/stored/"
-DROPPED_PREFIX = "newsarchive/dropped/"  # counted by pipelines.extract.count_drop
-
-_archives: weakref.WeakKeyDictionary[Crawler, Archive] = weakref.WeakKeyDictionary()
-
-
-def crawl_archive(crawler: Crawler) -> Archive:
-    """The archive of this crawl (``NEWSARCHIVE_DB``), opened once per crawler and shared
-    by the run recorder, the incremental middleware and the store pipeline."""
-    archive = _archives.get(crawler)
-    if archive is None:
-        archive = open_archive(crawler.settings["NEWSARCHIVE_DB"])
-        _archives[crawler] = archive
-
-        def close() -> None:
-            _archives.pop(crawler, None)
-            archive.close()
-
-        crawler.signals.connect(close, signal=signals.engine_stopped, weak=False)
-    return archive
 
 
 def run_counts(stats: dict[str, Any]) -> dict[str, int]:
@@ -292,7 +279,7 @@ class CrawlProgress:
             counts["articles_new"],
             counts["articles_updated"],
             counts["articles_unchanged"],
-            int(stats.get("newsarchive/incremental/skipped", 0)),
+            int(stats.get(STAT_INCREMENTAL_SKIPPED, 0)),
             sum(run_errors(stats).values()),
             round(counts["pages_fetched"] / minutes, 1),
         )

@@ -19,7 +19,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured, ScrapyDeprecationWarning
 from scrapy.settings import Settings
 
-from crawler.errors import ConfigError
+from core.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 

@@ -24,17 +24,22 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request
 
-from crawler.extensions import crawl_archive
+from core.keys import (
+    META_ALWAYS,
+    META_CHECKED,
+    META_LASTMOD,
+    META_REVISIT,
+    STAT_INCREMENTAL_SKIPPED,
+    revisit_key,
+)
 from crawler.profiles import SiteProfile
-from spiders.news import META_ALWAYS, META_LASTMOD
+from pipelines.crawl_archive import crawl_archive
 from storage import StorageError, canonicalize_url, known_pages
 
 __all__ = ["IncrementalCrawlMiddleware", "revisit_due"]
 
 logger = logging.getLogger(__name__)
 
-META_REVISIT = "newsarchive_revisit"  # set here: why a known page is fetched again
-META_CHECKED = "newsarchive_checked"  # set here: the request was let through once
 
 
 def revisit_due(page: Any, profile: SiteProfile, now: datetime, lastmod: datetime | None) -> str | None:
@@ -105,9 +110,9 @@ class IncrementalCrawlMiddleware:
         assert self.profile is not None
         why = revisit_due(page, self.profile, datetime.now(UTC), request.meta.get(META_LASTMOD))
         if why is None:
-            self.crawler.stats.inc_value("newsarchive/incremental/skipped")
+            self.crawler.stats.inc_value(STAT_INCREMENTAL_SKIPPED)
             raise IgnoreRequest(f"known article, no revisit due: {request.url}")
-        self.crawler.stats.inc_value(f"newsarchive/incremental/revisit/{why}")
+        self.crawler.stats.inc_value(revisit_key(why))
         request.meta[META_REVISIT] = why
         conditional = False
         if getattr(page, "etag", None):

@@ -3,7 +3,7 @@
 Profiles are TOML tables ``[sites.NAME]``, read from ``newsarchive.toml`` in the working
 directory (or ``--config PATH``) on top of the built-in ``crawler/sites.toml``; a site in
 the user's file replaces the built-in one of the same name. Every key is checked, so a
-typo is a one-line :class:`~crawler.errors.ConfigError` naming the file, site and key.
+typo is a one-line :class:`~core.errors.ConfigError` naming the file, site and key.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
-from crawler.errors import ConfigError
+from core.errors import ConfigError
 
 __all__ = [
     "BUILTIN_PROFILES",

@@ -19,7 +19,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import error as net_error
 from twisted.python.failure import Failure
 
-from crawler.errors import ConfigError
+from core.errors import ConfigError
+from core.keys import STAT_RUN_ID, STAT_RUN_REASON, STAT_RUN_STATUS
 from crawler.frontier import apply_redis_frontier
 from crawler.profiles import SiteProfile
 
@@ -47,12 +48,6 @@ ENV_SETTINGS = {
     "NEWSARCHIVE_PROGRESS": "NEWSARCHIVE_PROGRESS",
     "NEWSARCHIVE_REDIS_URL": "NEWSARCHIVE_REDIS_URL",
 }
-
-# stats keys the run recorder leaves behind for the caller
-STAT_RUN_ID = "newsarchive/run_id"
-STAT_RUN_STATUS = "newsarchive/run_status"
-STAT_RUN_REASON = "newsarchive/run_reason"
-
 
 def _version() -> str:
     try:
@@ -184,7 +179,6 @@ def run_crawl(
     A site already being crawled by another process (its lock is held) is skipped.
     """
     from crawler.schedule import site_lock  # the lock lives with the scheduler
-    from spiders.news import NewsSpider
 
     settings = base_settings(db=db, overrides=overrides, max_pages=max_pages)
     results: dict[str, RunResult] = {}
@@ -199,7 +193,7 @@ def run_crawl(
             )
             continue
         locks.append(lock)
-        crawler = process.create_crawler(NewsSpider)
+        crawler = process.create_crawler("news")  # found by SPIDER_MODULES
         crawlers[profile.name] = crawler
         deferred = process.crawl(crawler, profile=profile)
         deferred.addErrback(_crawl_failed, profile.name, results, db)

@@ -23,7 +23,8 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.reactor import is_asyncio_reactor_installed
 from twisted.internet.threads import deferToThread
 
-from crawler.items import ArticleItem, FetchedPage
+from core.items import ArticleItem, FetchedPage
+from core.keys import dropped_key, error_key
 from pipelines.extraction import ExtractionResult, extract_article
 
 __all__ = ["ExtractArticlePipeline", "count_drop"]
@@ -36,7 +37,7 @@ def count_drop(crawler: Crawler, reason: str, url: str) -> DropItem:
     to raise (logged at INFO: a listing page is no news)."""
     slug = re.sub(r"[^a-z0-9_]+", "_", reason.lower()).strip("_") or "unknown"
     assert crawler.stats is not None
-    crawler.stats.inc_value(f"newsarchive/dropped/{slug}")
+    crawler.stats.inc_value(dropped_key(slug))
     return DropItem(f"{slug}: {url}", log_level="INFO")
 
 
@@ -97,7 +98,7 @@ class ExtractArticlePipeline:
             # a worker died (out of memory, a crash in a C extension): count it, start afresh
             logger.error("Extraction worker died on %(url)s", {"url": page.url})
             assert self.crawler.stats is not None
-            self.crawler.stats.inc_value("newsarchive/errors/extract_crashed")
+            self.crawler.stats.inc_value(error_key("extract_crashed"))
             self.close_spider()
             raise count_drop(self.crawler, "extract_crashed", page.url) from None
         if not result.is_article or result.article is None:

@@ -34,9 +34,9 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
-from crawler.extensions import STORED_PREFIX, crawl_archive
-from crawler.items import ArticleItem, FetchedPage
-from crawler.runner import STAT_RUN_ID
+from core.items import ArticleItem, FetchedPage
+from core.keys import STAT_RUN_ID, STAT_TEMPLATE_CLEANED, STORED_PREFIX, error_key
+from pipelines.crawl_archive import crawl_archive
 from storage import Archive, StorageError, mark_not_modified, refresh_site_templates, store_article
 
 __all__ = ["BatchWriter", "StoreArticlePipeline", "WriteReport"]
@@ -201,12 +201,12 @@ class StoreArticlePipeline:
         for outcome in report.outcomes:
             self._inc(STORED_PREFIX + outcome)
         for _ in range(report.failed):
-            self._inc("newsarchive/errors/storage")
+            self._inc(error_key("storage"))
         logger.debug("Stored %(n)d items", {"n": len(report.outcomes)})
 
     def _write_crashed(self, failure: Failure) -> None:
         # not a storage error (those are counted per item): a bug; the timer must keep running
-        self._inc("newsarchive/errors/storage_bug")
+        self._inc(error_key("storage_bug"))
         logger.error("Storing a batch failed unexpectedly", exc_info=failure.value)
 
     def _refresh_template(self) -> Deferred[None]:
@@ -226,10 +226,10 @@ class StoreArticlePipeline:
         def done(cleaned: int) -> None:
             if cleaned:
                 assert self.crawler.stats is not None
-                self.crawler.stats.set_value("newsarchive/template_cleaned", cleaned)
+                self.crawler.stats.set_value(STAT_TEMPLATE_CLEANED, cleaned)
 
         def failed(failure: Failure) -> None:
-            self._inc("newsarchive/errors/storage")
+            self._inc(error_key("storage"))
             logger.error(
                 "Cannot refresh the template of %(site)s: %(error)s", {"site": site, "error": failure.value}
             )

@@ -23,8 +23,8 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
-from crawler.errors import InputError
-from crawler.items import FetchedPage
+from core.errors import InputError
+from core.items import FetchedPage
 from pipelines.extraction import ExtractionResult, extract_article
 from storage import Archive, refresh_site_templates, store_article
 

@@ -1,5 +1,5 @@
 """The generic news spider: discover pages from start URLs, sitemaps and feeds, and
-hand candidate article pages on as :class:`~crawler.items.FetchedPage` items.
+hand candidate article pages on as :class:`~core.items.FetchedPage` items.
 
 The spider never touches the archive. What to skip on a recrawl is decided by the
 incremental-crawl downloader middleware; what is an article (when the site profile has no
@@ -34,16 +34,15 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
 
-from crawler.errors import ConfigError
-from crawler.items import FetchedPage
+from core.errors import ConfigError
+from core.items import FetchedPage
+from core.keys import META_ALWAYS, META_LASTMOD, META_QUIET, STAT_LISTING_PAGES, dropped_key, error_key
 from crawler.profiles import SiteProfile, load_profiles, profile_for_urls
 from crawler.runner import apply_site_settings, error_kind
 
 logger = logging.getLogger(__name__)
 
 # request.meta keys read by crawler.middlewares.IncrementalCrawlMiddleware
-META_ALWAYS = "newsarchive_always"  # seed, feed or sitemap: fetched on every run
-META_LASTMOD = "newsarchive_lastmod"  # a sitemap lastmod or feed date (aware datetime)
 
 
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml")
@@ -144,7 +143,7 @@ class NewsSpider(scrapy.Spider):
             callback=self.parse_robots,
             errback=self.on_error,
             priority=-2,
-            meta={META_ALWAYS: True, "dont_obey_robotstxt": True, "newsarchive_quiet": True},
+            meta={META_ALWAYS: True, "dont_obey_robotstxt": True, META_QUIET: True},
         )
 
     # --- callbacks ------------------------------------------------------------------------
@@ -158,7 +157,7 @@ class NewsSpider(scrapy.Spider):
         if not isinstance(response, TextResponse) or not (
             "html" in content_type or isinstance(response, HtmlResponse)
         ):
-            self.crawler.stats.inc_value("newsarchive/dropped/not_html")
+            self.crawler.stats.inc_value(dropped_key("not_html"))
             logger.info(
                 "Skipping non-HTML response %(url)s (%(type)s)",
                 {"url": response.url, "type": content_type or "no Content-Type"},
@@ -167,7 +166,7 @@ class NewsSpider(scrapy.Spider):
         if self.profile.is_article_url(response.url) is not False:
             yield self._page(response)
         else:
-            self.crawler.stats.inc_value("newsarchive/listing_pages")
+            self.crawler.stats.inc_value(STAT_LISTING_PAGES)
         for href in response.css("link[rel=alternate]"):
             if (href.attrib.get("type") or "").lower() in _FEED_TYPES and href.attrib.get("href"):
                 yield response.follow(
@@ -244,7 +243,7 @@ class NewsSpider(scrapy.Spider):
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
             return  # robots.txt, offsite, or skipped by the incremental middleware
         request = getattr(failure, "request", None)
-        if request is not None and request.meta.get("newsarchive_quiet"):
+        if request is not None and request.meta.get(META_QUIET):
             return  # a missing robots.txt is no error
         # routine on the web: counted by kind, reported with the run, logged quietly
         self._count_error(error_kind(failure.value), request.url if request else "?", failure.value,
@@ -260,7 +259,7 @@ class NewsSpider(scrapy.Spider):
                        dont_filter=lastmod is not None, meta={META_LASTMOD: lastmod})
 
     def _count_error(self, kind: str, url: str, reason: object, level: int = logging.WARNING) -> None:
-        self.crawler.stats.inc_value(f"newsarchive/errors/{kind}")
+        self.crawler.stats.inc_value(error_key(kind))
         logger.log(level, "%(kind)s: %(url)s (%(reason)s)", {"kind": kind, "url": url, "reason": reason})
 
     def _page(self, response: Response, *, not_modified: bool = False) -> FetchedPage:

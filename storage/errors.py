@@ -8,7 +8,7 @@ from typing import ParamSpec, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from crawler.errors import NewsArchiveError
+from core.errors import NewsArchiveError
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from sqlalchemy import select
 
-from crawler.items import Article as ArticleData
+from core.items import Article as ArticleData
 from storage.archive import Archive
 from storage.errors import StorageError, wraps_driver_errors
 from storage.models import Article, RawPage

@@ -16,8 +16,8 @@ from sqlalchemy import ColumnElement, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from crawler.items import Article as ArticleData
-from crawler.items import FetchedPage
+from core.items import Article as ArticleData
+from core.items import FetchedPage
 from storage.errors import StorageError, wraps_driver_errors
 from storage.fingerprint import BAND_SHIFTS, NEAR_DUPLICATE_DISTANCE, bands, content_hash, hamming, simhash
 from storage.models import Article, ArticleUrl, ArticleVersion, RawPage

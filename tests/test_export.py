@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.items import FetchedPage
+from core.items import FetchedPage
 from pipelines.extraction import extract_article
 from storage import Archive, Article, ArticleFilter, iter_export_rows, open_archive, store_article
 from storage.export import EXPORT_FIELDS, write_csv, write_jsonl, write_markdown, write_txt, write_warc

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from core.errors import InputError
 from crawler.cli import main
-from crawler.errors import InputError
 from pipelines.warc_import import read_warc_pages
 from tests.demo_pages import ARTICLE_PATHS, XUNJK_BOILERPLATE, XUNJK_PATH, XUNJK_TITLE, page
 from tests.warc_util import write_warc

@@ -10,8 +10,8 @@ import pytest
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
+from core.items import Article, ArticleItem, FetchedPage
 from crawler.extensions import CrawlRunRecorder
-from crawler.items import Article, ArticleItem, FetchedPage
 from crawler.middlewares import IncrementalCrawlMiddleware, revisit_due
 from crawler.profiles import SiteProfile
 from pipelines.extract import ExtractArticlePipeline

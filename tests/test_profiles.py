@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.errors import ConfigError
+from core.errors import ConfigError
 from crawler.profiles import SiteProfile, get_profile, load_profiles, profile_for_urls
 from crawler.runner import ENV_PRIORITY, apply_site_settings, base_settings, parse_overrides
 

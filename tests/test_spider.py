@@ -11,7 +11,7 @@ import pytest
 from scrapy.http import HtmlResponse, Request, Response, TextResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
-from crawler.items import FetchedPage
+from core.items import FetchedPage
 from crawler.profiles import SiteProfile
 from spiders.news import META_ALWAYS, META_LASTMOD, NewsSpider, parse_date
 
@@ -212,7 +212,7 @@ def test_parse_date_forms() -> None:
 
 
 def test_spider_needs_a_url_or_site() -> None:
-    from crawler.errors import ConfigError
+    from core.errors import ConfigError
 
     with pytest.raises(ConfigError):
         NewsSpider()

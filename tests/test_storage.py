@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from crawler.errors import NewsArchiveError
+from core.errors import NewsArchiveError
 from storage import (
     Article,
     ArticleUrl,

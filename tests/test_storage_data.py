@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crawler.items import Article, FetchedPage
+from core.items import Article, FetchedPage
 
 SEED = Path(__file__).parent / "fixtures" / "old_schema" / "xunjk_liuzhou.txt"
 

@@ -16,8 +16,8 @@ from typing import IO, Any
 
 import click
 
+from core.errors import InputError
 from crawler.commands import table_console
-from crawler.errors import InputError
 
 _HIGHLIGHT = re.compile(r"\*\*(.+?)\*\*")
 

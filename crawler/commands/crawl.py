@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from core.errors import ConfigError
+from core.keys import DROPPED_PREFIX, ERROR_PREFIX
 from crawler.commands import table_console
-from crawler.errors import ConfigError
 from crawler.profiles import SiteProfile, load_profiles, profile_for_urls, site_name_for_url
 
 if TYPE_CHECKING:
@@ -76,10 +77,10 @@ def _summary(result: RunResult) -> str:
         f" {stats.get('newsarchive/stored/unchanged', 0)} unchanged,"
         f" {stats.get('newsarchive/incremental/skipped', 0)} known pages skipped"
     )
-    dropped = {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("newsarchive/dropped/")}
+    dropped = {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith(DROPPED_PREFIX)}
     if dropped:
         line += "; not stored: " + ", ".join(f"{k} x{v}" for k, v in sorted(dropped.items()))
-    errors = {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("newsarchive/errors/")}
+    errors = {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith(ERROR_PREFIX)}
     if errors:
         line += "; errors: " + ", ".join(f"{k} x{v}" for k, v in sorted(errors.items()))
     if result.reason:

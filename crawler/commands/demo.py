@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from core.errors import NewsArchiveError
 from crawler.demo import serve_demo_site, write_demo_profile
-from crawler.errors import NewsArchiveError
 
 
 @click.command("demo")

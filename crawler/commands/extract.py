@@ -17,8 +17,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from core.errors import InputError
 from crawler.commands import table_console
-from crawler.errors import InputError
 
 MAX_EXTRACT_BYTES = 50 * 1024 * 1024
 USER_AGENT = "newsarchive/0.1 (+https://github.com/newsarchive/newsarchive)"

@@ -1,4 +1,4 @@
-"""Article extraction library: bytes of a news page in, a clean :class:`~crawler.items.Article` out.
+"""Article extraction library: bytes of a news page in, a clean :class:`~core.items.Article` out.
 
 Pure Python on top of trafilatura, readability-lxml and lxml; no Scrapy, no SQLAlchemy.
 See ``docs/extraction.md`` for the stages and rules.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from lxml import etree
 from lxml import html as lxml_html
 
-from crawler.items import Article
+from core.items import Article
 
 from .body import (
     choose_body,

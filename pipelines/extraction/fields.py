@@ -21,7 +21,7 @@ import re
 from datetime import UTC
 from typing import Any
 
-from crawler.items import Article
+from core.items import Article
 
 from .bylines_en import DATE_WORD, closing_credit, english_byline, names_site
 from .datelines import confirmed, in_page_zone, shown_dateline

@@ -8,7 +8,7 @@ from typing import Any
 
 from cssselect import SelectorError
 
-from crawler.items import Article
+from core.items import Article
 
 from .boilerplate import remove_furniture
 from .dates import find_date, local_zone, parse_date
