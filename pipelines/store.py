@@ -37,7 +37,8 @@ from twisted.python.threadpool import ThreadPool
 from core.items import ArticleItem, FetchedPage
 from core.keys import STAT_RUN_ID, STAT_TEMPLATE_CLEANED, STORED_PREFIX, error_key
 from pipelines.crawl_archive import crawl_archive
-from storage import Archive, StorageError, mark_not_modified, refresh_site_templates, store_article
+from pipelines.site_templates import refresh_site_templates, store_stripped
+from storage import Archive, StorageError, mark_not_modified
 
 __all__ = ["BatchWriter", "StoreArticlePipeline", "WriteReport"]
 
@@ -106,7 +107,7 @@ class BatchWriter:
             found = mark_not_modified(session, item.url, fetched_at=fetched_at, run_id=run_id)
             return "unchanged" if found is not None else "not_modified_unknown"
         item.page.run_id = run_id
-        return store_article(session, item.page, item.article, run_id=run_id).status
+        return store_stripped(session, item.page, item.article, run_id=run_id).status
 
 
 class StoreArticlePipeline:

@@ -26,7 +26,8 @@ from warcio.recordloader import ArcWarcRecord
 from core.errors import InputError
 from core.items import FetchedPage
 from pipelines.extraction import ExtractionResult, extract_article
-from storage import Archive, refresh_site_templates, store_article
+from pipelines.site_templates import refresh_site_templates, store_stripped
+from storage import Archive
 
 logger = logging.getLogger(__name__)
 
@@ -220,7 +221,7 @@ def _store_batch(
                 stats.dropped[result.reason or "not_article"] += 1
                 logger.info("Not stored: %(url)s (%(reason)s)", {"url": page.url, "reason": result.reason})
             else:
-                outcome = store_article(session, page, result.article, reason="import")
+                outcome = store_stripped(session, page, result.article, reason="import")
                 stats.outcomes[outcome.status] += 1
                 stats.sites.add(page.site or "")
             if on_page:

@@ -16,7 +16,6 @@ from storage.export import EXPORT_FIELDS, FORMATS, count_articles, export_row, i
 from storage.inspect import article_versions, get_article, raw_page, raw_page_body, version_diff
 from storage.models import Article, ArticleUrl, ArticleVersion, CrawlRun, RawPage, SiteTemplate
 from storage.query import ArticleFilter
-from storage.reextract import ReextractStats, reextract
 from storage.repository import (
     KnownPage,
     StoreOutcome,
@@ -29,7 +28,7 @@ from storage.repository import (
 from storage.runs import finish_run, list_runs, mark_dead_runs_interrupted, start_run
 from storage.search import SearchHit, search
 from storage.stats import archive_summary, articles_per_day, site_stats
-from storage.templates import refresh_site_templates, site_template
+from storage.templates import site_template
 from storage.urls import canonicalize_url, clean_url
 
 __all__ = [
@@ -45,7 +44,6 @@ __all__ = [
     "KnownPage",
     "NotFound",
     "RawPage",
-    "ReextractStats",
     "SearchHit",
     "SiteTemplate",
     "StorageError",
@@ -71,8 +69,6 @@ __all__ = [
     "raw_body",
     "raw_page",
     "raw_page_body",
-    "reextract",
-    "refresh_site_templates",
     "search",
     "site_stats",
     "site_template",

@@ -21,7 +21,6 @@ from core.items import FetchedPage
 from storage.errors import StorageError, wraps_driver_errors
 from storage.fingerprint import BAND_SHIFTS, NEAR_DUPLICATE_DISTANCE, bands, content_hash, hamming, simhash
 from storage.models import Article, ArticleUrl, ArticleVersion, RawPage
-from storage.templates import site_template, strip_template
 from storage.types import utcnow
 from storage.urls import canonicalize_url, clean_url, same_site, site_host
 
@@ -254,12 +253,6 @@ def apply_changes(
     return True
 
 
-def _template_for(session: Session, site: str | None) -> frozenset[str]:
-    if site is None:
-        return frozenset()
-    return site_template(session, site)
-
-
 @wraps_driver_errors
 def store_article(
     session: Session,
@@ -286,10 +279,7 @@ def _store(
     fetched_at = page.fetched_at or now
     site = page.site or site_host(page.final_url or page.url) or None
     canonical, aliases = article_urls(page, article)
-    text = article.text or ""
-    template = _template_for(session, site)
-    if template:
-        text = strip_template(text, template)
+    text = article.text or ""  # the ingest path has stripped the site's template lines
     body_sha = hashlib.sha256(page.body).hexdigest()
     etag = header(page.headers, "ETag")
     last_modified = header(page.headers, "Last-Modified")

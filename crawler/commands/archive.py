@@ -359,7 +359,8 @@ def reextract_command(obj: Any, workers: int, **options: Any) -> None:
       newsarchive reextract --site xunjk
       newsarchive reextract --since 2024-01-01 --workers 4
     """
-    from storage import count_articles, reextract
+    from pipelines.reextract import reextract
+    from storage import count_articles
 
     filters = _filters(**options)
     with _open(obj) as archive:

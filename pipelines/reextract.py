@@ -20,12 +20,13 @@ from typing import Protocol
 from sqlalchemy import select
 
 from core.items import Article as ArticleData
+from pipelines.extraction import EXTRACTOR_VERSION, extract_article
+from pipelines.site_templates import strip_site_template
 from storage.archive import Archive
 from storage.errors import StorageError, wraps_driver_errors
 from storage.models import Article, RawPage
 from storage.query import ArticleFilter, bind_params, filter_conditions
 from storage.repository import apply_changes, copy_metadata, header, raw_body
-from storage.templates import site_template, strip_template
 from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
@@ -46,12 +47,6 @@ class ReextractStats:
     changed: int = 0
     unchanged: int = 0
     failed: Counter[str] = field(default_factory=Counter)  # reason -> count; the article is kept as is
-
-
-def _default_extractor() -> tuple[ExtractFunction, str]:
-    from pipelines.extraction import EXTRACTOR_VERSION, extract_article
-
-    return extract_article, EXTRACTOR_VERSION
 
 
 @dataclass
@@ -89,8 +84,7 @@ def reextract(
     a newer one) is left to that crawl. ``workers`` > 1 extracts in that many processes
     (``extract`` must then be a module-level function, as the default is)."""
     if extract is None:
-        extract, default_version = _default_extractor()
-        extractor_version = extractor_version or default_version
+        extract, extractor_version = extract_article, extractor_version or EXTRACTOR_VERSION
     filters = filters or ArticleFilter()
     stats = ReextractStats()
     last_id = 0
@@ -157,15 +151,12 @@ def _write_batch(
         now = utcnow()
         # one query for the batch, the rows locked (PostgreSQL) until the commit
         rows = session.scalars(select(Article).where(Article.id.in_(extracted)).with_for_update()).all()
-        templates: dict[str, frozenset[str]] = {}
         for row in rows:
             job, article = extracted.pop(row.id)
             if row.raw_page_id != job.raw_page_id:
                 stats.unchanged += 1  # a crawl stored a newer page (and extracted it) meanwhile
                 continue
-            if row.site and row.site not in templates:
-                templates[row.site] = site_template(session, row.site)
-            text = strip_template(article.text or "", templates.get(row.site or "", frozenset()))
+            text = strip_site_template(session, row.site, article.text or "")
             changed = apply_changes(session, row, title=article.title, text=text, reason="reextract", now=now)
             copy_metadata(row, article)
             row.extractor_version = extractor_version or article.extractor_version or ""

@@ -1,0 +1,69 @@
+"""Learn and apply site templates on the ingest side: storage only keeps the lines.
+
+A line repeated across many articles of one site is furniture (see
+``pipelines.extraction.template``); it is stripped from an article before it is stored,
+and from the site's stored articles whenever the template grows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from sqlalchemy.orm import Session
+
+from core.items import Article, FetchedPage
+from pipelines.extraction.template import apply_template, learn_template
+from storage import StoreOutcome, store_article
+from storage.templates import save_site_template, set_article_texts, site_article_texts, site_template
+from storage.urls import site_host
+
+__all__ = ["refresh_site_templates", "store_stripped", "strip_site_template"]
+
+
+def strip_site_template(session: Session, site: str | None, text: str) -> str:
+    """``text`` without the stored template lines of ``site``."""
+    if not site or not text:
+        return text
+    return apply_template(text, site_template(session, site))
+
+
+def store_stripped(
+    session: Session, page: FetchedPage, article: Article, *, run_id: int | None = None, reason: str = "crawl"
+) -> StoreOutcome:
+    """Store ``article`` with its site's template lines stripped (``store_article`` stores
+    the text it is given)."""
+    site = page.site or site_host(page.final_url or page.url) or None
+    text = strip_site_template(session, site, article.text or "")
+    if text != (article.text or ""):
+        article = replace(article, text=text)
+    return store_article(session, page, article, run_id=run_id, reason=reason)
+
+
+def refresh_site_templates(
+    session: Session, sites: Iterable[str], *, min_pages: int = 3, min_share: float = 0.5
+) -> dict[str, int]:
+    """Learn each site's template from its stored article texts, add it to the stored
+    template, and strip the template lines from the site's stored articles in place.
+    Returns the number of articles cleaned per site."""
+    cleaned: dict[str, int] = {}
+    for site in sites:
+        learned = learn_template(
+            (text for _, text in site_article_texts(session, site)), min_pages=min_pages, min_share=min_share
+        )
+        stored = site_template(session, site)
+        template = stored | learned
+        if not template:
+            cleaned[site] = 0
+            continue
+        if template != stored:
+            save_site_template(session, site, template)
+        changes = {}
+        for article_id, text in site_article_texts(session, site):
+            new_text = apply_template(text, template)
+            if new_text != text:
+                changes[article_id] = new_text
+        set_article_texts(session, changes)
+        cleaned[site] = len(changes)
+    session.flush()
+    return cleaned
