@@ -11,7 +11,9 @@ persistent dupefilter would otherwise never let it fetch a seen page again).
 from __future__ import annotations
 
 import logging
+import os
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 from scrapy import Spider, signals
@@ -25,6 +27,20 @@ logger = logging.getLogger(__name__)
 
 # scrapy-redis 0.9 still passes spider= to the stats collector
 warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning, module="scrapy_redis")
+
+
+REDIS_URL_SETTING = "NEWSARCHIVE_REDIS_URL"
+
+
+def shared_frontier_url(profile_settings: Mapping[str, Any],
+                        overrides: Mapping[str, Any] | None = None) -> str | None:
+    """The Redis URL a crawl of this profile will use, if any (command line > environment >
+    profile, the settings precedence), read before Scrapy's settings exist: a crawl with
+    one joins a shared crawl, and takes the site lock shared."""
+    for layer in ((overrides or {}), os.environ, profile_settings):
+        if layer.get(REDIS_URL_SETTING):
+            return str(layer[REDIS_URL_SETTING])
+    return None
 
 
 def frontier_keys(site: str) -> tuple[str, str]:

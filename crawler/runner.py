@@ -21,7 +21,7 @@ from twisted.python.failure import Failure
 
 from core.errors import ConfigError
 from core.keys import STAT_RUN_ID, STAT_RUN_REASON, STAT_RUN_STATUS
-from crawler.frontier import apply_redis_frontier
+from crawler.frontier import apply_redis_frontier, shared_frontier_url
 from crawler.profiles import SiteProfile
 
 __all__ = [
@@ -176,9 +176,11 @@ def run_crawl(
 ) -> list[RunResult]:
     """Crawl the given sites side by side in this process and return one result each.
 
-    A site already being crawled by another process (its lock is held) is skipped.
+    A site already being crawled by another process (its lock is held) is skipped; with a
+    shared frontier (NEWSARCHIVE_REDIS_URL) the lock is taken shared, so workers join one
+    shared crawl of the site and only a crawl without one is refused.
     """
-    from crawler.schedule import site_lock  # the lock lives with the scheduler
+    from crawler.schedule import lock_held_by_parent, site_lock  # the lock lives with the scheduler
 
     settings = base_settings(db=db, overrides=overrides, max_pages=max_pages)
     results: dict[str, RunResult] = {}
@@ -186,13 +188,16 @@ def run_crawl(
     locks = []
     process = _quiet_process(settings)
     for profile in profiles:
-        lock = site_lock(db, profile.name)
-        if not lock.try_acquire():
-            results[profile.name] = RunResult(
-                profile.name, "skipped", "another crawl of this site is running"
-            )
-            continue
-        locks.append(lock)
+        if not lock_held_by_parent():
+            shared = shared_frontier_url(profile.settings, overrides) is not None
+            lock = site_lock(db, profile.name, shared=shared)
+            if not lock.try_acquire():
+                results[profile.name] = RunResult(
+                    profile.name, "skipped", "another crawl of this site is running"
+                    + ("" if shared else " (or a shared crawl of it, with NEWSARCHIVE_REDIS_URL)")
+                )
+                continue
+            locks.append(lock)
         crawler = process.create_crawler("news")  # found by SPIDER_MODULES
         crawlers[profile.name] = crawler
         deferred = process.crawl(crawler, profile=profile)

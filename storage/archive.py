@@ -17,9 +17,11 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.errors import ArchiveTooNew, StorageError, one_line
+from storage.locks import advisory_xact_lock
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+MIGRATION_LOCK = "schema-migration"
 
 
 def _alembic_config(connection: Connection | None = None) -> Config:
@@ -177,6 +179,10 @@ def upgrade_schema(engine: Engine, revision: str = "head") -> tuple[str | None, 
             return current, target
         _check_known(current, script, head)
         with engine.begin() as connection:  # writers queue here; re-check under the lock
+            if connection.dialect.name == "postgresql":
+                # PostgreSQL lets concurrent upgraders run their DDL side by side (and fail on
+                # each other's tables); the advisory lock queues them like SQLite's write lock
+                advisory_xact_lock(connection, MIGRATION_LOCK)
             current = schema_revision(connection)
             if current == target:
                 return current, target
