@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from core.errors import NewsArchiveError
-from crawler.commands import archive, crawl, demo, extract
+from crawler.commands import archive, crawl, demo, extract, serve
 
 DEFAULT_DB = "archive.db"
 
@@ -28,6 +28,7 @@ Examples:
   newsarchive search 高新区 --since 2022-01-01
   newsarchive export --format jsonl --out articles.jsonl
   newsarchive --db postgresql+psycopg://localhost/news stats
+  newsarchive serve
 """
 
 
@@ -109,6 +110,6 @@ def main(ctx: click.Context, db: str, config: str | None, verbose: int) -> None:
     ctx.obj = CliContext(db=db, config=config or os.environ.get("NEWSARCHIVE_CONFIG"), verbose=verbose)
 
 
-for _module in (crawl, extract, archive, demo):
+for _module in (crawl, extract, archive, demo, serve):
     for _command in _module.COMMANDS:
         main.add_command(_command)
