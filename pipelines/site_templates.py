@@ -15,7 +15,13 @@ from sqlalchemy.orm import Session
 from core.items import Article, FetchedPage
 from pipelines.extraction.template import apply_template, learn_template
 from storage import StoreOutcome, store_article
-from storage.templates import save_site_template, set_article_texts, site_article_texts, site_template
+from storage.templates import (
+    save_site_template,
+    set_article_texts,
+    site_article_texts,
+    site_learning_texts,
+    site_template,
+)
 from storage.urls import site_host
 
 __all__ = ["refresh_site_templates", "store_stripped", "strip_site_template"]
@@ -43,14 +49,13 @@ def store_stripped(
 def refresh_site_templates(
     session: Session, sites: Iterable[str], *, min_pages: int = 3, min_share: float = 0.5
 ) -> dict[str, int]:
-    """Learn each site's template from its stored article texts, add it to the stored
+    """Learn each site's template from its stored distinct article texts (each copy group
+    once: ``site_learning_texts``), add it to the stored
     template, and strip the template lines from the site's stored articles in place.
     Returns the number of articles cleaned per site."""
     cleaned: dict[str, int] = {}
     for site in sites:
-        learned = learn_template(
-            (text for _, text in site_article_texts(session, site)), min_pages=min_pages, min_share=min_share
-        )
+        learned = learn_template(site_learning_texts(session, site), min_pages=min_pages, min_share=min_share)
         stored = site_template(session, site)
         template = stored | learned
         if not template:

@@ -12,11 +12,17 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from storage.errors import wraps_driver_errors
-from storage.fingerprint import content_hash, simhash
+from storage.fingerprint import NEAR_DUPLICATE_DISTANCE, bands, content_hash, hamming, simhash
 from storage.models import Article, SiteTemplate
 from storage.types import utcnow
 
-__all__ = ["save_site_template", "set_article_texts", "site_article_texts", "site_template"]
+__all__ = [
+    "save_site_template",
+    "set_article_texts",
+    "site_article_texts",
+    "site_learning_texts",
+    "site_template",
+]
 
 _CACHE_KEY = "newsarchive.site_templates"
 
@@ -36,6 +42,37 @@ def site_article_texts(session: Session, site: str) -> Iterator[tuple[int, str]]
     query = select(Article.id, Article.text).where(Article.site == site).execution_options(yield_per=500)
     for article_id, text in session.execute(query):
         yield int(article_id), text
+
+
+def site_learning_texts(session: Session, site: str) -> Iterator[str]:
+    """The learning input: each distinct text of ``site`` once. Never a row marked as a
+    copy (``duplicate_of``), nor a second row of one exact or near-duplicate group (rows
+    stored before their copy was recognised, or by two writers at once): copies of one
+    article must not outvote the site's other articles and turn that article into furniture."""
+    query = (
+        select(Article.text, Article.content_hash, Article.simhash)
+        .where(Article.site == site, Article.duplicate_of.is_(None))
+        .order_by(Article.id)
+        .execution_options(yield_per=500)
+    )
+    hashes: set[str] = set()
+    by_band: dict[tuple[int, int], list[int]] = {}
+    for text, text_hash, fingerprint in session.execute(query):
+        if text_hash in hashes:
+            continue
+        hashes.add(text_hash)
+        if fingerprint is not None:
+            keys = list(enumerate(bands(fingerprint)))
+            # pigeonhole, as the store's near-duplicate lookup: a near copy shares a band
+            if any(
+                hamming(fingerprint, other) <= NEAR_DUPLICATE_DISTANCE
+                for key in keys
+                for other in by_band.get(key, ())
+            ):
+                continue
+            for key in keys:
+                by_band.setdefault(key, []).append(fingerprint)
+        yield text
 
 
 @wraps_driver_errors

@@ -584,12 +584,13 @@ def test_template_lines_repeating_across_a_site_are_learned_and_removed() -> Non
         "中秋假期出游火热",
         "铁路投资稳步推进",
     ]
-    texts = [f"{story}的报道正文。\n{footer}\n本文共 {i}00 字" for i, story in enumerate(stories, 1)]
+    body = "记者从有关部门获悉，相关工作取得新进展，各方面反响积极，后续将持续推进并及时公布最新情况。"
+    texts = [f"{story}的报道正文。{body}\n{footer}\n本文共 {i}00 字" for i, story in enumerate(stories, 1)]
     template = learn_template(texts)
     assert footer.casefold() in template
     assert "本文共 0 字" in template  # numbers fold together
     cleaned = apply_template(texts[0], template)
-    assert cleaned == "柳州高新区十年发展的报道正文。"
+    assert cleaned == f"柳州高新区十年发展的报道正文。{body}"
 
 
 def test_template_needs_enough_pages_and_share() -> None:

@@ -1,9 +1,16 @@
 """Site-template learning: lines that repeat across many articles of one site are furniture.
 
 A line (normalised: whitespace collapsed, digits folded) that appears in at least
-``min_share`` of a site's articles, and in at least ``min_pages`` of them, is part of
-the site's template — a slogan, a standing disclaimer, a "follow us" line — and is
-removed from every article of that site with :func:`apply_template`.
+``min_share`` of a site's distinct articles, and in at least ``min_pages`` of them (never
+fewer than :data:`MIN_ARTICLES`), is part of the site's template — a slogan, a standing
+disclaimer, a "follow us" line — and is removed from the site's articles with
+:func:`apply_template`.
+
+Two rules keep learning from erasing an article. Each distinct text counts once: copies of
+one article (syndicated, under several URLs) would otherwise make its every line look like
+furniture once they are a large enough share of the site. And stripping never takes an
+article below :data:`MIN_KEPT_SHARE` of its own text: a template that would remove most of
+an article is wrong about that article, which then keeps its text whole.
 """
 
 from __future__ import annotations
@@ -15,6 +22,8 @@ from collections.abc import Iterable
 _SPACES = re.compile(r"\s+")
 _DIGITS = re.compile(r"\d+")
 _MIN_LINE = 4
+MIN_ARTICLES = 3  # a line shared by two articles is a quote or a follow-up, not furniture
+MIN_KEPT_SHARE = 0.5  # of an article's characters that stripping must leave
 
 
 def normalise_line(line: str) -> str:
@@ -22,22 +31,37 @@ def normalise_line(line: str) -> str:
     return _DIGITS.sub("0", _SPACES.sub(" ", line).strip()).casefold()
 
 
+def _line_keys(text: str) -> frozenset[str]:
+    return frozenset(key for key in map(normalise_line, text.split("\n")) if len(key) >= _MIN_LINE)
+
+
 def learn_template(texts: Iterable[str], *, min_pages: int = 3, min_share: float = 0.5) -> frozenset[str]:
-    """Normalised lines that repeat across at least ``min_share`` (and ``min_pages``) of ``texts``."""
+    """Normalised lines that repeat across at least ``min_share`` (and ``min_pages``, at
+    least :data:`MIN_ARTICLES`) of the distinct ``texts``.
+
+    Texts with the same lines are one text here; the caller should also leave out copies
+    that differ slightly (near-duplicates), which this pure function cannot tell apart."""
     counts: Counter[str] = Counter()
-    pages = 0
+    seen: set[frozenset[str]] = set()
     for text in texts:
-        pages += 1
-        counts.update({key for key in map(normalise_line, text.split("\n")) if len(key) >= _MIN_LINE})
+        keys = _line_keys(text)
+        if keys in seen:
+            continue
+        seen.add(keys)
+        counts.update(keys)
+    pages = len(seen)
     if pages < min_pages:
         return frozenset()
-    needed = max(min_pages, min_share * pages)
+    needed = max(min_pages, MIN_ARTICLES, min_share * pages)
     return frozenset(key for key, count in counts.items() if count >= needed)
 
 
 def apply_template(text: str, template: frozenset[str]) -> str:
-    """``text`` without the lines of the site's template."""
+    """``text`` without the lines of the site's template, unless that would leave less than
+    :data:`MIN_KEPT_SHARE` of it: then ``text`` as it is."""
     if not template:
         return text
-    kept = [line for line in text.split("\n") if normalise_line(line) not in template]
-    return "\n".join(kept).strip()
+    kept = "\n".join(line for line in text.split("\n") if normalise_line(line) not in template).strip()
+    if len(kept) < MIN_KEPT_SHARE * len(text.strip()):
+        return text
+    return kept
