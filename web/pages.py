@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -54,6 +54,19 @@ def highlight(snippet: str | None) -> Markup:
     return out + escape(rest[position:])
 
 
+def when(value: str | None) -> str:
+    """An ISO 8601 time as people read it: ``2022-09-14 09:37 +08:00``."""
+    if not value:
+        return "–"
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    offset = moment.strftime("%z")
+    shown = moment.strftime("%Y-%m-%d %H:%M")
+    return f"{shown} {offset[:3]}:{offset[3:]}" if offset else shown
+
+
 def percent(share: float) -> str:
     return f"{share * 100:.0f}%"
 
@@ -61,6 +74,7 @@ def percent(share: float) -> str:
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True)
 _env.filters["highlight"] = highlight
 _env.filters["percent"] = percent
+_env.filters["when"] = when
 templates = Jinja2Templates(env=_env)
 
 

@@ -14,7 +14,6 @@ from storage import ArticleFilter, CrawlRun, export_row, search
 from storage.browse import SiteHealth, latest_articles
 from storage.inspect import VersionView
 from storage.models import Article
-from storage.search import snippet
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
@@ -103,6 +102,16 @@ class ResultPage:
         }
 
 
+def excerpt(text: str, size: int = 160) -> str:
+    """The start of a text, cut at a space when there is one near the end (English), with "…"."""
+    flat = " ".join(text.split())
+    if len(flat) <= size:
+        return flat
+    cut = flat[:size]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > size * 0.7 else cut) + "…"
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -135,7 +144,7 @@ def find(session: Session, params: SearchParams) -> ResultPage:
             limit=params.per_page,
         )
         result.total = found.total
-        result.hits = [_hit(a, snippet(a.text, []), None) for a in found.articles]
+        result.hits = [_hit(a, excerpt(a.text), None) for a in found.articles]
         return result
     wanted = params.offset + params.per_page
     limit = wanted
