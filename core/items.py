@@ -46,6 +46,9 @@ class Article:
     site_name: str | None = None
     canonical_url: str | None = None  # from <link rel=canonical> / og:url
     extractor_version: str = ""
+    # "yes"; "uncertain" when some signals say listing page but too few to drop it; "no"
+    # (not stored by a crawl, but re-extraction records it for a page stored before)
+    is_article: str = "yes"
 
 
 @dataclass

@@ -29,7 +29,7 @@ EXPORT_FIELDS = (
     "id", "url", "canonical_url", "site", "title", "author", "source", "published_at",
     "published_time_known", "language", "text", "description", "tags", "image", "site_name",
     "fetched_at", "first_seen_at", "updated_at", "content_hash", "duplicate_of", "version",
-    "extractor_version", "modified_at",
+    "extractor_version", "modified_at", "is_article",
 )  # fmt: skip
 FORMATS = ("jsonl", "csv", "md", "txt", "warc")
 BATCH = 500
@@ -70,6 +70,7 @@ def export_row(article: Article) -> dict[str, Any]:
         "version": article.version,
         "extractor_version": article.extractor_version,
         "modified_at": _iso(article.modified_local),
+        "is_article": article.is_article,
     }
 
 

@@ -86,6 +86,8 @@ class Article(Base):
     )
     version: Mapped[int] = mapped_column(Integer, default=1)
     extractor_version: Mapped[str] = mapped_column(String(64), default="")
+    # "yes", or "uncertain": kept although some signals said listing page (see classify.py)
+    is_article: Mapped[str] = mapped_column(String(10), default="yes", server_default="yes")
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -36,6 +36,7 @@ class ArticleFilter:
     until: date | datetime | None = None  # inclusive: the whole day when a date
     author: str | None = None
     language: str | None = None
+    articles_only: bool = False  # only pages the classifier was sure of (is_article = "yes")
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,8 @@ def filter_conditions(session: Session, filters: ArticleFilter) -> list[ColumnEl
     FTS5 needs the ``fts_query`` parameter: see ``bind_params``."""
     dialect = session.get_bind().dialect.name
     conditions: list[ColumnElement[bool]] = []
+    if filters.articles_only:
+        conditions.append(Article.is_article == "yes")
     if filters.site:
         conditions.append(Article.site == filters.site)
     if filters.since is not None:

@@ -220,6 +220,7 @@ def copy_metadata(row: Article, article: ArticleData) -> None:
     row.image = article.image or row.image
     row.site_name = article.site_name or row.site_name
     row.extractor_version = article.extractor_version or row.extractor_version
+    row.is_article = article.is_article or "yes"
 
 
 def apply_changes(

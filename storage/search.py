@@ -87,6 +87,7 @@ def search(
     until: date | datetime | None = None,
     author: str | None = None,
     language: str | None = None,
+    articles_only: bool = False,
     limit: int = 20,
 ) -> list[SearchHit]:
     """Articles matching ``query`` best first. Chinese works at any length:
@@ -95,7 +96,7 @@ def search(
     FTS5 syntax (``"a phrase"``, ``OR``, ``NOT``) is accepted on SQLite."""
     check_query(query)
     limit = min(limit, SQL_INT_MAX)
-    filters = ArticleFilter(query, site, since, until, author, language)
+    filters = ArticleFilter(query, site, since, until, author, language, articles_only)
     try:
         rows = session.execute(_statement(session, filters, limit), bind_params(session, filters)).all()
     except DBAPIError as exc:

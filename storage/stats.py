@@ -22,6 +22,7 @@ class SiteStats:
     missing_date: int
     missing_author: int
     last_fetched: datetime | None
+    uncertain: int = 0  # kept, but not surely an article (is_article other than "yes")
 
     @property
     def missing_date_share(self) -> float:
@@ -30,6 +31,10 @@ class SiteStats:
     @property
     def missing_author_share(self) -> float:
         return self.missing_author / self.articles if self.articles else 0.0
+
+    @property
+    def uncertain_share(self) -> float:
+        return self.uncertain / self.articles if self.articles else 0.0
 
 
 @wraps_driver_errors
@@ -51,14 +56,17 @@ def site_stats(session: Session, filters: ArticleFilter | None = None) -> list[S
             func.sum(case((Article.published_at.is_(None), 1), else_=0)),
             missing_author,
             func.max(Article.fetched_at),
+            func.sum(case((Article.is_article != "yes", 1), else_=0)),
         )
         .where(*filter_conditions(session, filters))
         .group_by(Article.site)
         .order_by(Article.site)
     )
     return [
-        SiteStats(site, int(n), int(dup or 0), int(no_date or 0), int(no_author or 0), last)
-        for site, n, dup, no_date, no_author, last in session.execute(query, bind_params(session, filters))
+        SiteStats(site, int(n), int(dup or 0), int(no_date or 0), int(no_author or 0), last, int(unsure or 0))
+        for site, n, dup, no_date, no_author, last, unsure in session.execute(
+            query, bind_params(session, filters)
+        )
     ]
 
 

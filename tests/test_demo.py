@@ -7,10 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from crawler.cli import main
+from crawler.demo import serve_demo_site
 from tests.demo_pages import ARTICLE_PATHS, XUNJK_BOILERPLATE, XUNJK_TITLE
+from tests.test_crawl_support import cli
 
 
 def test_demo_crawls_the_sample_site_and_finds_a_hit(tmp_path: Path) -> None:
@@ -35,3 +38,19 @@ def test_demo_crawls_the_sample_site_and_finds_a_hit(tmp_path: Path) -> None:
     assert xunjk["author"] == "廖婧"
     for furniture in XUNJK_BOILERPLATE:
         assert furniture not in xunjk["text"]
+
+
+@pytest.mark.slow
+def test_a_plain_crawl_of_the_demo_site_stores_no_listing_page(tmp_path: Path) -> None:
+    # issue 13, point 3: no profile, no article patterns, only the classifier decides
+    db = tmp_path / "plain.db"
+    with serve_demo_site() as base_url:
+        done = cli("--db", str(db), "crawl", f"{base_url}/", "-s", "AUTOTHROTTLE_ENABLED=false",
+                   "-s", "DOWNLOAD_DELAY=0", cwd=tmp_path, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    exported = CliRunner().invoke(main, ["--db", str(db), "export", "--format", "jsonl"])
+    assert exported.exit_code == 0, exported.output
+    rows = [json.loads(line) for line in exported.output.splitlines() if line.strip()]
+    paths = {row["url"].split(base_url, 1)[1] for row in rows}
+    assert paths == set(ARTICLE_PATHS)  # not /zixun/, /yanjiu/, /tag/…, /about/, /sitemap/ or /
+    assert {row["is_article"] for row in rows} == {"yes"}

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from pipelines.extraction import extract_article
+from tests.demo_pages import ARTICLE_PATHS, DEMO_SITE, NON_ARTICLE_PATHS
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
+LISTINGS = Path(__file__).parent / "fixtures" / "listings"
 CST = timezone(timedelta(hours=8))
 
 HEADLINES_ZH = [
@@ -103,12 +105,59 @@ def test_error_page_is_not_an_article() -> None:
     assert result.reason in ("error_page", "too_short")
 
 
-def test_about_page_is_not_an_article() -> None:
+def test_an_about_url_alone_keeps_a_page_as_uncertain() -> None:
+    # one signal (the URL word), a second (little prose): kept, but marked
     text = "<p>Example News was founded in 1999 and covers business and technology for readers worldwide.</p>"
     body = f"<html><head><title>About us</title></head><body><h1>About us</h1>{text * 3}</body></html>"
     result = extract_article(body.encode(), "https://www.example.com/about-us/")
+    assert result.is_article is True
+    assert result.article is not None and result.article.is_article == "uncertain"
+    assert result.reason == "url+little_prose"
+
+
+@pytest.mark.parametrize("path", NON_ARTICLE_PATHS + ["/sitemap/index.html", "/yanjiu/index.html"])
+def test_demo_site_listing_tag_and_about_pages_are_not_articles(path: str) -> None:
+    url = "http://127.0.0.1:8000" + path.removesuffix("index.html")
+    result = extract_article((DEMO_SITE / path.lstrip("/")).read_bytes(), url)
     assert result.is_article is False
-    assert result.reason == "about_page"
+    assert result.reason in ("listing_page", "index_page", "about_page")
+
+
+@pytest.mark.parametrize("path", ARTICLE_PATHS)
+def test_demo_site_articles_are_surely_articles(path: str) -> None:
+    result = extract_article((DEMO_SITE / path.lstrip("/")).read_bytes(), "http://127.0.0.1:8000" + path)
+    assert result.is_article is True and result.reason is None
+    assert result.article is not None and result.article.is_article == "yes"
+
+
+def test_a_section_page_of_a_real_portal_is_a_listing_without_a_url_word() -> None:
+    # the seed portal's frame (nav, crumbs, boxes, footer) around a list of its own teasers;
+    # its URL says nothing: the title is a nav link, the items are teasers, it has page numbers
+    result = extract_article((LISTINGS / "zh_xunjk_section.html").read_bytes(), "https://www.xunjk.com/yanjiu/")
+    assert result.is_article is False and result.reason == "listing_page"
+    # the same frame with the real article in it is an article under any URL
+    article = extract_article((PAGES / "xunjk_article.html").read_bytes(), "https://www.xunjk.com/yanjiu/")
+    assert article.is_article is True and article.article is not None
+    assert article.article.is_article == "yes"
+
+
+@pytest.mark.parametrize(
+    ("name", "url"),
+    [
+        # the URL forms of real articles an earlier URL rule dropped (issue 14); a short
+        # brief and a one-paragraph forum post were dropped under them, prose or not
+        ("en_scrapinghub_short_brief.html", "http://www.example.com/index.php?action=fullnews&id=1234"),
+        ("en_scrapinghub_short_brief.html", "http://www.example.gov/index.ssf?/base/news/1234.html"),
+        ("zh_cctv_forum_post.html", "http://bbs.example.cn/index/2005/0812/1680.shtml"),
+        ("en_arstechnica.html", "http://www.example.com/index.php?action=fullnews&id=1234"),
+        ("zh_taiyuan_evening_utf8.html", "http://www.example.cn/news/list/2011/1209/3.html"),
+        ("zh_tibet_xinhua_utf8.html", "http://www.example.cn/tag/xizang/20111209.html"),
+    ],
+)
+def test_a_url_word_alone_never_drops_an_article(name: str, url: str) -> None:
+    result = extract_article((PAGES / name).read_bytes(), url)
+    assert result.is_article is True
+    assert result.article is not None and result.article.is_article in ("yes", "uncertain")
 
 
 def test_chinese_article_is_an_article() -> None:

@@ -426,3 +426,23 @@ def test_concurrent_inserts_of_the_same_new_article_make_one_row(any_db: str) ->
     with open_archive(any_db) as archive:
         assert count(archive, Article) == 20
         assert count(archive, ArticleUrl) == 20
+
+
+def test_uncertain_pages_are_counted_and_can_be_left_out(archive: Archive) -> None:
+    from storage import ArticleFilter, count_articles, iter_export_rows, search, site_stats
+
+    keys = list(SECTIONS)[:2]
+    items = [item_for(key, f"https://www.xunjk.com/yanjiu/2022/0928/{n}.html") for n, key in enumerate(keys)]
+    items[1][1].is_article = "uncertain"
+    with archive.session() as session, session.begin():
+        for page, article in items:
+            store_article(session, page, article)
+    with archive.session() as session:
+        (stats,) = site_stats(session)
+        assert (stats.articles, stats.uncertain, stats.uncertain_share) == (2, 1, 0.5)
+        assert count_articles(session, ArticleFilter()) == 2
+        assert count_articles(session, ArticleFilter(articles_only=True)) == 1
+        rows = list(iter_export_rows(session))
+        assert sorted(row["is_article"] for row in rows) == ["uncertain", "yes"]
+        word = TITLES[keys[1]][:3]
+        assert search(session, word) and not search(session, word, articles_only=True)

@@ -51,6 +51,11 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--until", type=DATE, default=None, help="Published on or before DATE (UTC)."),
         click.option("--author", default=None, help="Author contains this text."),
         click.option("--lang", "language", default=None, help="Language code, e.g. zh (matches zh-CN)."),
+        click.option(
+            "--articles-only",
+            is_flag=True,
+            help="Leave out pages kept as uncertain (is_article is not 'yes': maybe a listing page).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -67,6 +72,7 @@ def _filters(query: str | None = None, **options: Any) -> Any:
         until=options.get("until"),
         author=options.get("author"),
         language=options.get("language"),
+        articles_only=bool(options.get("articles_only")),
     )
 
 
@@ -413,6 +419,7 @@ def stats_command(obj: Any, days: int, fmt: str, **options: Any) -> None:
                 {"site": s.site, "articles": s.articles, "duplicates": s.duplicates,
                  "missing_date": s.missing_date, "missing_date_share": round(s.missing_date_share, 4),
                  "missing_author": s.missing_author, "missing_author_share": round(s.missing_author_share, 4),
+                 "uncertain": s.uncertain, "uncertain_share": round(s.uncertain_share, 4),
                  "last_fetched": _iso(s.last_fetched)}
                 for s in sites
             ],
@@ -424,12 +431,12 @@ def stats_command(obj: Any, days: int, fmt: str, **options: Any) -> None:
 
     console = table_console()
     table = Table(title="Articles per site")
-    for column in ("site", "articles", "duplicates", "no date", "no author", "last fetched"):
+    for column in ("site", "articles", "duplicates", "no date", "no author", "uncertain", "last fetched"):
         table.add_column(column, justify="right" if column not in ("site", "last fetched") else "left")
     for s in sites:
         table.add_row(
             s.site or "-", str(s.articles), str(s.duplicates),
-            f"{s.missing_date_share:.0%}", f"{s.missing_author_share:.0%}",
+            f"{s.missing_date_share:.0%}", f"{s.missing_author_share:.0%}", f"{s.uncertain_share:.0%}",
             s.last_fetched.strftime("%Y-%m-%d %H:%M") if s.last_fetched else "-",
         )  # fmt: skip
     console.print(table)

@@ -34,7 +34,7 @@ from .textlines import element_lines
 
 logger = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION = "2026.11.15"
+EXTRACTOR_VERSION = "2026.11.16"
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
 _WRAPPER = re.compile(r"^\s*<text\b[^>]*>\s*", re.I)
@@ -105,7 +105,11 @@ def _extract(
     apply_selectors(article, tree, selectors)
 
     anchors = [a.text_content() for a in tree.iter("a")]
-    is_article, reason = classify_page(url=url, meta=meta, text=article.text, anchors=anchors)
+    verdict, reason = classify_page(
+        url=url, meta=meta, text=article.text, anchors=anchors, title=article.title, tree=tree
+    )
+    is_article = verdict != "no"
+    article.is_article = verdict
     if not article.text.strip():
         return ExtractionResult(article if article.title else None, False, reason or "empty")
     # not an article, but the text is handed back: the caller decides what to keep
