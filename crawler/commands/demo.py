@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -14,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from core.errors import NewsArchiveError
-from crawler.demo import serve_demo_site, write_demo_profile
+from crawler.demo import DEMO_ORIGIN, proxy_environment, serve_demo_site, write_demo_profile
 
 
 @click.command("demo")
@@ -38,9 +39,10 @@ def demo_command(query: str) -> None:
     console = Console()
     with serve_demo_site() as base_url, tempfile.TemporaryDirectory() as tmp:
         profile = Path(tmp) / "demo.toml"
-        write_demo_profile(profile, base_url)
+        write_demo_profile(profile)
         console.print(
-            f"Serving the sample site at [bold]{base_url}/[/bold]; crawling it into [bold]{obj.db}[/bold]"
+            f"Serving the sample site as [bold]{DEMO_ORIGIN}/[/bold] (through {base_url}); "
+            f"crawling it into [bold]{obj.db}[/bold]"
         )
         # A fresh process for the crawl: Twisted's reactor cannot be restarted in one process.
         command = [
@@ -56,7 +58,8 @@ def demo_command(query: str) -> None:
             "demo",
         ]
         # its stderr is held back so that a failure is one error line, not the child's and ours
-        finished = subprocess.run(command, check=False, stderr=subprocess.PIPE, text=True)
+        env = proxy_environment(dict(os.environ), base_url)
+        finished = subprocess.run(command, check=False, stderr=subprocess.PIPE, text=True, env=env)
         if finished.returncode != 0:
             errors = [line for line in finished.stderr.splitlines() if line.startswith("Error: ")]
             why = errors[-1].removeprefix("Error: ") if errors else f"exit code {finished.returncode}"
