@@ -4,6 +4,10 @@ Profiles are TOML tables ``[sites.NAME]``, read from ``newsarchive.toml`` in the
 directory (or ``--config PATH``) on top of the built-in ``crawler/sites.toml``; a site in
 the user's file replaces the built-in one of the same name. Every key is checked, so a
 typo is a one-line :class:`~core.errors.ConfigError` naming the file, site and key.
+
+The built-in profiles are examples (``enabled = false``): ``crawl`` and ``schedule`` never
+run them until the user's file enables one, with a table of its own or just
+``[sites.NAME]`` / ``enabled = true``. A user's site is enabled unless it says otherwise.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -55,6 +59,7 @@ class SiteProfile:
     revisit_fresh_days: float = 2.0
     revisit_after_days: float | None = None  # None: known articles are never revisited
     settings: Mapping[str, Any] = field(default_factory=dict)  # Scrapy settings for this site
+    enabled: bool = True  # crawl/schedule run only enabled sites; the built-in examples are not
     source: str = "<built-in>"  # the file the profile came from, for messages
 
     def is_article_url(self, url: str) -> bool | None:
@@ -93,6 +98,21 @@ class ProfileSet:
         except KeyError:
             known = ", ".join(sorted(self.profiles)) or "none"
             raise ConfigError(f"unknown site {name!r} (known sites: {known})") from None
+
+    def runnable(self, name: str) -> SiteProfile:
+        """The named profile if it may be crawled; a ConfigError saying how to enable it if not."""
+        profile = self.get(name)
+        if not profile.enabled:
+            raise ConfigError(
+                f"site {name!r} is a built-in example and not enabled: add `[sites.{name}]` with "
+                f"`enabled = true` to {DEFAULT_CONFIG} (or your --config)"
+            )
+        return profile
+
+    def enabled(self) -> list[str]:
+        """Names of the sites ``schedule`` runs by default: enabled or broken (a broken
+        table is reported, not silently skipped)."""
+        return sorted({*(n for n, p in self.profiles.items() if p.enabled), *self.broken})
 
 
 def _str_list(value: Any) -> tuple[str, ...]:
@@ -172,6 +192,12 @@ def _scrapy_settings(value: Any) -> dict[str, Any]:
     return dict(value)
 
 
+def _enabled(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError("must be true or false")
+    return value
+
+
 # key -> (converter, dataclass field); a converter raises TypeError with the reason
 _KEYS: dict[str, Any] = {
     "start_urls": _urls,
@@ -186,6 +212,7 @@ _KEYS: dict[str, Any] = {
     "revisit_fresh_days": _days,
     "revisit_after_days": _revisit_after,
     "settings": _scrapy_settings,
+    "enabled": _enabled,
 }
 
 
@@ -265,6 +292,15 @@ def load_profiles(config: str | Path | None = None) -> ProfileSet:
     result = ProfileSet(profiles={})
     for path in sources:
         for name, table in _read(path).items():
+            earlier = result.profiles.get(name)
+            if earlier is not None and isinstance(table, dict) and set(table) == {"enabled"}:
+                # `[sites.xunjk]` + `enabled = true`: switch a built-in on (or off) as it is
+                try:
+                    result.profiles[name] = replace(earlier, enabled=_enabled(table["enabled"]), source=str(path))
+                except TypeError as exc:
+                    result.broken[name] = f"{path}: [sites.{name}]: enabled {exc}"
+                    result.profiles.pop(name, None)
+                continue
             result.broken.pop(name, None)
             result.profiles.pop(name, None)
             try:

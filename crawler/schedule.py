@@ -159,15 +159,15 @@ def crawl_command(db: str, config: str | None, site: str) -> list[str]:
 
 
 def select_sites(profiles: ProfileSet, names: Sequence[str] = ()) -> tuple[list[SiteProfile], dict[str, str]]:
-    """The named sites (default: all), as (valid profiles, broken site -> reason).
+    """The named sites (default: every enabled one), as (valid profiles, broken site -> reason).
 
     An unknown name is a ConfigError: a typo on the command line, not a site to record
     failed runs for.
     """
-    chosen = list(dict.fromkeys(names)) if names else sorted({*profiles.profiles, *profiles.broken})
+    chosen = list(dict.fromkeys(names)) if names else profiles.enabled()
     for name in chosen:
         if name not in profiles.broken:
-            profiles.get(name)
+            profiles.runnable(name)  # unknown, or a built-in example nobody enabled
     return ([profiles.profiles[n] for n in chosen if n in profiles.profiles],
             {n: profiles.broken[n] for n in chosen if n in profiles.broken})
 

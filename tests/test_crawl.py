@@ -225,10 +225,20 @@ def test_bad_input_is_a_one_line_error(sqlite_db: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[sites.x\n", encoding="utf-8")
     one_line_error(cli("--db", sqlite_db, "--config", str(bad), "crawl", "--site", "x"), 2, "malformed TOML")
-    one_line_error(cli("--db", sqlite_db, "crawl", "--site", "xunjk", "-s", "NOEQUALS"), 2, "NAME=VALUE")
+    enabled = tmp_path / "enabled.toml"
+    enabled.write_text("[sites.xunjk]\nenabled = true\n", encoding="utf-8")
     one_line_error(
-        cli("--db", str(tmp_path / "no" / "such" / "dir" / "a.db"), "crawl", "--site", "xunjk"), 1, ""
+        cli("--db", sqlite_db, "--config", str(enabled), "crawl", "--site", "xunjk", "-s", "NOEQUALS"),
+        2,
+        "NAME=VALUE",
     )
+    one_line_error(
+        cli("--db", str(tmp_path / "no" / "such" / "dir" / "a.db"), "--config", str(enabled), "crawl",
+            "--site", "xunjk"),
+        1,
+        "",
+    )
+    one_line_error(cli("--db", sqlite_db, "crawl", "--site", "xunjk"), 2, "built-in example and not enabled")
 
 
 def test_every_command_has_help_with_examples() -> None:

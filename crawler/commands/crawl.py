@@ -57,7 +57,7 @@ Examples:
 
 
 def _profiles_for(obj: Any, urls: tuple[str, ...], sites: tuple[str, ...]) -> list[SiteProfile]:
-    profiles = [load_profiles(obj.config).get(name) for name in dict.fromkeys(sites)] if sites else []
+    profiles = [load_profiles(obj.config).runnable(name) for name in dict.fromkeys(sites)] if sites else []
     by_site: dict[str, list[str]] = defaultdict(list)
     for url in urls:
         profile_for_urls([url])  # validates the URL
