@@ -28,6 +28,7 @@ from twisted.python.failure import Failure
 from core.keys import (
     DROPPED_PREFIX,
     ERROR_PREFIX,
+    STAT_CRAWL_ID,
     STAT_INCREMENTAL_SKIPPED,
     STAT_PAGES,
     STAT_PAGES_OK,
@@ -97,7 +98,8 @@ class CrawlRunRecorder:
             archive = crawl_archive(self.crawler)
             with archive.session() as session, session.begin():
                 stale = mark_dead_runs_interrupted(session)
-                self.run_id = start_run(session, site, pid=os.getpid())
+                self.run_id = start_run(session, site, pid=os.getpid(),
+                                        crawl_id=self.crawler.stats.get_value(STAT_CRAWL_ID))
         except StorageError as exc:
             # a crawl whose results cannot be kept is not worth the site's bandwidth
             self._inc("storage")

@@ -72,10 +72,8 @@ def apply_site_settings(settings: Settings, profile: SiteProfile) -> None:
     if (settings.getpriority("USER_AGENT") or 0) < ENV_PRIORITY and "USER_AGENT" not in profile.settings:
         contact = settings.get("NEWSARCHIVE_CONTACT")
         settings.set("USER_AGENT", f"newsarchive/{_version()} (+{contact})", priority="spider")
-    if settings.get("NEWSARCHIVE_REDIS_URL"):  # a durable frontier, see crawler/frontier.py
+    if settings.get("NEWSARCHIVE_REDIS_URL"):  # a shared crawl, see crawler/frontier.py
         apply_redis_frontier(settings, profile.name)
-        extensions = {**settings.getdict("EXTENSIONS"), "crawler.frontier.RedisFrontier": 520}
-        settings.set("EXTENSIONS", extensions, priority="spider")
 
 
 def base_settings(*, db: str | None, overrides: dict[str, str] | None = None,

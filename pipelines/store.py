@@ -19,6 +19,7 @@ dropped silently.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +37,7 @@ from twisted.python.threadpool import ThreadPool
 
 from core.items import ArticleItem, FetchedPage
 from core.keys import STAT_RUN_ID, STAT_TEMPLATE_CLEANED, STORED_PREFIX, error_key
+from core.signals import archive_written
 from pipelines.crawl_archive import crawl_archive
 from pipelines.site_templates import refresh_site_templates, store_stripped
 from storage import Archive, StorageError, mark_not_modified
@@ -122,6 +124,7 @@ class StoreArticlePipeline:
         self.pool: ThreadPool | None = None
         self.task: LoopingCall | None = None
         self.writing = False
+        self.lost = False  # a write lost items (see _announce)
         self._idle_waiters: list[Deferred[None]] = []
         self._stop_trigger: Any = None
 
@@ -173,7 +176,10 @@ class StoreArticlePipeline:
         runs this only waits for it: the next flush (timer, batch, close) takes the rest."""
         if self.writing:
             return self._idle()
+        taken_at = time.monotonic()
         if not self.pending or self.writer is None or self.pool is None:
+            if not self.pending:
+                self._announce(taken_at)
             return succeed(None)
         batch, self.pending = self.pending, []
         assert self.crawler.stats is not None
@@ -181,8 +187,16 @@ class StoreArticlePipeline:
         self.writing = True
         d: Deferred[Any] = deferToThreadPool(_reactor(), self.pool, self.writer.write, batch, run_id)
         d.addCallbacks(self._count, self._write_crashed)
+        d.addCallback(lambda _: self._announce(taken_at))
         d.addBoth(self._written)
         return self._idle()
+
+    def _announce(self, upto: float) -> None:
+        """Tell the shared frontier that everything received by ``upto`` is committed. After a
+        write that lost items, never again this run: the frontier then hands those pages
+        (and the rest of this worker's) to another worker or the next run."""
+        if not self.lost:
+            self.crawler.signals.send_catch_log(signal=archive_written, upto=upto)
 
     def _idle(self) -> Deferred[None]:
         """A Deferred that fires when no write is in flight."""
@@ -199,6 +213,8 @@ class StoreArticlePipeline:
             waiter.callback(None)
 
     def _count(self, report: WriteReport) -> None:
+        if report.failed:
+            self.lost = True
         for outcome in report.outcomes:
             self._inc(STORED_PREFIX + outcome)
         for _ in range(report.failed):
@@ -208,6 +224,7 @@ class StoreArticlePipeline:
     def _write_crashed(self, failure: Failure) -> None:
         # not a storage error (those are counted per item): a bug; the timer must keep running
         self._inc(error_key("storage_bug"))
+        self.lost = True
         logger.error("Storing a batch failed unexpectedly", exc_info=failure.value)
 
     def _refresh_template(self) -> Deferred[None]:

@@ -161,6 +161,9 @@ class CrawlRun(Base):
     errors: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
     stats: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     reason: Mapped[str | None] = mapped_column(Text)
+    # the shared crawl (crawler/frontier.py) this run was one worker of; null for a crawl alone
+    crawl_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # refreshed while running
 
 
 class SiteTemplate(Base):

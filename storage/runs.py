@@ -20,10 +20,14 @@ COUNTERS = ("pages_fetched", "articles_new", "articles_updated", "articles_uncha
 
 
 @wraps_driver_errors
-def start_run(session: Session, site: str | None, *, pid: int | None = None) -> int:
+def start_run(session: Session, site: str | None, *, pid: int | None = None,
+              crawl_id: str | None = None) -> int:
+    now = utcnow()
     run = CrawlRun(
         site=site,
-        started_at=utcnow(),
+        crawl_id=crawl_id,
+        started_at=now,
+        heartbeat_at=now,
         status="running",
         pid=os.getpid() if pid is None else pid,
         host=socket.gethostname(),

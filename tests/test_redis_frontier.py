@@ -12,13 +12,13 @@ from tests.test_crawl_support import FAST, article_urls, cli, runs, site_table, 
 
 
 @pytest.fixture
-def redis_client(redis_url: str) -> Any:
+def redis_client(redis_url: str, sqlite_db: str) -> Any:
     import redis
 
     client = redis.Redis.from_url(redis_url)
-    client.delete(*frontier_keys("redis_site"))
+    client.delete(*frontier_keys(sqlite_db, "redis_site").all())
     yield client
-    client.delete(*frontier_keys("redis_site"))
+    client.delete(*frontier_keys(sqlite_db, "redis_site").all())
 
 
 def _crawl(tmp_path: Path, db: str, base_url: str, redis_url: str, *extra: str) -> Any:
@@ -36,7 +36,7 @@ def test_a_finished_crawl_clears_its_frontier_so_the_next_run_reads_listings_aga
     first = _crawl(tmp_path, sqlite_db, site.base_url, redis_url)
     assert first.returncode == 0, first.stderr
     assert len(article_urls(sqlite_db)) == 4
-    assert redis_client.exists(*frontier_keys("redis_site")) == 0
+    assert redis_client.exists(*frontier_keys(sqlite_db, "redis_site").all()) == 0
     second = _crawl(tmp_path, sqlite_db, site.base_url, redis_url)
     assert second.returncode == 0, second.stderr
     assert site.hits["/"] == 2  # scrapy-redis's persistent dupefilter would have skipped it
@@ -52,13 +52,13 @@ def test_a_crawl_stopped_early_leaves_its_frontier_and_the_next_run_resumes(
     assert first.returncode == 0, first.stderr
     stored_first = len(article_urls(sqlite_db))
     assert 0 < stored_first < 8
-    assert redis_client.zcard(frontier_keys("redis_site")[0]) > 0  # pending requests kept
+    assert redis_client.zcard(frontier_keys(sqlite_db, "redis_site").requests) > 0  # pending requests kept
     second = _crawl(tmp_path, sqlite_db, site.base_url, redis_url)
     assert second.returncode == 0, second.stderr
     assert len(article_urls(sqlite_db)) == 8  # every article, each once
     assert all(n == 1 for path, n in site.hits.items() if path.endswith(".html"))
     assert [run["status"] for run in runs(sqlite_db)].count("ok") >= 1
-    assert redis_client.exists(*frontier_keys("redis_site")) == 0
+    assert redis_client.exists(*frontier_keys(sqlite_db, "redis_site").all()) == 0
 
 
 def test_an_unreachable_redis_is_a_one_line_error(serve_site: Any, sqlite_db: str, tmp_path: Path) -> None:

@@ -53,6 +53,10 @@ Examples:
   newsarchive runs
   newsarchive runs --site xunjk --limit 5
   newsarchive runs --format json
+
+\b
+The workers of one shared crawl (NEWSARCHIVE_REDIS_URL, see docs/scaling.md) each record a
+run; the "crawl" column (crawl_id in JSON) names the shared crawl they served.
 """
 
 
@@ -156,6 +160,8 @@ def _run_json(run: CrawlRun) -> dict[str, Any]:
         "articles_unchanged": run.articles_unchanged,
         "errors": run.errors or {},
         "reason": run.reason,
+        "crawl_id": run.crawl_id,
+        "host": run.host,
     }
 
 
@@ -176,12 +182,15 @@ def runs(obj: Any, site: str | None, limit: int, fmt: str) -> None:
     from rich.table import Table
 
     table = Table()
-    for column in ("id", "site", "started", "status", "pages", "new", "upd", "same", "errors", "reason"):
+    # "crawl": the shared crawl (NEWSARCHIVE_REDIS_URL) a run was one worker of
+    for column in ("id", "site", "crawl", "started", "status", "pages", "new", "upd", "same", "errors",
+                   "reason"):
         table.add_column(column)
     for row in rows:
         errors = ", ".join(f"{k} x{v}" for k, v in row["errors"].items())
         table.add_row(
-            str(row["id"]), row["site"] or "-", (row["started_at"] or "")[:19], row["status"],
+            str(row["id"]), row["site"] or "-", row["crawl_id"] or "-", (row["started_at"] or "")[:19],
+            row["status"],
             str(row["pages_fetched"]), str(row["articles_new"]), str(row["articles_updated"]),
             str(row["articles_unchanged"]), errors, row["reason"] or "",
         )

@@ -1,0 +1,132 @@
+"""A shared crawl: several `crawl --site S` processes with one Redis and one PostgreSQL archive
+join one crawl of S (crawler/frontier.py). Real processes, the real Redis and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from crawler.frontier import frontier_keys
+from tests.conftest import Response
+from tests.test_crawl_support import cli, site_table, synthetic_pages, write_config
+
+SITE = "shared_site"
+ARTICLES = 30
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[Any]:
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+def _slow_site(serve_site: Any, delay: float) -> Any:
+    pages = synthetic_pages(ARTICLES)
+    for path, body in list(pages.items()):
+        if path.endswith(".html"):
+            def slow(handler: BaseHTTPRequestHandler, body: bytes = body) -> Response:
+                time.sleep(delay)  # a slow page keeps every worker busy for a while
+                return 200, {"Content-Type": "text/html; charset=utf-8"}, body
+
+            pages[path] = slow
+    return serve_site(pages)
+
+
+def _workers(tmp_path: Path, db: str, base_url: str, redis_url: str,
+             count: int) -> list[subprocess.Popen[str]]:
+    config = write_config(tmp_path / "sites.toml", {SITE: site_table(base_url, settings={
+        "CONCURRENT_REQUESTS": 2, "NEWSARCHIVE_LEASE_SECONDS": 4})})
+    env = {**os.environ, "NEWSARCHIVE_PROGRESS": "log", "NEWSARCHIVE_REDIS_URL": redis_url}
+    env.pop("NEWSARCHIVE_DB", None)
+    procs = []
+    for _ in range(count):
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "crawler", "-v", "--db", db, "--config", str(config),
+             "crawl", "--site", SITE],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        ))  # fmt: skip
+        time.sleep(0.3)  # as workers started by hand or by hosts' timers would be: not at once
+    return procs
+
+
+def _rows(db: str, sql: str) -> list[Any]:
+    engine = create_engine(db)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(text(sql)))
+    finally:
+        engine.dispose()
+
+
+def _runs(db: str) -> list[dict[str, Any]]:
+    result = cli("--db", db, "runs", "--format", "json", "--limit", "100")
+    assert result.returncode == 0, result.stderr
+    data: list[dict[str, Any]] = json.loads(result.stdout)
+    return data
+
+
+@pytest.mark.slow
+def test_three_workers_share_one_crawl_no_page_fetched_or_stored_twice(
+    serve_site: Any, pg_url: str, redis_url: str, redis_client: Any, tmp_path: Path
+) -> None:
+    site = _slow_site(serve_site, 0.3)
+    assert cli("--db", pg_url, "db", "upgrade").returncode == 0
+    procs = _workers(tmp_path, pg_url, site.base_url, redis_url, 3)
+    outputs = [proc.communicate(timeout=180) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0, 0], [err[-3000:] for _, err in outputs]
+    articles = [path for path in site.hits if path.startswith("/2020/")]
+    assert len(articles) == ARTICLES
+    assert all(site.hits[path] == 1 for path in articles), site.hits  # fetched once in total
+    assert site.hits["/"] == 1
+    urls = [row[0] for row in _rows(pg_url, "SELECT url FROM article")]
+    assert len(urls) == ARTICLES == len(set(urls))  # stored once each
+    assert _rows(pg_url, "SELECT count(*) FROM article_version")[0][0] == 0
+    runs = _runs(pg_url)
+    assert len(runs) == 3 and {run["status"] for run in runs} == {"ok"}
+    assert len({run["crawl_id"] for run in runs}) == 1 and runs[0]["crawl_id"]  # one crawl, three workers
+    fetched = [run["pages_fetched"] for run in runs]
+    assert sum(1 for n in fetched if n > 0) >= 2, fetched  # the work was split
+    assert redis_client.exists(*frontier_keys(pg_url, SITE).all()) == 0  # the last one cleared it
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_crawl_loses_nothing(
+    serve_site: Any, pg_url: str, redis_url: str, redis_client: Any, tmp_path: Path
+) -> None:
+    site = _slow_site(serve_site, 0.5)
+    assert cli("--db", pg_url, "db", "upgrade").returncode == 0
+    procs = _workers(tmp_path, pg_url, site.base_url, redis_url, 3)
+    victim = procs[1]
+    deadline = time.monotonic() + 90
+    while sum(site.hits[p] for p in site.hits if p.startswith("/2020/")) < 8:  # mid-crawl
+        assert time.monotonic() < deadline, "the crawl never got going"
+        time.sleep(0.1)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    survivors = [proc.communicate(timeout=180) for proc in (procs[0], procs[2])]
+    assert [procs[0].returncode, procs[2].returncode] == [0, 0], [err[-3000:] for _, err in survivors]
+    # the killed worker held leases; they expired and went back to the queue
+    assert any("returned to the queue" in err for _, err in survivors)
+    articles = [path for path in site.hits if path.startswith("/2020/")]
+    assert len(articles) == ARTICLES  # every page was fetched ...
+    urls = [row[0] for row in _rows(pg_url, "SELECT url FROM article")]
+    assert len(urls) == ARTICLES == len(set(urls))  # ... and stored, once
+    # only what the killed worker held can have been fetched twice
+    assert sum(site.hits[path] - 1 for path in articles) <= 2 * 2 + 2
+    statuses = sorted(run["status"] for run in _runs(pg_url))
+    assert statuses.count("ok") == 2
+    assert redis_client.exists(*frontier_keys(pg_url, SITE).all()) == 0
