@@ -1,12 +1,12 @@
-"""v6: crawl_run.crawl_id (the shared crawl a worker's run served) and heartbeat_at.
+"""v7: crawl_run.crawl_id (the shared crawl a worker's run served) and heartbeat_at.
 
 Several workers, on one machine or many, may serve one shared crawl of a site (see
 crawler/frontier.py); each records its own run, and ``crawl_id`` groups them. A running
 crawl refreshes ``heartbeat_at``, so a run whose process died on any host can be told from
 a live one.
 
-Revision ID: 0006_crawl_id
-Revises: 0005_version_unique
+Revision ID: 0007_crawl_id
+Revises: 0006_is_article
 Create Date: 2026-11-27
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_crawl_id"
-down_revision = "0005_version_unique"
+revision = "0007_crawl_id"
+down_revision = "0006_is_article"
 branch_labels = None
 depends_on = None
 
