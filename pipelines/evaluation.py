@@ -8,6 +8,7 @@ character as one token — the same as the evaluation data's ``evaluate.py``, so
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import statistics
@@ -130,3 +131,34 @@ def score_dataset(
             out[key] = round(ok / n, 4)
             out[key + "_n"] = n
     return out
+
+
+SCORED_FIELDS = ("body_f1", "body_precision", "body_recall", "title_exact", "date_day", "author")
+
+
+def fold_of(url: str, folds: int) -> int:
+    """The fold a ground-truth page belongs to: a hash of its URL, so the split is the same
+    on every run and machine and does not follow the order of the file."""
+    return int.from_bytes(hashlib.sha256(url.encode("utf-8")).digest()[:8], "big") % folds
+
+
+def score_folds(
+    name: str, truth: list[dict[str, Any]], exported: Iterable[Mapping[str, Any]], folds: int
+) -> dict[str, Any]:
+    """The whole set's score plus ``folds``: one score per fold (pages split by
+    :func:`fold_of`) and ``gap``: per scored field, the largest minus the smallest fold."""
+    rows = list(exported)
+    result = score_dataset(name, truth, rows)
+    if folds < 2:
+        return result
+    parts = [
+        score_dataset(name, [page for page in truth if fold_of(page["warc_url"], folds) == fold], rows)
+        for fold in range(folds)
+    ]
+    result["folds"] = parts
+    result["gap"] = {
+        key: round(max(p[key] for p in parts) - min(p[key] for p in parts), 4)
+        for key in SCORED_FIELDS
+        if all(key in p for p in parts)
+    }
+    return result

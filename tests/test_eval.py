@@ -83,3 +83,30 @@ def test_eval_of_a_folder_without_pages_is_a_one_line_error(tmp_path: Path) -> N
 
 def test_demo_pages_are_all_articles_in_the_eval_sense() -> None:
     assert all(page(p) for p in ARTICLE_PATHS)
+
+
+def test_folds_split_by_url_hash_and_show_their_gap(tmp_path: Path) -> None:
+    from pipelines.evaluation import fold_of
+
+    urls = [f"https://www.example.com{p}" for p in ARTICLE_PATHS]
+    assert [fold_of(u, 2) for u in urls] == [fold_of(u, 2) for u in reversed(urls)][::-1]
+    assert {fold_of(u, 2) for u in urls} == {0, 1}  # these five pages fall in both folds
+    dataset = tmp_path / "mini"
+    dataset.mkdir()
+    write_warc(dataset / "pages.warc.gz", [(u, page(p)) for u, p in zip(urls, ARTICLE_PATHS, strict=True)])
+    # the xunjk page's truth is right, every other page's truth is another page's text:
+    # the fold holding the xunjk page scores higher, and the gap says by how much
+    truths = [{"warc_url": u, "body": SEED_BODY if p == XUNJK_PATH else "no such words in any page here"}
+              for u, p in zip(urls, ARTICLE_PATHS, strict=True)]  # fmt: skip
+    lines = "".join(json.dumps(t) + "\n" for t in truths)
+    (dataset / "ground_truth.jsonl").write_text(lines, encoding="utf-8")
+    result = CliRunner().invoke(main, ["eval", str(dataset), "--folds", "2", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.output)
+    folds = scores["folds"]
+    assert [f["pages"] for f in folds] == [
+        sum(1 for u in urls if fold_of(u, 2) == n) for n in (0, 1)
+    ]
+    assert scores["gap"]["body_f1"] == round(abs(folds[0]["body_f1"] - folds[1]["body_f1"]), 4) > 0.3
+    table = CliRunner().invoke(main, ["eval", str(dataset), "--folds", "2"])
+    assert table.exit_code == 0 and "gap" in table.output and "mini" in table.output

@@ -190,18 +190,28 @@ def _ground_truth(dataset: Path, load: Callable[[Path], list[Any]]) -> list[dict
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--keep", type=click.Path(path_type=Path), help="Keep the temporary archives and exports here.")
-def eval_command(datasets: tuple[Path, ...], workers: int, fmt: str, keep: Path | None) -> None:
+@click.option(
+    "--folds",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 10),
+    help="Also score each set in N folds (pages split by a hash of their URL) and show the gap.",
+)
+def eval_command(datasets: tuple[Path, ...], workers: int, fmt: str, keep: Path | None, folds: int) -> None:
     """Score extraction on evaluation folders (pages.warc.gz + ground_truth.jsonl).
 
     Each folder is imported into a temporary archive, exported as JSON Lines and
-    scored the way the evaluation data's evaluate.py scores it.
+    scored the way the evaluation data's evaluate.py scores it. With --folds 2 each
+    set is also scored in two halves (split by a hash of each page's URL, the same
+    on every run): a rule that helps one half only is fitted to its pages.
 
     \b
     Examples:
       newsarchive eval ../shared/evaldata/daniel_zh
+      newsarchive eval ../shared/evaldata/* --folds 2
       newsarchive eval ../shared/evaldata/* --format json
     """
-    from pipelines.evaluation import load_ground_truth, score_dataset
+    from pipelines.evaluation import SCORED_FIELDS, load_ground_truth, score_folds
     from storage import iter_export_rows, open_archive
 
     folders = [d for d in datasets if not d.is_file()]
@@ -234,22 +244,29 @@ def eval_command(datasets: tuple[Path, ...], workers: int, fmt: str, keep: Path 
                 with (workdir / f"{dataset.name}.jsonl").open("w", encoding="utf-8") as out:
                     for row in rows:
                         out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-            results.append(score_dataset(dataset.name, truth, rows))
+            results.append(score_folds(dataset.name, truth, rows, folds))
     if fmt == "json":
         for result in results:
             click.echo(json.dumps(result, ensure_ascii=False))
         return
-    table = Table("set", "pages", "missing", "body F1", "P", "R", "title", "date", "author")
+    table = Table("set", "fold", "pages", "missing", "body F1", "P", "R", "title", "date", "author")
     for r in results:
-        table.add_row(
-            r["dataset"],
-            str(r["pages"]),
-            str(r["missing"]),
-            f"{r['body_f1']:.3f}",
-            f"{r['body_precision']:.3f}",
-            f"{r['body_recall']:.3f}",
-            *(f"{r[k]:.2f}" if k in r else "–" for k in ("title_exact", "date_day", "author")),
-        )
+        for fold, part in [("all", r), *((str(n), p) for n, p in enumerate(r.get("folds", [])))]:
+            table.add_row(
+                r["dataset"] if fold == "all" else "",
+                fold,
+                str(part["pages"]),
+                str(part["missing"]),
+                *(f"{part[k]:.3f}" for k in ("body_f1", "body_precision", "body_recall")),
+                *(f"{part[k]:.3f}" if k in part else "–" for k in ("title_exact", "date_day", "author")),
+            )
+        if "gap" in r:
+            gap = r["gap"]
+            table.add_row(
+                "", "gap", "", "",
+                *(f"{gap[k]:.3f}" if k in gap else "–" for k in SCORED_FIELDS),
+                end_section=True,
+            )  # fmt: skip
     table_console().print(table)
 
 
