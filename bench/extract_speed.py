@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from pipelines.extraction import extract_article
-from pipelines.warc_import import read_warc_pages
+from pipelines.warc_reader import read_warc_pages
 
 
 def main(path: str) -> None:

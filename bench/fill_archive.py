@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from pipelines.extraction import extract_article
-from pipelines.warc_import import read_warc_pages
+from pipelines.warc_reader import read_warc_pages
 from storage import open_archive, store_article
 
 EVALDATA = Path(__file__).resolve().parents[2] / "shared" / "evaldata"

@@ -121,32 +121,72 @@ def extract_command(source: str, url: str | None) -> None:
     click.echo(json.dumps(output, ensure_ascii=False, indent=2))
 
 
+class ByteSize(click.ParamType):
+    """A number of bytes: ``16777216``, ``512KiB``, ``16MiB``, ``1GiB`` (or KB/MB/GB, also 1024-based)."""
+
+    name = "size"
+    _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        match = re.fullmatch(r"\s*(\d+)\s*([kmg]?)(?:i?b)?\s*", str(value), re.IGNORECASE)
+        if match is None or int(match[1]) < 1:
+            self.fail(f"{value!r} is not a size (e.g. 16777216, 512KiB, 16MiB)", param, ctx)
+        return int(match[1]) * self._UNITS[match[2].lower()]
+
+
+def _default_max_record_size() -> int:
+    from crawler.settings import DOWNLOAD_MAXSIZE
+
+    return DOWNLOAD_MAXSIZE
+
+
 @click.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Extraction processes."
 )
+@click.option(
+    "--max-record-size",
+    type=ByteSize(),
+    default=_default_max_record_size,
+    show_default="16MiB, the crawl's DOWNLOAD_MAXSIZE",
+    help="Skip (and count as too_large) a record whose content is larger, without reading it.",
+)
 @click.pass_obj
-def import_command(obj: Any, paths: tuple[Path, ...], workers: int) -> None:
+def import_command(obj: Any, paths: tuple[Path, ...], workers: int, max_record_size: int) -> None:
     """Import WARC / WARC.gz files: each HTML response is extracted and stored as if crawled.
+
+    A damaged file (truncated, a corrupt gzip member) is salvaged: every record that can be
+    read is imported, then the damage is reported in one line and the exit status is 1.
 
     \b
     Examples:
       newsarchive import crawl-2024-05.warc.gz
       newsarchive --db news.db import a.warc.gz b.warc
+      newsarchive import --max-record-size 64MiB big-pages.warc.gz
     """
     for path in paths:
         if not path.is_file():
             raise InputError(f"{path} is not a file")
-    stats = _run_import(obj.db, list(paths), workers, quiet=False)
+    stats = _run_import(obj.db, list(paths), workers, quiet=False, max_record_size=max_record_size)
     outcomes = ", ".join(f"{n} {k}" for k, n in sorted(stats.outcomes.items())) or "nothing stored"
     dropped = ", ".join(f"{n} {k}" for k, n in sorted(stats.dropped.items()))
     click.echo(f"Imported {stats.pages} pages from {len(paths)} file(s): {outcomes}")
     if dropped:
         click.echo(f"Not stored: {dropped}")
+    _raise_for_damage(stats)
 
 
-def _run_import(db: str, paths: list[Path], workers: int, *, quiet: bool) -> Any:
+def _raise_for_damage(stats: Any) -> None:
+    if stats.damage:
+        raise InputError("damaged WARC, every readable record imported: " + "; ".join(stats.damage))
+
+
+def _run_import(
+    db: str, paths: list[Path], workers: int, *, quiet: bool, max_record_size: int | None = None
+) -> Any:
     from pipelines.warc_import import check_warc, import_warcs
     from storage import open_archive
 
@@ -166,7 +206,11 @@ def _run_import(db: str, paths: list[Path], workers: int, *, quiet: bool) -> Any
         ) as progress:
             task = progress.add_task("import", total=None)
             return import_warcs(
-                archive, paths, workers=workers, on_page=lambda s: progress.update(task, completed=s.pages)
+                archive,
+                paths,
+                workers=workers,
+                max_record_size=max_record_size,
+                on_page=lambda s: progress.update(task, completed=s.pages),
             )
     finally:
         archive.close()
@@ -233,7 +277,7 @@ def eval_command(datasets: tuple[Path, ...], workers: int, fmt: str, keep: Path 
             except OSError as exc:
                 raise InputError(f"cannot create folder {workdir}: {exc.strerror or exc}") from exc
             db = str(workdir / f"{dataset.name}.db")
-            _run_import(db, [warc], workers, quiet=True)
+            _raise_for_damage(_run_import(db, [warc], workers, quiet=True))  # no score from part of a set
             archive = open_archive(db)
             try:
                 with archive.session() as session:
