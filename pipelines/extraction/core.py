@@ -20,6 +20,7 @@ from core.items import Article
 from .body import (
     choose_body,
     mostly_cjk,
+    parse_page,
     readability_body,
     trafilatura_body,
     without_overlays,
@@ -83,17 +84,20 @@ def _extract(
     html = decoded[wrapper.end() :] if wrapper else decoded
     if "<" not in html:
         return ExtractionResult(None, False, "not_html")
-    tree = lxml_html.document_fromstring(html)
+    parsed = parse_page(html)
+    # trafilatura reads ``parsed`` as it is (maybe just the body's one child of a fragment);
+    # our rules read the whole document it belongs to
+    tree = parsed.getroottree().getroot() if parsed is not None else lxml_html.document_fromstring(html)
     page_lines = element_lines(tree.body if tree.find("body") is not None else tree)
     meta = read_page_meta(tree)
     if wrapper and not meta.title_tag:
         # corpus dumps keep the page title on the <text title=…> wrapper
         meta.title_tag = lxml_html.fromstring(wrapper.group(0) + "</text>").get("title")
 
-    cleaned = without_overlays(html)
+    cleaned = without_overlays(parsed, html) if parsed is not None else None
     cjk = mostly_cjk(page_lines)
     primary, document = trafilatura_body(cleaned, url, precise=not cjk)
-    second = readability_body(cleaned)
+    second = readability_body(cleaned if cleaned is not None else tree)
     topic = " ".join(filter(None, [meta.title_tag, meta.get("description", "og:description")]))
     chosen = choose_body(primary, second, trim=cjk, topic=topic)
     # both methods found nothing: the page's own visible text is better than an empty article
