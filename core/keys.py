@@ -46,3 +46,30 @@ META_LASTMOD = "newsarchive_lastmod"  # a sitemap lastmod or feed date (aware da
 META_QUIET = "newsarchive_quiet"  # a failure of this request is not an error of the run
 META_REVISIT = "newsarchive_revisit"  # set by the incremental middleware: why a known page is refetched
 META_CHECKED = "newsarchive_checked"  # set by the incremental middleware: let through once
+
+
+# --- what a crawl refuses or drops: error kinds (newsarchive/errors/<kind>) --------------------
+# Besides http_<status> and the network kinds of crawler.runner.error_kind, a crawl counts
+# these; SECURITY.md lists each with the limit and setting behind it.
+KIND_TOO_LARGE = "too_large"  # a body beyond DOWNLOAD_MAXSIZE
+KIND_DECOMPRESSION_BOMB = "decompression_bomb"  # a body growing beyond DOWNLOAD_MAXSIZE when unpacked
+KIND_URL_TOO_LONG = "url_too_long"  # a URL beyond NEWSARCHIVE_MAX_URL_LENGTH
+KIND_BAD_SCHEME = "bad_scheme"  # a request for anything but http(s)
+KIND_OFF_SITE = "off_site"  # a request (a redirect, a sitemap entry) outside the site's origins
+KIND_TOO_MANY_LINKS = "too_many_links"  # links of a page beyond NEWSARCHIVE_MAX_LINKS_PER_PAGE
+KIND_TOO_MANY_ELEMENTS = "too_many_elements"  # a page beyond NEWSARCHIVE_MAX_PAGE_ELEMENTS: not extracted
+KIND_TOO_MANY_ENTRIES = "too_many_entries"  # sitemap/feed entries beyond NEWSARCHIVE_MAX_FEED_ENTRIES
+KIND_BAD_SITEMAP = "bad_sitemap"  # not a sitemap, or declaring XML entities
+KIND_BAD_FEED = "bad_feed"  # not an RSS/Atom feed, or declaring XML entities
+DROP_KINDS = (
+    KIND_TOO_LARGE,
+    KIND_DECOMPRESSION_BOMB,
+    KIND_URL_TOO_LONG,
+    KIND_BAD_SCHEME,
+    KIND_OFF_SITE,
+    KIND_TOO_MANY_LINKS,
+    KIND_TOO_MANY_ELEMENTS,
+    KIND_TOO_MANY_ENTRIES,
+    KIND_BAD_SITEMAP,
+    KIND_BAD_FEED,
+)

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croniter import croniter
 
 from core.errors import ConfigError
+from crawler.safety import host_port
 
 __all__ = [
     "BUILTIN_PROFILES",
@@ -139,6 +140,18 @@ def _revisit_after(value: Any) -> float | None:
     return _days(value)
 
 
+def _domains(value: Any) -> tuple[str, ...]:
+    entries = _str_list(value)
+    for entry in entries:
+        if "/" in entry:
+            raise TypeError(f"{entry!r} is not a domain: name a host or host:port, not a URL")
+        try:
+            host_port(entry)
+        except ValueError as exc:
+            raise TypeError(str(exc)) from None
+    return entries
+
+
 def _selectors(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         raise TypeError("must be a table")
@@ -201,7 +214,7 @@ def _enabled(value: Any) -> bool:
 # key -> (converter, dataclass field); a converter raises TypeError with the reason
 _KEYS: dict[str, Any] = {
     "start_urls": _urls,
-    "allowed_domains": _str_list,
+    "allowed_domains": _domains,
     "article_patterns": _patterns,
     "feeds": _urls,
     "sitemaps": _urls,

@@ -42,12 +42,23 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no listening ports from a crawler
 DNS_TIMEOUT = 20
+# Only http and https are ever fetched (SECURITY.md): Scrapy's handlers for file://, ftp://,
+# s3:// and data: URLs are switched off; crawler.safety.SafetyMiddleware refuses them first.
+DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
+
+# --- limits on what one hostile response can cost (SECURITY.md) --------------------------
+NEWSARCHIVE_MAX_URL_LENGTH = 2048  # longer URLs are not requested (counted url_too_long)
+NEWSARCHIVE_MAX_LINKS_PER_PAGE = 2000  # links taken from one page; the rest counted too_many_links
+NEWSARCHIVE_MAX_PAGE_ELEMENTS = 100_000  # a page with more HTML elements is not extracted (too_many_elements)
+NEWSARCHIVE_MAX_FEED_ENTRIES = 50_000  # entries taken from one sitemap or feed (the protocol's cap)
 LOG_LEVEL = "INFO"
 LOG_FORMATTER = "crawler.extensions.ArchiveLogFormatter"
 FEED_EXPORT_ENCODING = "utf-8"
 
 # --- newsarchive components ---------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
+    # before everything, robots.txt (100) included: a refused URL costs nothing
+    "crawler.safety.SafetyMiddleware": 45,
     # after robots.txt (100), before retry (550) and the downloader
     "crawler.middlewares.IncrementalCrawlMiddleware": 120,
 }

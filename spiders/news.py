@@ -26,9 +26,9 @@ import scrapy
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Request, Response, TextResponse
-from scrapy.linkextractors import LinkExtractor
 from scrapy.selector import Selector
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
@@ -36,16 +36,31 @@ from w3lib.encoding import http_content_type_encoding
 
 from core.errors import ConfigError
 from core.items import FetchedPage
-from core.keys import META_ALWAYS, META_LASTMOD, META_QUIET, STAT_LISTING_PAGES, dropped_key, error_key
+from core.keys import (
+    KIND_BAD_FEED,
+    KIND_BAD_SITEMAP,
+    KIND_DECOMPRESSION_BOMB,
+    KIND_TOO_MANY_ELEMENTS,
+    KIND_TOO_MANY_ENTRIES,
+    KIND_TOO_MANY_LINKS,
+    KIND_URL_TOO_LONG,
+    META_ALWAYS,
+    META_LASTMOD,
+    META_QUIET,
+    STAT_LISTING_PAGES,
+    dropped_key,
+    error_key,
+)
+from crawler import settings as defaults
+from crawler.links import scan_page
 from crawler.profiles import SiteProfile, load_profiles, profile_for_urls
 from crawler.runner import apply_site_settings, error_kind
+from crawler.safety import SiteScope, host_port
 
 logger = logging.getLogger(__name__)
 
-# request.meta keys read by crawler.middlewares.IncrementalCrawlMiddleware
-
-
-_FEED_TYPES = ("application/rss+xml", "application/atom+xml")
+# An XML entity declaration: no sitemap or feed needs one; billion-laughs and XXE need them.
+_ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
 
 
 def parse_date(value: str | None) -> datetime | None:
@@ -94,9 +109,12 @@ class NewsSpider(scrapy.Spider):
         super().__init__(name=self.name, **kwargs)
         self.profile = profile
         self.site = profile.name
-        self.allowed_domains = list(profile.allowed_domains)
-        # LinkExtractor(allow_domains=) compares host:port, so hosts are checked in on_site()
-        self.links = LinkExtractor(unique=True)
+        # Scrapy's OffsiteMiddleware knows host names only; ports are checked by self.scope
+        # (crawler.safety.SafetyMiddleware and on_site())
+        self.allowed_domains = list(dict.fromkeys(host_port(d)[0] for d in profile.allowed_domains))
+        self.scope = SiteScope.build(
+            [*profile.start_urls, *profile.feeds, *profile.sitemaps], profile.allowed_domains
+        )
         self._robots_asked: set[str] = set()
 
     @classmethod
@@ -108,9 +126,12 @@ class NewsSpider(scrapy.Spider):
         return spider
 
     def on_site(self, url: str) -> bool:
-        """Whether ``url`` is on one of the site's domains (or their subdomains)."""
-        host = (urlsplit(url).hostname or "").lower()
-        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+        """Whether ``url`` is an http(s) URL of the site: a seed's origin, or one of the
+        profile's domains (or their subdomains) on the default ports or a named port."""
+        return self.scope.allows(url)
+
+    def _limit(self, name: str) -> int:
+        return self.settings.getint(name, getattr(defaults, name))
 
     # --- seeds ----------------------------------------------------------------------------
 
@@ -163,22 +184,36 @@ class NewsSpider(scrapy.Spider):
                 {"url": response.url, "type": content_type or "no Content-Type"},
             )
             return
-        if self.profile.is_article_url(response.url) is not False:
+        # one streaming pass, bounded by the body size and the limits (crawler/links.py)
+        scan = scan_page(
+            response.body, response.url, response.encoding,
+            max_links=self._limit("NEWSARCHIVE_MAX_LINKS_PER_PAGE"),
+            max_url_length=self._limit("NEWSARCHIVE_MAX_URL_LENGTH"),
+            max_elements=self._limit("NEWSARCHIVE_MAX_PAGE_ELEMENTS"),
+        )
+        if scan.too_many_elements:
+            # no article has this many elements, and extracting one took minutes and GBs
+            self._count_error(KIND_TOO_MANY_ELEMENTS, response.url,
+                              f"more than {scan.elements - 1} HTML elements, not extracted")
+        elif self.profile.is_article_url(response.url) is not False:
             yield self._page(response)
         else:
             self.crawler.stats.inc_value(STAT_LISTING_PAGES)
-        for href in response.css("link[rel=alternate]"):
-            if (href.attrib.get("type") or "").lower() in _FEED_TYPES and href.attrib.get("href"):
-                yield response.follow(
-                    href.attrib["href"], callback=self.parse_feed, errback=self.on_error,
-                    meta={META_ALWAYS: True},
-                )
-        for link in self.links.extract_links(response):
-            if not self.on_site(link.url):
+        if scan.links_over_cap:
+            self.crawler.stats.inc_value(error_key(KIND_TOO_MANY_LINKS), scan.links_over_cap)
+            logger.warning("%(url)s: %(n)d more links than NEWSARCHIVE_MAX_LINKS_PER_PAGE left out",
+                           {"url": response.url, "n": scan.links_over_cap})
+        if scan.too_long:
+            self.crawler.stats.inc_value(error_key(KIND_URL_TOO_LONG), scan.too_long)
+        for url in scan.feeds:
+            if self.on_site(url):
+                yield Request(url, callback=self.parse_feed, errback=self.on_error, meta={META_ALWAYS: True})
+        for url in scan.links:
+            if not self.on_site(url):
                 continue
             # articles a page links to come before the next listing pages of the same depth
-            priority = 1 if self.profile.is_article_url(link.url) else 0
-            yield Request(link.url, callback=self.parse, errback=self.on_error, priority=priority)
+            priority = 1 if self.profile.is_article_url(url) else 0
+            yield Request(url, callback=self.parse, errback=self.on_error, priority=priority)
         if response.meta.get(META_ALWAYS):
             yield from self._robots_sitemaps(response)
 
@@ -186,62 +221,102 @@ class NewsSpider(scrapy.Spider):
         """Sitemaps named in robots.txt, when the profile names none."""
         if not isinstance(response, TextResponse):
             return
+        named = 0
         for line in response.text.splitlines():
             name, _, value = line.partition(":")
             if name.strip().lower() == "sitemap" and value.strip():
-                yield Request(
-                    urljoin(response.url, value.strip()), callback=self.parse_sitemap,
-                    errback=self.on_error, meta={META_ALWAYS: True},
-                )
+                url = self._entry_url(response.url, value)
+                if url is None:
+                    continue
+                named += 1
+                if named > self._limit("NEWSARCHIVE_MAX_FEED_ENTRIES"):
+                    self.crawler.stats.inc_value(error_key(KIND_TOO_MANY_ENTRIES))
+                    continue
+                yield Request(url, callback=self.parse_sitemap, errback=self.on_error,
+                              meta={META_ALWAYS: True})
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         """A sitemap or sitemap index; ``lastmod`` is passed on for the incremental check."""
-        body = gunzip(response.body) if gzip_magic_number(response) else response.body
+        body = response.body
+        if gzip_magic_number(response):
+            try:
+                body = gunzip(body, max_size=self._limit("DOWNLOAD_MAXSIZE"))
+            except _DecompressionMaxSizeExceeded:
+                self._count_error(KIND_DECOMPRESSION_BOMB, response.url, "unpacks beyond DOWNLOAD_MAXSIZE")
+                return
+            except OSError as exc:
+                self._count_error(KIND_BAD_SITEMAP, response.url, f"broken gzip: {exc}")
+                return
+        if _ENTITY_DECLARATION.search(body, 0, 64 * 1024):
+            self._count_error(KIND_BAD_SITEMAP, response.url, "declares XML entities")
+            return
         try:
             sitemap = Sitemap(body)
         except (SyntaxError, ValueError, StopIteration) as exc:  # lxml's errors are SyntaxErrors
-            self._count_error("bad_sitemap", response.url, str(exc) or "not XML")
+            self._count_error(KIND_BAD_SITEMAP, response.url, str(exc) or "not XML")
             return
         if sitemap.type not in ("sitemapindex", "urlset"):
-            self._count_error("bad_sitemap", response.url, f"<{sitemap.type}> is not a sitemap")
+            self._count_error(KIND_BAD_SITEMAP, response.url, f"<{sitemap.type}> is not a sitemap")
             return
+        cap = self._limit("NEWSARCHIVE_MAX_FEED_ENTRIES")
+        taken = 0
         for entry in sitemap:
-            loc = entry.get("loc")
-            if not loc:
+            loc = self._entry_url(response.url, entry.get("loc"))
+            if loc is None:
                 continue
+            if taken >= cap:
+                self.crawler.stats.inc_value(error_key(KIND_TOO_MANY_ENTRIES))
+                continue
+            taken += 1
             if sitemap.type == "sitemapindex":
+                # not filtered by on_site(): a site may keep its sitemaps on another host it
+                # names; SafetyMiddleware refuses (and counts) what is not the site's
                 yield Request(loc, callback=self.parse_sitemap, errback=self.on_error,
                               meta={META_ALWAYS: True})
-            elif sitemap.type == "urlset" and self.on_site(loc):
+            elif self.on_site(loc):
                 yield self._dated_request(loc, parse_date(entry.get("lastmod")))
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
         """An RSS or Atom feed; item dates are passed on for the incremental check."""
+        if _ENTITY_DECLARATION.search(response.body, 0, 64 * 1024):
+            self._count_error(KIND_BAD_FEED, response.url, "declares XML entities")
+            return
         try:
             selector = Selector(body=response.body, type="xml")  # links and dates are ASCII
             selector.remove_namespaces()
         except ValueError as exc:
-            self._count_error("bad_feed", response.url, exc)
+            self._count_error(KIND_BAD_FEED, response.url, exc)
             return
+        cap = self._limit("NEWSARCHIVE_MAX_FEED_ENTRIES")
         entries: list[tuple[str | None, str | None]] = []
         for item in selector.xpath("//item"):
+            if len(entries) >= cap:
+                self.crawler.stats.inc_value(error_key(KIND_TOO_MANY_ENTRIES))
+                continue
             entries.append((item.xpath("string(link)").get(), item.xpath("string(pubDate)").get()
                             or item.xpath("string(date)").get()))
         for entry in selector.xpath("//entry"):
+            if len(entries) >= cap:
+                self.crawler.stats.inc_value(error_key(KIND_TOO_MANY_ENTRIES))
+                continue
             link = entry.xpath("link[not(@rel) or @rel='alternate']/@href").get()
             date = entry.xpath("string(updated)").get() or entry.xpath("string(published)").get()
             entries.append((link, date))
         if not entries:
-            self._count_error("bad_feed", response.url, "no items or entries")
+            self._count_error(KIND_BAD_FEED, response.url, "no items or entries")
         for link, date in entries:
-            url = urljoin(response.url, (link or "").strip())
-            if link and link.strip() and self.on_site(url):
+            url = self._entry_url(response.url, link)
+            if url is not None and self.on_site(url):
                 yield self._dated_request(url, parse_date(date))
 
     def on_error(self, failure: Failure) -> None:
         """Count a failed request by kind and carry on."""
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            return  # robots.txt, offsite, or skipped by the incremental middleware
+            if isinstance(failure.value.__cause__, _DecompressionMaxSizeExceeded):
+                # Scrapy's HttpCompressionMiddleware gave up unpacking: a gzip/brotli bomb
+                request = getattr(failure, "request", None)
+                self._count_error(KIND_DECOMPRESSION_BOMB, request.url if request else "?", failure.value)
+            return  # robots.txt, refused (counted by SafetyMiddleware), or skipped as known
         request = getattr(failure, "request", None)
         if request is not None and request.meta.get(META_QUIET):
             return  # a missing robots.txt is no error
@@ -250,6 +325,18 @@ class NewsSpider(scrapy.Spider):
                           logging.INFO)
 
     # --- helpers ---
+
+    def _entry_url(self, base: str, value: str | None) -> str | None:
+        """A sitemap ``loc``, feed link or robots ``Sitemap:`` value as an absolute URL;
+        None when empty, or too long (counted)."""
+        value = (value or "").strip()
+        if not value:
+            return None
+        url = urljoin(base, value) if len(value) <= self._limit("NEWSARCHIVE_MAX_URL_LENGTH") else value
+        if len(url) > self._limit("NEWSARCHIVE_MAX_URL_LENGTH"):
+            self.crawler.stats.inc_value(error_key(KIND_URL_TOO_LONG))
+            return None
+        return url
 
     def _dated_request(self, url: str, lastmod: datetime | None) -> Request:
         """A page named by a sitemap or feed. A dated one bypasses the dupefilter: the same
