@@ -23,9 +23,12 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
+from cssselect import SelectorError
+from lxml.cssselect import CSSSelector
 
 from core.errors import ConfigError
 from crawler.safety import host_port
+from crawler.setting_check import check_settings
 
 __all__ = [
     "BUILTIN_PROFILES",
@@ -160,6 +163,10 @@ def _selectors(value: Any) -> dict[str, str]:
             raise TypeError(f"unknown selector {key!r} (known: {', '.join(SELECTOR_FIELDS)})")
         if not isinstance(css, str) or not css.strip():
             raise TypeError(f"selector {key!r} must be a non-empty CSS string")
+        try:  # compiled as the extraction will (lxml.cssselect, HTML rules)
+            CSSSelector(css, translator="html")
+        except SelectorError as exc:
+            raise _KeyProblem(key, f"invalid CSS selector {css!r}: {exc}") from None
     return dict(value)
 
 
@@ -196,12 +203,23 @@ def _zone(value: Any) -> str:
     return value
 
 
+class _KeyProblem(TypeError):
+    """A problem with one entry of a table: reported as ``key.entry: problem``."""
+
+    def __init__(self, entry: str, problem: str) -> None:
+        super().__init__(problem)
+        self.entry = entry
+
+
 def _scrapy_settings(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise TypeError("must be a table")
     for name in value:
         if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
             raise TypeError(f"key {name!r} is not a setting name (Scrapy settings are UPPER_CASE)")
+    problem = check_settings(value)
+    if problem is not None:
+        raise _KeyProblem(*problem)
     return dict(value)
 
 
@@ -259,6 +277,8 @@ def _build(name: str, table: Any, source: str) -> SiteProfile:
             raise ConfigError(f"{where}: unknown key {key!r} (known: {', '.join(_KEYS)})")
         try:
             values[key] = convert(raw)
+        except _KeyProblem as exc:
+            raise ConfigError(f"{where}: {key}.{exc.entry}: {exc}") from None
         except TypeError as exc:
             raise ConfigError(f"{where}: {key} {exc}") from None
     if not values.get("start_urls") and not values.get("feeds") and not values.get("sitemaps"):

@@ -23,6 +23,7 @@ from core.errors import ConfigError
 from core.keys import STAT_RUN_ID, STAT_RUN_REASON, STAT_RUN_STATUS
 from crawler.frontier import apply_redis_frontier, shared_frontier_url
 from crawler.profiles import SiteProfile
+from crawler.setting_check import CUSTOM_SETTINGS, check_setting, custom_names
 
 __all__ = [
     "ENV_PRIORITY",
@@ -92,37 +93,21 @@ def base_settings(*, db: str | None, overrides: dict[str, str] | None = None,
 
 
 def parse_overrides(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
-    """``-s NAME=VALUE`` flags as a dict; ConfigError for one without ``=`` or with a
-    value that cannot be the type of the setting's default (a number, a boolean)."""
-    defaults = Settings()
-    defaults.setmodule("crawler.settings", priority="project")
+    """``-s NAME=VALUE`` flags as a dict; ConfigError for one without ``=``, for a name no
+    one declares (with the nearest known name) or a value that cannot be the type of the
+    setting's default (a number, a boolean, a JSON object): see crawler/setting_check.py."""
     result: dict[str, str] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise ConfigError(f"bad setting {pair!r}: expected NAME=VALUE")
-        _check_value(name.strip(), value, defaults.get(name.strip()))
         result[name.strip()] = value
+    custom = custom_names(result.get(CUSTOM_SETTINGS))
+    for name, value in result.items():
+        problem = check_setting(name, value, custom)
+        if problem:
+            raise ConfigError(f"bad setting {name}={value!r}: {problem}")
     return result
-
-
-def _check_value(name: str, value: str, default: Any) -> None:
-    # bool before int: bool is an int. These are the spellings Settings.getbool accepts.
-    if isinstance(default, bool):
-        ok = value in ("True", "true", "False", "false") or value.lstrip("-").isdigit()
-        expected = "true or false"
-    elif isinstance(default, int | float):
-        # float() either way: an int default (DOWNLOAD_TIMEOUT = 30) may be read with getfloat
-        expected = "a number"
-        try:
-            float(value)
-            ok = True
-        except ValueError:
-            ok = False
-    else:
-        return
-    if not ok:
-        raise ConfigError(f"bad setting {name}={value!r}: expected {expected}")
 
 
 _ERROR_KINDS: list[tuple[type[BaseException] | tuple[type[BaseException], ...], str]] = [

@@ -81,3 +81,10 @@ NEWSARCHIVE_PROGRESS_INTERVAL = 30.0  # seconds between stats lines when not liv
 NEWSARCHIVE_LEASE_SECONDS = 60.0  # a shared crawl's request whose worker went silent this long goes back
 # NEWSARCHIVE_DB: the archive; when unset the store pipeline, run recorder and incremental
 # middleware switch themselves off (a bare ``scrapy crawl`` then just fetches and extracts).
+NEWSARCHIVE_DB = None
+NEWSARCHIVE_INCREMENTAL = True  # skip known articles unless a revisit is due
+NEWSARCHIVE_SITEMAP_DISCOVERY = True  # read robots.txt's Sitemap: lines when a profile names no sitemap
+NEWSARCHIVE_REDIS_URL = None  # a durable frontier in Redis (crawler/frontier.py)
+# Settings are checked when a profile or -s flag is read (crawler/setting_check.py): a name
+# neither Scrapy nor this file declares is an error unless listed here (an extension's own).
+NEWSARCHIVE_CUSTOM_SETTINGS: list[str] = []

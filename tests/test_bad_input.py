@@ -160,6 +160,7 @@ def _eval_set(w: Workspace, truth: bytes | str | None, warc: Path | None = None)
 
 GOOD_TRUTH = json.dumps({"warc_url": "http://127.0.0.1/none.html", "body": "x"}) + "\n"
 DEAD_URL = "http://127.0.0.1:9/news/"  # the discard port: nothing listens there
+SITE_X = '[sites.x]\nstart_urls = ["http://127.0.0.1:9/"]\n'
 BAD_CRON = '[sites.x]\nstart_urls = ["http://127.0.0.1:9/"]\nschedule = "61 * * * *"\n'
 
 CASES: dict[str, Case] = {
@@ -207,6 +208,50 @@ CASES: dict[str, Case] = {
     ),
     "config is a directory": Case(
         lambda w: ["--db", str(w.db), "--config", str(w.path), "crawl", "--site", "x"], "is a directory", 2
+    ),
+    # settings and selectors are checked when the config is read, before any fetch (SECURITY.md)
+    "config setting of the wrong type": Case(
+        _config(SITE_X + '[sites.x.settings]\nDOWNLOAD_DELAY = "abc"\n', "crawl", "--site", "x"),
+        "sites.toml: [sites.x]: settings.DOWNLOAD_DELAY: expected a number, got 'abc'",
+        2,
+    ),
+    "config misspelt setting": Case(
+        _config(SITE_X + "[sites.x.settings]\nDOWNLOD_DELAY = 2\n", "crawl", "--site", "x"),
+        "[sites.x]: settings.DOWNLOD_DELAY: unknown setting; did you mean DOWNLOAD_DELAY?",
+        2,
+    ),
+    "config setting table of the wrong type": Case(
+        _config(SITE_X + '[sites.x.settings]\nITEM_PIPELINES = ["a"]\n', "crawl", "--site", "x"),
+        "settings.ITEM_PIPELINES: expected a table",
+        2,
+    ),
+    "config invalid CSS selector": Case(
+        _config(SITE_X + '[sites.x.selectors]\ntitle = "h1[["\n', "crawl", "--site", "x"),
+        "[sites.x]: selectors.title: invalid CSS selector 'h1[['",
+        2,
+    ),
+    "config CSS pseudo-element": Case(
+        _config(SITE_X + '[sites.x.selectors]\nbody = "article::text"\n', "crawl", "--site", "x"),
+        "selectors.body: invalid CSS selector 'article::text'",
+        2,
+    ),
+    "config file:// start URL": Case(
+        _config('[sites.x]\nstart_urls = ["file:///etc/passwd"]\n', "crawl", "--site", "x"),
+        "not an http(s) URL: 'file:///etc/passwd'",
+        2,
+    ),
+    "config allowed domain given as a URL": Case(
+        _config(SITE_X + 'allowed_domains = ["ftp://127.0.0.1"]\n', "crawl", "--site", "x"),
+        "allowed_domains 'ftp://127.0.0.1' is not a domain",
+        2,
+    ),
+    "crawl -s misspelt setting": Case(
+        _db("crawl", DEAD_URL, "-s", "ROBOTSTXT_OBAY=false"),
+        "unknown setting; did you mean ROBOTSTXT_OBEY?",
+        2,
+    ),
+    "crawl -s table not JSON": Case(
+        _db("crawl", DEAD_URL, "-s", "DOWNLOADER_MIDDLEWARES=x.Y"), "expected a table", 2
     ),
     "config not UTF-8": Case(_config(b"\xff\xfe[sites.x]\x00\x81", "crawl", "--site", "x"), "UTF-8", 2),
     "crawl bad cron expression": Case(_config(BAD_CRON, "crawl", "--site", "x"), "bad cron expression", 2),

@@ -155,6 +155,51 @@ def test_settings_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_bad_override_is_a_config_error() -> None:
-    assert parse_overrides(["A=1", "B=x=y"]) == {"A": "1", "B": "x=y"}
+    assert parse_overrides(["USER_AGENT=x=y"]) == {"USER_AGENT": "x=y"}
+    with pytest.raises(ConfigError, match="unknown setting"):
+        parse_overrides(["A=1"])
+    # a setting of one's own is accepted once listed in NEWSARCHIVE_CUSTOM_SETTINGS
+    custom = parse_overrides(["NEWSARCHIVE_CUSTOM_SETTINGS=A,B", "A=1", "B=x=y"])
+    assert custom == {"NEWSARCHIVE_CUSTOM_SETTINGS": "A,B", "A": "1", "B": "x=y"}
     with pytest.raises(ConfigError, match="NAME=VALUE"):
         parse_overrides(["DOWNLOAD_DELAY"])
+
+
+def test_settings_of_ones_own_are_listed_in_the_profile(tmp_path: Path) -> None:
+    config = tmp_path / "sites.toml"
+    config.write_text(
+        '[sites.x]\nstart_urls = ["http://127.0.0.1:9/"]\n[sites.x.settings]\n'
+        'NEWSARCHIVE_CUSTOM_SETTINGS = ["MYEXT_LEVEL"]\nMYEXT_LEVEL = 3\n'
+        'DOWNLOADER_MIDDLEWARES = {"a.B" = 5}\n'
+        '[sites.y]\nstart_urls = ["http://127.0.0.1:9/"]\n[sites.y.settings]\nMYEXT_LEVEL = 3\n',
+        encoding="utf-8",
+    )
+    profiles = load_profiles(config)
+    assert profiles.get("x").settings["MYEXT_LEVEL"] == 3
+    with pytest.raises(ConfigError, match=r"\[sites.y\]: settings.MYEXT_LEVEL: unknown setting"):
+        profiles.get("y")
+
+
+def test_every_setting_the_code_reads_is_a_known_setting() -> None:
+    """The check at load must not refuse a setting the project itself reads."""
+    import re
+
+    from crawler.setting_check import known_settings
+
+    root = Path(__file__).parent.parent
+    read = set()
+    for package in ("core", "crawler", "spiders", "pipelines", "storage"):
+        for path in (root / package).rglob("*.py"):
+            read |= set(re.findall(r"settings\.get\w*\(\s*\"([A-Z][A-Z0-9_]+)\"", path.read_text("utf-8")))
+    assert read and read <= known_settings(), read - known_settings()
+
+
+def test_allowed_domains_may_name_a_port(tmp_path: Path) -> None:
+    config = tmp_path / "sites.toml"
+    config.write_text('[sites.x]\nstart_urls = ["http://127.0.0.1:8080/"]\n'
+                      'allowed_domains = ["example.com", "127.0.0.1:8081", "[::1]:8082"]\n', encoding="utf-8")
+    assert load_profiles(config).get("x").allowed_domains == ("example.com", "127.0.0.1:8081", "[::1]:8082")
+    config.write_text('[sites.x]\nstart_urls = ["http://a.example/"]\nallowed_domains = ["a.example:http"]\n',
+                      encoding="utf-8")
+    with pytest.raises(ConfigError, match="allowed_domains"):
+        load_profiles(config).get("x")

@@ -218,3 +218,32 @@ def test_spider_needs_a_url_or_site() -> None:
         NewsSpider()
     assert NewsSpider(site="xunjk").allowed_domains == ["xunjk.com"]
     assert NewsSpider(url="https://a.example.org/x").allowed_domains == ["a.example.org"]
+
+
+def test_on_site_is_the_seeds_origins_and_the_named_domains() -> None:
+    spider = make_spider(SiteProfile(
+        name="x", start_urls=("http://127.0.0.1:8080/",),
+        allowed_domains=("127.0.0.1", "example.com", "other.example:8443"),
+    ))
+    assert spider.on_site("http://127.0.0.1:8080/a.html")  # the start URL's origin
+    assert not spider.on_site("http://127.0.0.1:8081/a.html")  # another port: another origin
+    assert spider.on_site("http://127.0.0.1/a.html") and spider.on_site("https://127.0.0.1/a.html")
+    assert spider.on_site("https://news.example.com/a.html")  # a named domain's subdomain
+    assert not spider.on_site("http://example.com:8080/a.html")
+    assert spider.on_site("https://other.example:8443/a") and not spider.on_site("https://other.example/a")
+    for url in ("file://127.0.0.1/etc/passwd", "ftp://127.0.0.1:8080/x", "data:text/html,x",
+                "javascript:alert(1)", "mailto:a@example.com", "http://[::1/x", "http://127.0.0.1:99999/"):
+        assert not spider.on_site(url), url
+    assert spider.allowed_domains == ["127.0.0.1", "example.com", "other.example"]  # for Scrapy: hosts
+
+
+def test_links_beyond_the_cap_are_counted() -> None:
+    spider = NewsSpider(profile=PROFILE)
+    spider._set_crawler(get_crawler(NewsSpider, {"NEWSARCHIVE_MAX_LINKS_PER_PAGE": 10,
+                                                 "NEWSARCHIVE_MAX_URL_LENGTH": 100}))
+    body = "".join(f'<a href="/p/{i}.html">{i}</a>' for i in range(50)) + f'<a href="/{"x" * 200}">long</a>'
+    out = list(spider.parse(html_response(BASE + "/", f"<html><body>{body}</body></html>")))
+    assert len([o for o in out if isinstance(o, Request)]) == 10
+    stats = spider.crawler.stats
+    assert stats.get_value("newsarchive/errors/too_many_links") == 41  # the 40 others and the long one
+    assert stats.get_value("newsarchive/errors/url_too_long") is None  # over the cap: not even read
