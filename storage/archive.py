@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from alembic import command
 from alembic.config import Config
@@ -88,6 +88,48 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _sqlite_read_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # a read-only file: no journal mode to set, nothing to sync
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA query_only = ON")
+    finally:
+        cursor.close()
+
+
+def _writable(path: Path) -> bool:
+    # os.access answers for root too when writing is impossible: a read-only mount (EROFS),
+    # an immutable file (chattr +i)
+    return os.access(path, os.W_OK)
+
+
+def read_only_url(db: str) -> URL | None:
+    """A read-only SQLite URI for an existing archive file this process cannot write (the
+    file, or its directory, where SQLite keeps its -wal and -shm files), or None.
+
+    ``mode=ro`` opens it without writing; when the directory is not writable and there is
+    no -wal or -shm file, ``immutable=1`` also tells SQLite nobody else writes it, so it
+    needs no lock files (a DVD, a read-only mount, a snapshot)."""
+    url = _to_url(db)
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        return None  # already a SQLite URI: the caller chose its mode
+    path = Path(database)
+    if not path.is_file():
+        return None
+    directory_writable = _writable(path.parent)
+    if _writable(path) and directory_writable:
+        return None
+    query = {"mode": "ro", "uri": "true"}
+    if not directory_writable and not any(Path(f"{path}{ext}").exists() for ext in ("-wal", "-shm")):
+        query["immutable"] = "1"
+    return URL.create("sqlite", database="file:" + quote(str(path)), query=query)
+
+
 def _sqlite_begin(connection: Connection) -> None:
     """Writers take the write lock when their transaction starts. A deferred
     transaction that reads and then writes fails at once ("database is
@@ -96,6 +138,11 @@ def _sqlite_begin(connection: Connection) -> None:
     block anyone and stay deferred."""
     read_only = connection.get_execution_options().get(READ_ONLY, False)
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _sqlite_begin_deferred(connection: Connection) -> None:
+    """A read-only file: no transaction ever writes, none takes the write lock."""
+    connection.exec_driver_sql("BEGIN")
 
 
 class Archive:
@@ -135,8 +182,8 @@ class Archive:
         return f"Archive({self.url!r})"
 
 
-def create_archive_engine(db: str, *, create: bool = True) -> Engine:
-    url = _to_url(db)
+def create_archive_engine(db: str, *, create: bool = True, ro_url: URL | None = None) -> Engine:
+    url = ro_url or _to_url(db)
     if url.get_backend_name() == "sqlite":
         _check_sqlite_path(url, create)
     try:
@@ -144,8 +191,8 @@ def create_archive_engine(db: str, *, create: bool = True) -> Engine:
     except (ArgumentError, ImportError, SQLAlchemyError) as exc:
         raise StorageError(f"cannot open {db}: {one_line(exc)}") from exc
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "connect", _sqlite_read_pragmas if ro_url else _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_deferred if ro_url else _sqlite_begin)
     return engine
 
 
@@ -195,10 +242,17 @@ def upgrade_schema(engine: Engine, revision: str = "head") -> tuple[str | None, 
         raise StorageError(f"cannot open archive {engine.url.render_as_string()}: {one_line(exc)}") from exc
 
 
-def open_archive(db: str, *, create: bool = True, upgrade: bool = True) -> Archive:
+def open_archive(db: str, *, create: bool = True, upgrade: bool = True, reading: bool = False) -> Archive:
     """Open (and by default create and upgrade) the archive at ``db``, a
-    SQLAlchemy URL or a SQLite file path."""
-    engine = create_archive_engine(db, create=create)
+    SQLAlchemy URL or a SQLite file path.
+
+    ``reading=True`` (search, show, export, stats, serve): a SQLite file that cannot be
+    written (read-only media, a read-only mount, an immutable file) is opened read-only
+    (:func:`read_only_url`) and not upgraded; it must already have the current schema."""
+    ro_url = read_only_url(db) if reading else None
+    engine = create_archive_engine(db, create=create, ro_url=ro_url)
+    if ro_url is not None:
+        upgrade = False
     try:
         if upgrade:
             upgrade_schema(engine)
@@ -206,8 +260,9 @@ def open_archive(db: str, *, create: bool = True, upgrade: bool = True) -> Archi
             with engine.connect() as connection:
                 current = schema_revision(connection)
             if current != head_revision():
+                where = " on a writable copy" if ro_url is not None else ""
                 raise StorageError(
-                    f"archive schema is {current}, expected {head_revision()}; run `db upgrade`"
+                    f"archive schema is {current}, expected {head_revision()}; run `db upgrade`{where}"
                 )
     except SQLAlchemyError as exc:
         engine.dispose()

@@ -16,8 +16,8 @@ import shutil
 import sqlite3
 import subprocess
 import threading
-from collections.abc import Callable
-from contextlib import closing
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -480,6 +480,67 @@ def test_reading_commands_work_on_a_read_only_archive(ws: Workspace) -> None:
     for args in (["stats"], ["search", "高新区"], ["show", "1"], ["runs"], ["export"]):
         result = run("--db", _read_only(ws), *args, cwd=ws.path)
         assert result.returncode == 0, (args, result.stderr)
+
+
+@contextmanager
+def read_only_media(folder: Path) -> Iterator[Path]:
+    """``folder`` as read-only media: another path where nothing can be written, even by root.
+
+    Tests run as root, where chmod stops nothing: a read-only bind mount is used, else
+    ``chattr +i`` on the folder and its files; a plain user gets chmod. Skipped (with the
+    reason) where none of these is allowed."""
+    if os.geteuid() != 0:
+        for path in [folder, *folder.iterdir()]:
+            path.chmod(0o555 if path.is_dir() else 0o444)
+        try:
+            yield folder
+        finally:
+            for path in [folder, *folder.iterdir()]:
+                path.chmod(0o755 if path.is_dir() else 0o644)
+        return
+    mount = folder.parent / (folder.name + "-ro")
+    mount.mkdir()
+    bound = subprocess.run(["mount", "--bind", str(folder), str(mount)], capture_output=True, check=False)
+    if bound.returncode == 0:
+        ro = subprocess.run(["mount", "-o", "remount,bind,ro", str(mount)], capture_output=True, check=False)
+        try:
+            if ro.returncode == 0:
+                yield mount
+                return
+        finally:
+            subprocess.run(["umount", str(mount)], check=False)
+    paths = [*folder.iterdir(), folder]
+    frozen = subprocess.run(["chattr", "+i", *map(str, paths)], capture_output=True, text=True, check=False)
+    if frozen.returncode != 0:
+        subprocess.run(["chattr", "-i", *map(str, paths)], capture_output=True, check=False)
+        pytest.skip(f"no read-only folder for root here: no bind mount; chattr: {frozen.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["chattr", "-i", *map(str, paths)], check=False)
+
+
+@pytest.mark.slow
+def test_reading_commands_work_on_read_only_media(ws: Workspace, tmp_path: Path) -> None:
+    """An archive on a DVD, a read-only mount or an immutable folder: opened read-only
+    (SQLite mode=ro, immutable=1), so search, show, export, stats and runs work."""
+    media = tmp_path / "media"
+    media.mkdir()
+    shutil.copyfile(ws.db, media / "archive.db")
+    before = file_hash(media / "archive.db")
+    with read_only_media(media) as folder:
+        db = folder / "archive.db"
+        with pytest.raises(OSError):
+            (folder / "probe").write_text("x")  # the media really are read-only
+        for args in (["stats"], ["search", "高新区"], ["show", "1"], ["runs"], ["export"],
+                     ["export", "--format", "md", "--out", str(tmp_path / "md")]):
+            result = run("--db", str(db), *args, cwd=ws.path)
+            assert result.returncode == 0, (args, result.stderr)
+            assert result.stdout or args[0] == "export", args
+        # a command that writes says so in one line
+        assert_one_line_error(run("--db", str(db), "import", str(ws.warc), cwd=ws.path), "", None)
+        assert sorted(p.name for p in folder.iterdir()) == ["archive.db"]  # no -wal/-shm left behind
+    assert file_hash(media / "archive.db") == before
 
 
 # --- exports must not replace what they write to --------------------------------------------------

@@ -76,10 +76,11 @@ def _filters(query: str | None = None, **options: Any) -> Any:
     )
 
 
-def _open(obj: Any) -> Any:
+def _open(obj: Any, *, reading: bool = False) -> Any:
+    """The archive; ``reading``: a SQLite file that cannot be written opens read-only."""
     from storage import open_archive
 
-    return open_archive(obj.db)
+    return open_archive(obj.db, reading=reading)
 
 
 def _progress(description: str) -> Any:
@@ -161,7 +162,7 @@ def show(obj: Any, ref: str, versions: bool, raw: bool, fmt: str) -> None:
     """
     from storage import article_versions, export_row, get_article, raw_page, raw_page_body, version_diff
 
-    with _open(obj) as archive, archive.session(read_only=True) as session:
+    with _open(obj, reading=True) as archive, archive.session(read_only=True) as session:
         article = get_article(session, ref)
         if raw:
             body = raw_page_body(raw_page(session, article))
@@ -222,7 +223,7 @@ def search_command(obj: Any, query: str, limit: int, fmt: str, **options: Any) -
     """
     from storage import search
 
-    with _open(obj) as archive, archive.session(read_only=True) as session:
+    with _open(obj, reading=True) as archive, archive.session(read_only=True) as session:
         hits = search(session, query, limit=limit, **options)
     if fmt == "json":
         rows = [{**hit.__dict__, "published_at": _iso(hit.published_at)} for hit in hits]
@@ -329,7 +330,7 @@ def export(obj: Any, fmt: str, out: Path | None, query: str | None, **options: A
     if out is not None and fmt != "md" and out.is_dir():
         raise InputError(f"cannot write {out}: it is a directory")
     filters = _filters(query, **options)
-    with _open(obj) as archive, archive.session(read_only=True) as session:
+    with _open(obj, reading=True) as archive, archive.session(read_only=True) as session:
         if fmt == "md":
             assert out is not None
             with _bar(session, filters, out, fmt) as advance:
@@ -408,7 +409,7 @@ def stats_command(obj: Any, days: int, fmt: str, **options: Any) -> None:
     from storage import articles_per_day, site_stats
 
     filters = _filters(**options)
-    with _open(obj) as archive, archive.session(read_only=True) as session:
+    with _open(obj, reading=True) as archive, archive.session(read_only=True) as session:
         sites = site_stats(session, filters)
         per_day = articles_per_day(session, filters)
     recent_days = sorted({day for _, day, _ in per_day}, reverse=True)[:days]

@@ -174,7 +174,8 @@ def runs(obj: Any, site: str | None, limit: int, fmt: str) -> None:
     """List crawl runs, latest first: status, counts and errors by kind."""
     from storage import list_runs, open_archive
 
-    with open_archive(obj.db, create=False) as archive, archive.session(read_only=True) as session:
+    archive = open_archive(obj.db, create=False, reading=True)
+    with archive, archive.session(read_only=True) as session:
         rows = [_run_json(run) for run in list_runs(session, site=site, limit=limit)]
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))

@@ -90,7 +90,7 @@ def serve(obj: Any, host: str, port: int, allow_remote: bool, token: str | None)
     from storage import open_archive
     from web import create_app
 
-    archive = open_archive(obj.db, create=False)
+    archive = open_archive(obj.db, create=False, reading=True)
     sock = _bind(host, port)
     try:
         shown = f"[{host}]" if ":" in host else host
