@@ -329,7 +329,8 @@ def load_profiles(config: str | Path | None = None) -> ProfileSet:
             if earlier is not None and isinstance(table, dict) and set(table) == {"enabled"}:
                 # `[sites.xunjk]` + `enabled = true`: switch a built-in on (or off) as it is
                 try:
-                    result.profiles[name] = replace(earlier, enabled=_enabled(table["enabled"]), source=str(path))
+                    enabled = _enabled(table["enabled"])
+                    result.profiles[name] = replace(earlier, enabled=enabled, source=str(path))
                 except TypeError as exc:
                     result.broken[name] = f"{path}: [sites.{name}]: enabled {exc}"
                     result.profiles.pop(name, None)
