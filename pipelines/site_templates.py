@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from core.items import Article, FetchedPage
 from pipelines.extraction.template import apply_template, learn_template
 from storage import StoreOutcome, store_article
+from storage.fingerprint import content_hash
 from storage.templates import (
     save_site_template,
     set_article_texts,
@@ -63,12 +64,12 @@ def refresh_site_templates(
             continue
         if template != stored:
             save_site_template(session, site, template)
-        changes = {}
+        changes, was = {}, {}
         for article_id, text in site_article_texts(session, site):
             new_text = apply_template(text, template)
             if new_text != text:
-                changes[article_id] = new_text
-        set_article_texts(session, changes)
-        cleaned[site] = len(changes)
+                changes[article_id], was[article_id] = new_text, content_hash(text)
+        # a row another writer changed since we read it keeps its new text (compare-and-set)
+        cleaned[site] = set_article_texts(session, changes, was=was)
     session.flush()
     return cleaned

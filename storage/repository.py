@@ -20,6 +20,7 @@ from core.items import Article as ArticleData
 from core.items import FetchedPage
 from storage.errors import StorageError, wraps_driver_errors
 from storage.fingerprint import BAND_SHIFTS, NEAR_DUPLICATE_DISTANCE, bands, content_hash, hamming, simhash
+from storage.locks import advisory_key, advisory_xact_lock
 from storage.models import Article, ArticleUrl, ArticleVersion, RawPage
 from storage.types import utcnow
 from storage.urls import canonicalize_url, clean_url, same_site, site_host
@@ -103,6 +104,26 @@ def band_expression(shift: int) -> ColumnElement[int]:
     return Article.simhash.op(">>")(literal_column(str(shift))).op("&")(literal_column("65535"))
 
 
+def _serialise_copies(session: Session, text_hash: str, fingerprint: int | None) -> None:
+    """On PostgreSQL, wait for any other writer storing this text or a near copy of it.
+
+    Two writers storing one text under two URLs at once would each look for an earlier copy,
+    find none (the other's row is not committed) and both store "new". A transaction lock on
+    the text's hash and on each 16-bit band of its simhash queues them: two near copies
+    share a band (pigeonhole, as the lookup), so their lock sets meet, and the second
+    writer's lookup runs after the first committed. Keys in sorted order, so two writers
+    never wait for each other crosswise. SQLite needs none: BEGIN IMMEDIATE admits one writer.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    names = [f"text:{text_hash}"]
+    if fingerprint is not None:
+        names += [f"band:{shift}:{value}"
+                  for shift, value in zip(BAND_SHIFTS, bands(fingerprint), strict=True)]
+    for name in sorted(names, key=advisory_key):
+        advisory_xact_lock(session.connection(), name)
+
+
 def _find_original(
     session: Session, text_hash: str, fingerprint: int | None, text: str, *, exclude: int | None = None
 ) -> int | None:
@@ -110,6 +131,7 @@ def _find_original(
     is the article itself, when its own text changed."""
     if not text.strip():
         return None
+    _serialise_copies(session, text_hash, fingerprint)
     # A match that is itself a copy points at the first copy: use that.
     exact = session.execute(
         select(Article.id, Article.duplicate_of)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.errors import wraps_driver_errors
@@ -90,13 +90,29 @@ def save_site_template(session: Session, site: str, lines: Iterable[str]) -> Non
 
 
 @wraps_driver_errors
-def set_article_texts(session: Session, texts: Mapping[int, str]) -> None:
+def set_article_texts(session: Session, texts: Mapping[int, str], *, was: Mapping[int, str]) -> int:
     """Replace the texts of stored articles in place, fingerprints with them. That is
     cleaning, not a new version: no ``article_version`` rows, the raw pages keep the
-    original text."""
-    if texts:
-        session.execute(
-            update(Article),
-            [{"id": i, "text": t, "content_hash": content_hash(t), "simhash": simhash(t)}
-             for i, t in texts.items()],
-        )  # fmt: skip
+    original text.
+
+    Compare-and-set: a row is changed only if it still holds the text whose
+    ``content_hash`` is in ``was`` (what the caller read). Another writer may have
+    committed a new version in between (a correction); its text is kept, not overwritten
+    with the cleaned old one (PostgreSQL re-checks the condition on the row that writer
+    committed). Returns the rows changed."""
+    if not texts:
+        return 0
+    table = Article.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.content_hash == bindparam("b_was"))
+        .values(text=bindparam("b_text"), content_hash=bindparam("b_hash"), simhash=bindparam("b_simhash"))
+    )
+    changed = 0
+    for article_id, new_text in texts.items():  # one by one: rowcount says which held
+        result = session.execute(statement, {
+            "b_id": article_id, "b_was": was[article_id], "b_text": new_text,
+            "b_hash": content_hash(new_text), "b_simhash": simhash(new_text),
+        })  # fmt: skip
+        changed += max(0, getattr(result, "rowcount", 0) or 0)
+    return changed
