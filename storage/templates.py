@@ -7,8 +7,9 @@ storage never imports the extraction library.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from typing import cast
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.errors import wraps_driver_errors
@@ -102,7 +103,7 @@ def set_article_texts(session: Session, texts: Mapping[int, str], *, was: Mappin
     committed). Returns the rows changed."""
     if not texts:
         return 0
-    table = Article.__table__
+    table = cast(Table, Article.__table__)
     statement = (
         update(table)
         .where(table.c.id == bindparam("b_id"), table.c.content_hash == bindparam("b_was"))
