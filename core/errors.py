@@ -17,3 +17,7 @@ class ConfigError(NewsArchiveError):
 
 class InputError(NewsArchiveError):
     """A file or URL given by the user that cannot be read or used."""
+
+
+class RunFailed(NewsArchiveError):
+    """A run finished but failed: some articles could not be stored (exit 1)."""

@@ -16,6 +16,7 @@ STAT_PAGES = "newsarchive/pages_fetched"
 STAT_PAGES_OK = "newsarchive/pages_ok"
 STAT_LISTING_PAGES = "newsarchive/listing_pages"
 STAT_TEMPLATE_CLEANED = "newsarchive/template_cleaned"
+STAT_STORAGE_FAILURE = "newsarchive/storage_failure"  # the first error that kept an article out
 STAT_INCREMENTAL_SKIPPED = "newsarchive/incremental/skipped"
 INCREMENTAL_REVISIT_PREFIX = "newsarchive/incremental/revisit/"
 

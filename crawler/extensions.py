@@ -35,7 +35,8 @@ from core.keys import (
     STAT_RUN_ID,
     STAT_RUN_REASON,
     STAT_RUN_STATUS,
-    STORED_PREFIX,
+    STAT_STORAGE_FAILURE,
+    stored_key,
 )
 from crawler.runner import error_kind
 from pipelines.crawl_archive import crawl_archive
@@ -52,10 +53,10 @@ def run_counts(stats: dict[str, Any]) -> dict[str, int]:
     """Pages and articles of a run, from the crawler stats."""
     return {
         "pages_fetched": int(stats.get(STAT_PAGES, 0)),
-        "articles_new": int(stats.get(STORED_PREFIX + "new", 0)),
-        "articles_updated": int(stats.get(STORED_PREFIX + "updated", 0)),
-        "articles_unchanged": int(stats.get(STORED_PREFIX + "unchanged", 0)),
-        "articles_duplicate": int(stats.get(STORED_PREFIX + "duplicate", 0)),
+        "articles_new": int(stats.get(stored_key("new"), 0)),
+        "articles_updated": int(stats.get(stored_key("updated"), 0)),
+        "articles_unchanged": int(stats.get(stored_key("unchanged"), 0)),
+        "articles_duplicate": int(stats.get(stored_key("duplicate"), 0)),
         # pages not stored, by reason (listing_page, not_html, ...): kept in crawl_run.stats
         **{
             "dropped_" + key.removeprefix(DROPPED_PREFIX): int(value)
@@ -138,9 +139,13 @@ class CrawlRunRecorder:
             return "failed", f"cannot write the archive: {self.archive_failure}"
         if reason == "shutdown":
             return "interrupted", "stopped by a signal (Ctrl-C or SIGTERM)"
-        stored = sum(v for k, v in run_counts(stats).items() if k.startswith("articles_"))
-        if errors.get("storage") and not stored:
-            return "failed", f"cannot write the archive: {errors['storage']} articles not stored"
+        if errors.get("storage"):
+            # any article lost fails the run, however many others were stored
+            why = stats.get(STAT_STORAGE_FAILURE)
+            detail = f" ({why})" if why else ""
+            return "failed", f"cannot write the archive: {errors['storage']} articles not stored{detail}"
+        if reason == "archive_error":
+            return "failed", "cannot write the archive"
         if not stats.get(STAT_PAGES_OK):
             summary = ", ".join(f"{k} x{v}" for k, v in sorted(errors.items(), key=lambda kv: -kv[1]))
             if not stats.get(STAT_PAGES):

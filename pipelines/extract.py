@@ -1,7 +1,8 @@
-"""ExtractArticlePipeline: turn fetched pages into articles in a pool of worker processes.
+"""ExtractArticlePipeline: the Scrapy adapter of the ingest path's extraction pool.
 
 Extraction is CPU-heavy (lxml, trafilatura); running it in the reactor thread would stall
-every download. Pages go to a ``ProcessPoolExecutor`` of ``EXTRACT_WORKERS`` processes and
+every download. Pages go to the ingest path's :class:`~pipelines.ingest.ExtractionPool` of
+``EXTRACT_WORKERS`` processes (which die with the crawl, even a SIGKILLed one) and
 ``process_item`` awaits the result. Pages that are not articles are dropped with the
 classifier's reason and counted as ``newsarchive/dropped/<reason>``.
 """
@@ -10,9 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-import re
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -25,7 +24,8 @@ from twisted.internet.threads import deferToThread
 
 from core.items import ArticleItem, FetchedPage
 from core.keys import dropped_key, error_key
-from pipelines.extraction import ExtractionResult, extract_article
+from pipelines.extraction import ExtractionResult
+from pipelines.ingest import ExtractionPool, drop_slug, extract_page
 
 __all__ = ["ExtractArticlePipeline", "count_drop"]
 
@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 def count_drop(crawler: Crawler, reason: str, url: str) -> DropItem:
     """Count a dropped page under ``newsarchive/dropped/<reason>`` and return the DropItem
     to raise (logged at INFO: a listing page is no news)."""
-    slug = re.sub(r"[^a-z0-9_]+", "_", reason.lower()).strip("_") or "unknown"
+    slug = drop_slug(reason)
     assert crawler.stats is not None
     crawler.stats.inc_value(dropped_key(slug))
     return DropItem(f"{slug}: {url}", log_level="INFO")
@@ -47,7 +47,7 @@ class ExtractArticlePipeline:
     def __init__(self, crawler: Crawler, workers: int) -> None:
         self.crawler = crawler
         self.workers = workers
-        self.executor: Executor | None = None
+        self.pool = ExtractionPool(workers)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractArticlePipeline:
@@ -56,29 +56,14 @@ class ExtractArticlePipeline:
             raise NotConfigured("EXTRACT_WORKERS must be at least 1 to enable ExtractArticlePipeline")
         return cls(crawler, workers)
 
-    def _new_executor(self) -> Executor:
-        # forkserver: forking the reactor's process (threads, sockets) is not safe
-        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver"))
-
     def open_spider(self) -> None:
-        self.executor = self._new_executor()
+        self.pool.executor  # noqa: B018 - start the workers while the first pages download
 
     def close_spider(self) -> None:
-        if self.executor is not None:
-            self.executor.shutdown(wait=True, cancel_futures=True)
-            self.executor = None
+        self.pool.shutdown()
 
     async def _run(self, page: FetchedPage, selectors: dict[str, str] | None) -> ExtractionResult:
-        if self.executor is None:
-            self.executor = self._new_executor()
-        future: Future[ExtractionResult] = self.executor.submit(
-            extract_article,
-            page.body,
-            page.final_url or page.url,
-            http_charset=page.encoding,
-            content_type=page.headers.get("Content-Type"),
-            selectors=selectors,
-        )
+        future: Future[ExtractionResult] = self.pool.submit(extract_page, page, selectors)
         if is_asyncio_reactor_installed():
             return await asyncio.wrap_future(future)
         result: ExtractionResult = await maybe_deferred_to_future(deferToThread(future.result))
@@ -99,7 +84,7 @@ class ExtractArticlePipeline:
             logger.error("Extraction worker died on %(url)s", {"url": page.url})
             assert self.crawler.stats is not None
             self.crawler.stats.inc_value(error_key("extract_crashed"))
-            self.close_spider()
+            self.pool.restart()
             raise count_drop(self.crawler, "extract_crashed", page.url) from None
         if not result.is_article or result.article is None:
             raise count_drop(self.crawler, result.reason or "not_article", page.url)

@@ -1,26 +1,29 @@
 """Re-extraction: run the (new) extractor again on the stored raw pages.
 
-A job over the archive rather than a repository function: it commits every
-``batch`` articles, so a long run does not hold one write lock for its whole
-length (a crawl may be writing too) and an interrupted run keeps its work; the
-extraction itself runs with no transaction open.
+A job over the archive on the ingest path (``pipelines/ingest.py``): extraction in the
+same worker pool, the site's template stripped, and the writer's batches (one
+transaction per ``batch`` articles, item by item when a batch fails, the run record
+updated with each), so a long run does not hold one write lock for its whole length (a
+crawl may be writing too) and an interrupted run keeps its work; the extraction itself
+runs with no transaction open.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Protocol
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core.items import Article as ArticleData
 from pipelines.extraction import EXTRACTOR_VERSION, extract_article
+from pipelines.ingest import ArchiveWriter, ExtractionPool
 from pipelines.site_templates import strip_site_template
 from storage.archive import Archive
 from storage.errors import StorageError, wraps_driver_errors
@@ -47,6 +50,8 @@ class ReextractStats:
     changed: int = 0
     unchanged: int = 0
     failed: Counter[str] = field(default_factory=Counter)  # reason -> count; the article is kept as is
+    not_stored: int = 0  # extracted, but the archive could not be written (the run fails)
+    failure: str | None = None  # the first such storage error
 
 
 @dataclass
@@ -72,6 +77,7 @@ def reextract(
     batch: int = 100,
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    run_id: int | None = None,
 ) -> ReextractStats:
     """Re-run ``extract`` (default: ``pipelines.extraction.extract_article``)
     on the raw page of every matching article. A changed title or text makes
@@ -82,32 +88,40 @@ def reextract(
     CPU-heavy part must not hold SQLite's write lock while a crawl wants it), then written
     in one short transaction; an article whose raw page changed in between (a crawl stored
     a newer one) is left to that crawl. ``workers`` > 1 extracts in that many processes
-    (``extract`` must then be a module-level function, as the default is)."""
+    (``extract`` must then be a module-level function, as the default is). ``run_id``:
+    the run whose record each committed batch updates."""
     if extract is None:
         extract, extractor_version = extract_article, extractor_version or EXTRACTOR_VERSION
     filters = filters or ArticleFilter()
     stats = ReextractStats()
+    writer: ArchiveWriter[_Extracted] = ArchiveWriter(
+        archive, partial(_store_one, extractor_version), run_id=run_id,
+        describe=lambda item: f"article {item[0].article_id}", prepare=_lock_rows,
+    )
     last_id = 0
-    with ProcessPoolExecutor(max_workers=workers) if workers > 1 else nullcontext() as executor:
+    with ExtractionPool(workers) if workers > 1 else nullcontext() as pool:
         while True:
             jobs = _read_batch(archive, filters, last_id, batch)
             if not jobs:
-                return stats
+                break
             last_id = jobs[-1].article_id
-            results = _extract_batch(extract, jobs, executor, stats, progress)
-            _write_batch(archive, jobs, results, extractor_version, stats)
+            results = _extract_batch(extract, jobs, pool, stats, progress)
+            _write_batch(writer, jobs, results, stats)
+    writer.failures.summary()
+    stats.failure = writer.failures.first()
+    return stats
 
 
 def _extract_batch(
     extract: ExtractFunction,
     jobs: list[_Job],
-    executor: Executor | None,
+    pool: ExtractionPool | None,
     stats: ReextractStats,
     progress: Callable[[int], None] | None,
 ) -> list[ExtractResult | None]:
     readable = [job for job in jobs if job.body is not None]
     call = partial(_call, extract)
-    done = iter(executor.map(call, readable, chunksize=4) if executor else map(call, readable))
+    done = iter(pool.executor.map(call, readable, chunksize=4) if pool else map(call, readable))
     results: list[ExtractResult | None] = []
     for job in jobs:
         stats.checked += 1
@@ -133,38 +147,43 @@ def _call(extract: ExtractFunction, job: _Job) -> ExtractResult:
     return extract(job.body, job.url, http_charset=job.encoding, content_type=job.content_type)
 
 
+_Extracted = tuple[_Job, ArticleData]
+
+
 def _write_batch(
-    archive: Archive,
-    jobs: list[_Job],
-    results: list[ExtractResult | None],
-    extractor_version: str | None,
+    writer: ArchiveWriter[_Extracted], jobs: list[_Job], results: list[ExtractResult | None],
     stats: ReextractStats,
 ) -> None:
-    extracted = {
-        job.article_id: (job, result.article)
+    extracted = [
+        (job, result.article)
         for job, result in zip(jobs, results, strict=True)
         if result is not None and result.article is not None
-    }
-    if not extracted:
-        return
-    with archive.session() as session, session.begin():
-        now = utcnow()
-        # one query for the batch, the rows locked (PostgreSQL) until the commit
-        rows = session.scalars(select(Article).where(Article.id.in_(extracted)).with_for_update()).all()
-        for row in rows:
-            job, article = extracted.pop(row.id)
-            if row.raw_page_id != job.raw_page_id:
-                stats.unchanged += 1  # a crawl stored a newer page (and extracted it) meanwhile
-                continue
-            text = strip_site_template(session, row.site, article.text or "")
-            changed = apply_changes(session, row, title=article.title, text=text, reason="reextract", now=now)
-            copy_metadata(row, article)
-            row.extractor_version = extractor_version or article.extractor_version or ""
-            if changed:
-                stats.changed += 1
-            else:
-                stats.unchanged += 1
-        stats.unchanged += len(extracted)  # deleted meanwhile
+    ]
+    report = writer.write(extracted)
+    stats.changed += report.outcomes["updated"]
+    stats.unchanged += sum(n for outcome, n in report.outcomes.items() if outcome != "updated")
+    stats.not_stored += report.failed
+
+
+def _lock_rows(session: Session, batch: Sequence[_Extracted]) -> None:
+    """One query for the batch, the rows locked (PostgreSQL) until the commit; ``_store_one``
+    then finds them in the session."""
+    ids = [job.article_id for job, _ in batch]
+    session.scalars(select(Article).where(Article.id.in_(ids)).with_for_update()).all()
+
+
+def _store_one(extractor_version: str | None, session: Session, item: _Extracted) -> str:
+    job, article = item
+    row = session.get(Article, job.article_id)
+    if row is None:
+        return "unchanged"  # deleted meanwhile
+    if row.raw_page_id != job.raw_page_id:
+        return "unchanged"  # a crawl stored a newer page (and extracted it) meanwhile
+    text = strip_site_template(session, row.site, article.text or "")
+    changed = apply_changes(session, row, title=article.title, text=text, reason="reextract", now=utcnow())
+    copy_metadata(row, article)
+    row.extractor_version = extractor_version or article.extractor_version or ""
+    return "updated" if changed else "unchanged"
 
 
 def _read_batch(archive: Archive, filters: ArticleFilter, after: int, batch: int) -> list[_Job]:

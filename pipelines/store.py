@@ -1,9 +1,10 @@
-"""StoreArticlePipeline: the one writer to the archive, on a thread of its own.
+"""StoreArticlePipeline: the Scrapy adapter of the ingest path's writer (pipelines/ingest.py).
 
 Articles are buffered and written in one transaction every ``STORE_BATCH_SIZE`` articles
 or every ``STORE_FLUSH_SECONDS`` (a LoopingCall), and when the spider closes, so a crawl
 killed with SIGKILL loses at most the last few seconds of work, and the next run (which
-skips what is stored) neither loses nor duplicates articles.
+skips what is stored) neither loses nor duplicates articles. Each batch updates the run's
+record in its own transaction, so a killed crawl's run shows what it committed.
 
 The writes run on one dedicated writer thread, never on the reactor: a commit that waits
 for SQLite's lock (another process writing, up to ``busy_timeout``) must not stall the
@@ -11,24 +12,23 @@ downloads. One write is in flight at a time; while it runs new articles gather f
 next one, and when more than four batches are waiting ``process_item`` waits too, so a slow
 disk slows the crawl instead of filling memory.
 
-Outcomes are counted as ``newsarchive/stored/<new|updated|unchanged|duplicate>``; a write
-that fails is logged with its URL and counted as ``newsarchive/errors/storage``, never
-dropped silently.
+Outcomes are counted as ``newsarchive/stored/<new|updated|unchanged|duplicate>``; an
+article that cannot be stored is counted as ``newsarchive/errors/storage`` (the run then
+ends ``failed``), its error logged once however often it repeats. When every article of
+several batches in a row fails, the archive is unusable (a full disk, a read-only file, a
+lost server) and the crawl stops instead of fetching pages it cannot keep.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.defer import maybe_deferred_to_future
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from scrapy.utils.asyncio import call_later
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.task import LoopingCall
 from twisted.internet.threads import deferToThreadPool
@@ -36,18 +36,32 @@ from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
 from core.items import ArticleItem, FetchedPage
-from core.keys import STAT_RUN_ID, STAT_TEMPLATE_CLEANED, STORED_PREFIX, error_key
+from core.keys import (
+    STAT_PAGES,
+    STAT_RUN_ID,
+    STAT_STORAGE_FAILURE,
+    STAT_TEMPLATE_CLEANED,
+    error_key,
+    stored_key,
+)
 from core.signals import archive_written
 from pipelines.crawl_archive import crawl_archive
-from pipelines.site_templates import refresh_site_templates, store_stripped
-from storage import Archive, StorageError, mark_not_modified
+from pipelines.ingest import (
+    ArchiveWriter,
+    Pending,
+    WriteReport,
+    pending_url,
+    refresh_templates,
+    store_pending,
+)
 
-__all__ = ["BatchWriter", "StoreArticlePipeline", "WriteReport"]
+__all__ = ["StoreArticlePipeline"]
 
 logger = logging.getLogger(__name__)
 
-Pending = ArticleItem | FetchedPage  # FetchedPage only for a 304 revisit
 _BACKLOG_BATCHES = 4
+# this many batches in a row with nothing stored: the archive cannot be written, stop
+_FAILED_BATCHES_TO_STOP = 3
 
 
 def _reactor() -> Any:
@@ -58,60 +72,6 @@ def _reactor() -> Any:
     return reactor
 
 
-@dataclass
-class WriteReport:
-    """What one batch write did: an outcome per stored item, and how many failed."""
-
-    outcomes: list[str] = field(default_factory=list)
-    failed: int = 0
-
-
-class BatchWriter:
-    """Writes batches to the archive: one transaction, or item by item when that fails, so
-    one bad article costs only itself. Blocking; the pipeline calls it on its writer thread."""
-
-    def __init__(self, archive: Archive) -> None:
-        self.archive = archive
-
-    def write(self, batch: list[Pending], run_id: int | None) -> WriteReport:
-        try:
-            return WriteReport(self._write_batch(batch, run_id))
-        except (StorageError, SQLAlchemyError) as exc:
-            logger.warning(
-                "Batch of %(n)d failed (%(error)s); storing one by one",
-                {"n": len(batch), "error": str(exc).splitlines()[0]},
-            )
-        report = WriteReport()
-        for item in batch:
-            try:
-                report.outcomes += self._write_batch([item], run_id)
-            except (StorageError, SQLAlchemyError) as item_exc:
-                url = item.url if isinstance(item, FetchedPage) else item.page.url
-                report.failed += 1
-                logger.error(
-                    "Cannot store %(url)s: %(error)s", {"url": url, "error": str(item_exc).splitlines()[0]}
-                )
-        return report
-
-    def refresh_template(self, site: str) -> int:
-        """Learn the lines every article of ``site`` repeats and strip them; how many changed."""
-        with self.archive.session() as session, session.begin():
-            return refresh_site_templates(session, [site]).get(site, 0)
-
-    def _write_batch(self, batch: list[Pending], run_id: int | None) -> list[str]:
-        with self.archive.session() as session, session.begin():
-            return [self._write(session, item, run_id) for item in batch]
-
-    @staticmethod
-    def _write(session: Session, item: Pending, run_id: int | None) -> str:
-        if isinstance(item, FetchedPage):
-            fetched_at = item.fetched_at or datetime.now(UTC)
-            found = mark_not_modified(session, item.url, fetched_at=fetched_at, run_id=run_id)
-            return "unchanged" if found is not None else "not_modified_unknown"
-        item.page.run_id = run_id
-        return store_stripped(session, item.page, item.article, run_id=run_id).status
-
-
 class StoreArticlePipeline:
     """Batched, periodic writes of ArticleItems (and 304 revisits) to NEWSARCHIVE_DB."""
 
@@ -120,7 +80,8 @@ class StoreArticlePipeline:
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self.pending: list[Pending] = []
-        self.writer: BatchWriter | None = None
+        self.writer: ArchiveWriter[Pending] | None = None
+        self.failed_batches = 0
         self.pool: ThreadPool | None = None
         self.task: LoopingCall | None = None
         self.writing = False
@@ -139,7 +100,7 @@ class StoreArticlePipeline:
         )
 
     def open_spider(self) -> None:
-        self.writer = BatchWriter(crawl_archive(self.crawler))
+        self.writer = ArchiveWriter(crawl_archive(self.crawler), store_pending("crawl"), describe=pending_url)
         self.pool = ThreadPool(minthreads=1, maxthreads=1, name="newsarchive-writer")
         self.pool.start()
         # should the spider never close (a crash in the engine), the thread must not keep the
@@ -153,6 +114,8 @@ class StoreArticlePipeline:
             self.task.stop()
         while self.writing or self.pending:
             await maybe_deferred_to_future(self._idle() if self.writing else self.flush())
+        if self.writer is not None:
+            self.writer.failures.summary()
         await maybe_deferred_to_future(self._refresh_template())
         if self.pool is not None:
             _reactor().removeSystemEventTrigger(self._stop_trigger)
@@ -183,9 +146,10 @@ class StoreArticlePipeline:
             return succeed(None)
         batch, self.pending = self.pending, []
         assert self.crawler.stats is not None
-        run_id = self.crawler.stats.get_value(STAT_RUN_ID)
+        self.writer.run_id = self.crawler.stats.get_value(STAT_RUN_ID)  # known once the spider opened
+        progress = {"pages_fetched": int(self.crawler.stats.get_value(STAT_PAGES, 0))}
         self.writing = True
-        d: Deferred[Any] = deferToThreadPool(_reactor(), self.pool, self.writer.write, batch, run_id)
+        d: Deferred[Any] = deferToThreadPool(_reactor(), self.pool, self.writer.write, batch, progress)
         d.addCallbacks(self._count, self._write_crashed)
         d.addCallback(lambda _: self._announce(taken_at))
         d.addBoth(self._written)
@@ -215,11 +179,19 @@ class StoreArticlePipeline:
     def _count(self, report: WriteReport) -> None:
         if report.failed:
             self.lost = True
-        for outcome in report.outcomes:
-            self._inc(STORED_PREFIX + outcome)
-        for _ in range(report.failed):
-            self._inc(error_key("storage"))
-        logger.debug("Stored %(n)d items", {"n": len(report.outcomes)})
+        assert self.crawler.stats is not None
+        for outcome, n in report.outcomes.items():
+            self.crawler.stats.inc_value(stored_key(outcome), n)
+        if report.failed:
+            self.crawler.stats.inc_value(error_key("storage"), report.failed)
+            if self.writer is not None and not self.crawler.stats.get_value(STAT_STORAGE_FAILURE):
+                self.crawler.stats.set_value(STAT_STORAGE_FAILURE, self.writer.failures.first())
+        self.failed_batches = self.failed_batches + 1 if report.failed and not report.outcomes else 0
+        if self.failed_batches == _FAILED_BATCHES_TO_STOP and self.crawler.engine is not None:
+            logger.error("Nothing could be stored in %(n)d batches in a row: stopping the crawl",
+                         {"n": self.failed_batches})
+            engine = self.crawler.engine
+            call_later(0, lambda: deferred_from_coro(engine.close_spider_async(reason="archive_error")))
 
     def _write_crashed(self, failure: Failure) -> None:
         # not a storage error (those are counted per item): a bug; the timer must keep running
@@ -234,12 +206,13 @@ class StoreArticlePipeline:
         assert self.crawler.stats is not None
         stats = self.crawler.stats.get_stats()
         site = getattr(self.crawler.spider, "site", None)
-        changed = stats.get(STORED_PREFIX + "new", 0) + stats.get(STORED_PREFIX + "updated", 0)
+        changed = stats.get(stored_key("new"), 0) + stats.get(stored_key("updated"), 0)
         if not site or not changed or self.writer is None or self.pool is None:
             return succeed(None)
         if not self.crawler.settings.getbool("NEWSARCHIVE_LEARN_TEMPLATES", True):
             return succeed(None)
-        d: Deferred[Any] = deferToThreadPool(_reactor(), self.pool, self.writer.refresh_template, site)
+        archive = self.writer.archive
+        d: Deferred[Any] = deferToThreadPool(_reactor(), self.pool, refresh_templates, archive, [site])
 
         def done(cleaned: int) -> None:
             if cleaned:

@@ -143,11 +143,14 @@ class ArticleVersion(Base):
 
 
 class CrawlRun(Base):
-    """One crawl of one site (or of ad-hoc URLs when ``site`` is null)."""
+    """One run: a crawl of one site (or of ad-hoc URLs when ``site`` is null), an
+    ``import`` or a ``reextract`` (``kind``)."""
 
     __tablename__ = "crawl_run"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # crawl | import | reextract
+    kind: Mapped[str] = mapped_column(String(16), default="crawl", server_default="crawl")
     site: Mapped[str | None] = mapped_column(String(200), index=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -158,6 +161,7 @@ class CrawlRun(Base):
     articles_new: Mapped[int] = mapped_column(Integer, default=0)
     articles_updated: Mapped[int] = mapped_column(Integer, default=0)
     articles_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    articles_duplicate: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     errors: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
     stats: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     reason: Mapped[str | None] = mapped_column(Text)

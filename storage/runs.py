@@ -1,4 +1,7 @@
-"""Crawl runs: one row per crawl, so an operator can see what happened."""
+"""Runs: one row per crawl, import or reextract, so an operator can see what happened.
+
+A run's counters are kept up to date while it runs (:func:`add_run_progress`, in the
+transaction that stores each batch), so a run killed at any moment shows what it stored."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import socket
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.errors import NotFound, wraps_driver_errors
@@ -16,14 +19,25 @@ from storage.query import SQL_INT_MAX
 from storage.types import utcnow
 
 RunStatus = Literal["ok", "failed", "interrupted", "running"]
-COUNTERS = ("pages_fetched", "articles_new", "articles_updated", "articles_unchanged")
+RunKind = Literal["crawl", "import", "reextract"]
+COUNTERS = ("pages_fetched", "articles_new", "articles_updated", "articles_unchanged", "articles_duplicate")
+# store outcome -> the run's counter column
+OUTCOME_COUNTERS = {
+    "new": "articles_new",
+    "updated": "articles_updated",
+    "unchanged": "articles_unchanged",
+    "duplicate": "articles_duplicate",
+}
 
 
 @wraps_driver_errors
-def start_run(session: Session, site: str | None, *, pid: int | None = None,
-              crawl_id: str | None = None) -> int:
+def start_run(
+    session: Session, site: str | None, *, pid: int | None = None, kind: RunKind = "crawl",
+    crawl_id: str | None = None,
+) -> int:
     now = utcnow()
     run = CrawlRun(
+        kind=kind,
         site=site,
         crawl_id=crawl_id,
         started_at=now,
@@ -35,12 +49,30 @@ def start_run(session: Session, site: str | None, *, pid: int | None = None,
         articles_new=0,
         articles_updated=0,
         articles_unchanged=0,
+        articles_duplicate=0,
         errors={},
         stats={},
     )
     session.add(run)
     session.flush()
     return run.id
+
+
+@wraps_driver_errors
+def add_run_progress(
+    session: Session, run_id: int, outcomes: Mapping[str, int], absolute: Mapping[str, int] | None = None
+) -> None:
+    """Add a committed batch's store outcomes (``new``, ``updated`` …) to the run's
+    counters, and set the counters in ``absolute`` (``pages_fetched``); in the caller's
+    transaction, so the record never says more or less than was committed."""
+    values: dict[str, Any] = {
+        column: getattr(CrawlRun, column) + int(outcomes[outcome])
+        for outcome, column in OUTCOME_COUNTERS.items()
+        if outcomes.get(outcome)
+    }
+    values.update({name: int(value) for name, value in (absolute or {}).items() if name in COUNTERS})
+    if values:
+        session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(**values))
 
 
 @wraps_driver_errors

@@ -3,6 +3,7 @@ and the store pipeline's batching against a real SQLite archive."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -15,7 +16,8 @@ from crawler.extensions import CrawlRunRecorder
 from crawler.middlewares import IncrementalCrawlMiddleware, revisit_due
 from crawler.profiles import SiteProfile
 from pipelines.extract import ExtractArticlePipeline
-from pipelines.store import BatchWriter, StoreArticlePipeline, WriteReport
+from pipelines.ingest import ArchiveWriter, WriteReport, pending_url, store_pending
+from pipelines.store import StoreArticlePipeline
 from storage import KnownPage, open_archive
 from tests.test_crawl_support import synthetic_article
 
@@ -66,10 +68,10 @@ def item(n: int) -> ArticleItem:
 
 def test_batch_writer_stores_counts_and_survives_a_bad_item(sqlite_db: str) -> None:
     archive = open_archive(sqlite_db)
-    writer = BatchWriter(archive)
+    writer = ArchiveWriter(archive, store_pending("crawl"), describe=pending_url)
     try:
-        first = writer.write([item(n) for n in range(3)], run_id=None)
-        assert first == WriteReport(["new", "new", "new"], failed=0)
+        first = writer.write([item(n) for n in range(3)])
+        assert first == WriteReport(Counter(new=3), failed=0)
         revisit = FetchedPage(
             url=item(1).page.url, final_url=item(1).page.url, status=304, headers={}, body=b"",
             fetched_at=NOW, not_modified=True,
@@ -78,8 +80,8 @@ def test_batch_writer_stores_counts_and_survives_a_bad_item(sqlite_db: str) -> N
         # by one and only that article is lost (and counted), the others are stored
         broken = item(4)
         broken.article.published_at = datetime.min.replace(tzinfo=timezone(timedelta(hours=8)))
-        second = writer.write([item(0), revisit, broken, item(3)], run_id=None)
-        assert second.outcomes == ["unchanged", "unchanged", "new"]
+        second = writer.write([item(0), revisit, broken, item(3)])
+        assert second.outcomes == Counter(unchanged=2, new=1)
         assert second.failed == 1
         with archive.session() as session:
             from sqlalchemy import func, select

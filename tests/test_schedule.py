@@ -128,12 +128,18 @@ def test_site_down_fails_while_the_other_succeeds(serve_site: Any, sqlite_db: st
 def test_runs_table_and_json(sqlite_db: str) -> None:
     with open_archive(sqlite_db) as archive, archive.session() as session, session.begin():
         run_id = start_run(session, "s", pid=1)
-        finish_run(session, run_id, status="failed", stats={"pages_fetched": 2}, errors={"http_500": 2},
-                   reason="site answered only errors")
+        finish_run(session, run_id, status="failed", stats={"pages_fetched": 2, "articles_duplicate": 3},
+                   errors={"http_500": 2}, reason="bad2.toml: [sites.s]: schedule: bad cron expression")
     table = cli("--db", sqlite_db, "runs", "--site", "s")
     assert table.returncode == 0 and "failed" in table.stdout and "http_500" in table.stdout
+    # the reason as written (not read as rich markup), the kind, end time, duration, copies
+    assert "[sites.s]" in table.stdout and "crawl" in table.stdout
+    for column in ("finished", "took", "copies"):
+        assert column in table.stdout
     (run,) = runs(sqlite_db)
     assert run["errors"] == {"http_500": 2} and run["pages_fetched"] == 2
+    assert run["kind"] == "crawl" and run["articles_duplicate"] == 3 and run["finished_at"]
+    assert run["duration_seconds"] is not None and run["duration_seconds"] >= 0
     assert cli("--db", sqlite_db, "runs", "--site", "other", "--format", "json").stdout.strip() == "[]"
     missing = cli("--db", sqlite_db + ".missing", "runs")
     assert missing.returncode == 1 and missing.stderr.startswith("Error: no archive at")

@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import click
 
-from core.errors import InputError
+from core.errors import InputError, RunFailed
 from crawler.commands import table_console
 
 _HIGHLIGHT = re.compile(r"\*\*(.+?)\*\*")
@@ -367,15 +367,22 @@ def reextract_command(obj: Any, workers: int, **options: Any) -> None:
       newsarchive reextract --since 2024-01-01 --workers 4
     """
     from pipelines.reextract import reextract
+    from pipelines.run_record import recorded_run
     from storage import count_articles
 
     filters = _filters(**options)
     with _open(obj) as archive:
         with archive.session(read_only=True) as session:
             total = count_articles(session, filters)
-        with _progress("Re-extracting") as bar:
+        with _progress("Re-extracting") as bar, recorded_run(archive, "reextract", filters.site) as run:
             task = bar.add_task("reextract", total=total)
-            stats = reextract(archive, filters, workers=workers, progress=lambda n: bar.advance(task, n))
+            stats = reextract(archive, filters, workers=workers, run_id=run.run_id,
+                              progress=lambda n: bar.advance(task, n))
+            run.stats = {"pages_fetched": stats.checked, "articles_updated": stats.changed,
+                         "articles_unchanged": stats.unchanged,
+                         **{f"kept_{k}": v for k, v in stats.failed.items()}}
+            run.errors = {"storage": stats.not_stored} if stats.not_stored else {}
+            run.failure = stats.failure
     failed = sum(stats.failed.values())
     click.echo(
         f"Checked {stats.checked}: {stats.changed} changed (new version), {stats.unchanged} unchanged, "
@@ -383,6 +390,8 @@ def reextract_command(obj: Any, workers: int, **options: Any) -> None:
     )
     for reason, count in stats.failed.most_common():  # no article found (why), or a damaged raw page
         click.echo(f"  {reason}: {count}")
+    if stats.not_stored:
+        raise RunFailed(f"cannot write the archive: {stats.not_stored} articles not stored ({stats.failure})")
 
 
 # -- stats -------------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from core.errors import InputError
+from core.errors import InputError, RunFailed
+from core.keys import DROPPED_PREFIX, ERROR_PREFIX, STORED_PREFIX
 from crawler.commands import table_console
 
 MAX_EXTRACT_BYTES = 50 * 1024 * 1024
@@ -176,17 +177,24 @@ def import_command(obj: Any, paths: tuple[Path, ...], workers: int, max_record_s
     click.echo(f"Imported {stats.pages} pages from {len(paths)} file(s): {outcomes}")
     if dropped:
         click.echo(f"Not stored: {dropped}")
+    if stats.failed:
+        raise RunFailed(f"cannot write the archive: {stats.failed} articles not stored ({stats.failure})")
     _raise_for_damage(stats)
 
 
 def _raise_for_damage(stats: Any) -> None:
     if stats.damage:
-        raise InputError("damaged WARC, every readable record imported: " + "; ".join(stats.damage))
+        raise InputError(_damage_line(stats))
+
+
+def _damage_line(stats: Any) -> str:
+    return "damaged WARC, every readable record imported: " + "; ".join(stats.damage)
 
 
 def _run_import(
     db: str, paths: list[Path], workers: int, *, quiet: bool, max_record_size: int | None = None
 ) -> Any:
+    from pipelines.run_record import recorded_run
     from pipelines.warc_import import check_warc, import_warcs
     from storage import open_archive
 
@@ -203,17 +211,29 @@ def _run_import(
             console=console,
             disable=quiet or not console.is_terminal,
             transient=True,
-        ) as progress:
+        ) as progress, recorded_run(archive, "import") as run:
             task = progress.add_task("import", total=None)
-            return import_warcs(
-                archive,
-                paths,
-                workers=workers,
-                max_record_size=max_record_size,
+            stats = import_warcs(
+                archive, paths, workers=workers, max_record_size=max_record_size, run_id=run.run_id,
                 on_page=lambda s: progress.update(task, completed=s.pages),
             )
+            run.stats = {"pages_fetched": stats.pages, **_run_counts(stats.counts)}
+            run.errors = {k.removeprefix(ERROR_PREFIX): n for k, n in stats.counts.items()
+                          if k.startswith(ERROR_PREFIX)}
+            run.failure = stats.failure
+            if stats.damage:
+                run.problem = _damage_line(stats)
+            return stats
     finally:
         archive.close()
+
+
+def _run_counts(counts: Any) -> dict[str, int]:
+    """The run record's counters from the ingest path's counts."""
+    stored = {k.removeprefix(STORED_PREFIX): n for k, n in counts.items() if k.startswith(STORED_PREFIX)}
+    dropped = {"dropped_" + k.removeprefix(DROPPED_PREFIX): n for k, n in counts.items()
+               if k.startswith(DROPPED_PREFIX)}
+    return {**{f"articles_{k}": n for k, n in stored.items()}, **dropped}
 
 
 def _ground_truth(dataset: Path, load: Callable[[Path], list[Any]]) -> list[dict[str, Any]]:

@@ -1,0 +1,400 @@
+"""The one ingest path: pages in, articles stored, every outcome counted.
+
+A page (:class:`core.items.FetchedPage`: bytes, URL, headers, site) comes in with its
+provenance (``crawl``, ``import`` or ``reextract``). It is
+
+1. extracted in a pool of worker processes (:class:`ExtractionPool`), which die with the
+   process that started them, so a killed run leaves no orphans;
+2. stripped of its site's learned template lines (``pipelines.site_templates``);
+3. written in batches, one transaction per batch, by one writer (:class:`ArchiveWriter`),
+   falling back to one transaction per item when a batch fails, so one bad article costs
+   only itself; the run's record is updated in the same transaction, so a run killed at
+   any moment shows what it had committed;
+4. counted under one vocabulary (``core.keys``): ``newsarchive/stored/<outcome>``,
+   ``newsarchive/dropped/<reason>``, ``newsarchive/errors/<kind>``. A storage error
+   repeated for many articles is logged once, with a count (:class:`FailureLog`).
+
+The crawl's two Scrapy pipelines (``pipelines/extract.py``, ``pipelines/store.py``) are
+thin adapters over the pool and the writer; ``import`` drives :class:`Ingest`, and
+``reextract`` uses the pool and the writer with its own per-item write.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import multiprocessing
+import os
+import re
+import signal
+import sys
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from core.items import ArticleItem, FetchedPage
+from core.keys import dropped_key, error_key, stored_key
+from pipelines.extraction import ExtractionResult, extract_article
+from pipelines.site_templates import refresh_site_templates, store_stripped
+from storage import Archive, StorageError, mark_not_modified
+from storage.runs import add_run_progress
+
+__all__ = [
+    "ArchiveWriter",
+    "ExtractionPool",
+    "FailureLog",
+    "Ingest",
+    "Provenance",
+    "WriteReport",
+    "drop_slug",
+    "extract_page",
+]
+
+logger = logging.getLogger(__name__)
+
+Provenance = Literal["crawl", "import", "reextract"]
+T = TypeVar("T")
+Pending = ArticleItem | FetchedPage  # FetchedPage only for a 304 revisit
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def drop_slug(reason: str | None) -> str:
+    """A drop reason as a stats-key word: ``"Listing page"`` -> ``listing_page``."""
+    return re.sub(r"[^a-z0-9_]+", "_", (reason or "not_article").lower()).strip("_") or "unknown"
+
+
+# --- extraction in worker processes ------------------------------------------------------
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: end this worker when the process that started it ends, even by
+    SIGKILL. Linux does it for us (PR_SET_PDEATHSIG); a watcher thread covers the rest and
+    the moment before the prctl call."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="newsarchive-parent-watch", daemon=True).start()
+
+
+def extract_page(page: FetchedPage, selectors: Mapping[str, str] | None = None) -> ExtractionResult:
+    """Extract one page (runs in a worker process)."""
+    return extract_article(
+        page.body,
+        page.final_url or page.url,
+        http_charset=page.encoding,
+        content_type=page.headers.get("Content-Type"),
+        selectors=dict(selectors) if selectors else None,
+    )
+
+
+class ExtractionPool:
+    """A process pool for extraction whose workers die with this process.
+
+    Started with ``spawn``: a worker's parent is this process (with ``forkserver`` it would
+    be the fork server, which outlived a SIGKILLed crawl), and forking a process that runs
+    the reactor and a writer thread is not safe. The pool is started on first use."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, workers)
+        self._executor: ProcessPoolExecutor | None = None
+
+    @property
+    def executor(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_die_with_parent,
+                initargs=(os.getpid(),),
+            )
+        return self._executor
+
+    def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+        return self.executor.submit(fn, *args, **kwargs)
+
+    def restart(self) -> None:
+        """After a worker died (BrokenProcessPool): the next submit starts a fresh pool."""
+        self.shutdown(wait=False)
+
+    def shutdown(self, wait: bool = True) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=wait, cancel_futures=True)
+            self._executor = None
+
+    def __enter__(self) -> ExtractionPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+
+# --- writing -----------------------------------------------------------------------------
+
+
+class FailureLog:
+    """Storage failures, logged once per distinct error with the count of the rest: a full
+    disk fails every article alike, and 1,933 identical ERROR lines hide the one that says
+    why."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def note(self, what: str, error: BaseException | str) -> None:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        self.counts[message] += 1
+        if self.counts[message] == 1:
+            logger.error("Cannot store %(what)s: %(error)s", {"what": what, "error": message})
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def first(self) -> str | None:
+        return next(iter(self.counts), None)
+
+    def summary(self) -> None:
+        """Log the repeats once, at the end."""
+        for message, count in self.counts.items():
+            if count > 1:
+                logger.error(
+                    "%(n)d articles in all could not be stored: %(error)s", {"n": count, "error": message}
+                )
+
+
+@dataclass
+class WriteReport:
+    """What one batch write did: how many items had each outcome, and how many failed."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    failed: int = 0
+    sites: set[str] = field(default_factory=set)
+
+
+StoreOne = Callable[[Session, T], str]
+
+
+class ArchiveWriter(Generic[T]):
+    """Writes batches to the archive: one transaction, or item by item when that fails.
+
+    ``store_one(session, item)`` stores one item and returns its outcome (``new``,
+    ``updated`` …); ``prepare(session, batch)``, when given, runs first in each transaction
+    (to lock or load the batch's rows in one query). When ``run_id`` is given, the run's
+    record gets the batch's outcomes in the same transaction. Blocking: the crawl calls it
+    on its writer thread."""
+
+    def __init__(
+        self,
+        archive: Archive,
+        store_one: StoreOne[T],
+        *,
+        run_id: int | None = None,
+        describe: Callable[[T], str] = str,
+        prepare: Callable[[Session, Sequence[T]], None] | None = None,
+    ) -> None:
+        self.archive = archive
+        self.store_one = store_one
+        self.prepare = prepare
+        self.run_id = run_id
+        self.describe = describe
+        self.failures = FailureLog()
+
+    def write(self, batch: Sequence[T], progress: Mapping[str, int] | None = None) -> WriteReport:
+        """Store ``batch``; ``progress`` (e.g. ``pages_fetched``) is set on the run's record."""
+        if not batch:
+            return WriteReport()
+        try:
+            return WriteReport(self._write(batch, progress))
+        except (StorageError, SQLAlchemyError) as exc:
+            if len(batch) > 1:
+                logger.warning(
+                    "Batch of %(n)d failed (%(error)s); storing one by one",
+                    {"n": len(batch), "error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__},
+                )
+            else:
+                self.failures.note(self.describe(batch[0]), exc)
+                return WriteReport(failed=1)
+        report = WriteReport()
+        for item in batch:
+            try:
+                report.outcomes += self._write([item], progress)
+            except (StorageError, SQLAlchemyError) as item_exc:
+                report.failed += 1
+                self.failures.note(self.describe(item), item_exc)
+        return report
+
+    def _write(self, batch: Sequence[T], progress: Mapping[str, int] | None) -> Counter[str]:
+        with self.archive.session() as session, session.begin():
+            if self.prepare is not None:
+                self.prepare(session, batch)
+            outcomes = Counter(self.store_one(session, item) for item in batch)
+            if self.run_id is not None:
+                add_run_progress(session, self.run_id, outcomes, progress or {})
+        return outcomes
+
+
+def store_pending(provenance: Provenance) -> StoreOne[Pending]:
+    """The ``store_one`` of crawled and imported pages: an article (stripped of its site's
+    template) or a 304 revisit."""
+
+    def store(session: Session, item: Pending) -> str:
+        if isinstance(item, FetchedPage):
+            fetched_at = item.fetched_at or datetime.now(UTC)
+            found = mark_not_modified(session, item.url, fetched_at=fetched_at)
+            return "unchanged" if found is not None else "not_modified_unknown"
+        return store_stripped(session, item.page, item.article, reason=provenance).status
+
+    return store
+
+
+def pending_url(item: Pending) -> str:
+    return item.url if isinstance(item, FetchedPage) else item.page.url
+
+
+def refresh_templates(archive: Archive, sites: Iterable[str]) -> int:
+    """Learn the lines the articles of ``sites`` repeat and strip them; how many changed."""
+    sites = sorted(s for s in set(sites) if s)
+    if not sites:
+        return 0
+    with archive.session() as session, session.begin():
+        return sum(refresh_site_templates(session, sites).values())
+
+
+# --- the synchronous driver (import) -------------------------------------------------------
+
+
+def is_html(page: FetchedPage) -> bool:
+    content_type = (page.headers.get("Content-Type") or "text/html").lower()
+    return page.status < 400 and any(t in content_type for t in HTML_TYPES)
+
+
+class Ingest:
+    """Pages in, articles stored: extraction runs ahead in the pool while batches are
+    written, so every worker stays busy while the writer commits.
+
+    ``counts`` holds every outcome under the ``core.keys`` names."""
+
+    def __init__(
+        self,
+        archive: Archive,
+        *,
+        provenance: Provenance,
+        pool: ExtractionPool,
+        batch_size: int = 100,
+        run_id: int | None = None,
+        on_batch: Callable[[Ingest], None] | None = None,
+    ) -> None:
+        self.archive = archive
+        self.provenance = provenance
+        self.pool = pool
+        self.batch_size = max(1, batch_size)
+        self.on_batch = on_batch
+        self.writer: ArchiveWriter[Pending] = ArchiveWriter(
+            archive, store_pending(provenance), run_id=run_id, describe=pending_url
+        )
+        self.counts: Counter[str] = Counter()
+        self.pages = 0  # pages handed to extraction
+        self.sites: set[str] = set()
+        self._in_flight: deque[tuple[FetchedPage, Future[ExtractionResult]]] = deque()
+        self._batch: list[Pending] = []
+
+    def add(self, page: FetchedPage) -> None:
+        """Take one page: not HTML is dropped, the rest goes to the pool."""
+        if not is_html(page):
+            self.counts[dropped_key("not_html")] += 1
+            return
+        self.pages += 1
+        self._in_flight.append((page, self._submit(page)))
+        # enough look-ahead to keep every worker busy while a batch is written
+        while len(self._in_flight) > max(self.batch_size, 8 * self.pool.workers):
+            self._collect_one()
+
+    def _submit(self, page: FetchedPage) -> Future[ExtractionResult]:
+        try:
+            return self.pool.submit(extract_page, page)
+        except BrokenProcessPool:
+            self.pool.restart()
+            return self.pool.submit(extract_page, page)
+
+    def _collect_one(self) -> None:
+        page, future = self._in_flight.popleft()
+        try:
+            result = future.result()
+        except BrokenProcessPool:
+            # a worker died (out of memory, a crash in a C extension): count it, start afresh
+            logger.error("Extraction worker died on %(url)s", {"url": page.url})
+            self.counts[error_key("extract_crashed")] += 1
+            self.counts[dropped_key("extract_crashed")] += 1
+            self._resubmit_after_crash()
+            return
+        if result.article is None or not result.is_article:
+            self.counts[dropped_key(drop_slug(result.reason))] += 1
+            logger.info("Not stored: %(url)s (%(reason)s)", {"url": page.url, "reason": result.reason})
+            return
+        self._batch.append(ArticleItem(page=page, article=result.article))
+        if len(self._batch) >= self.batch_size:
+            self.flush()
+
+    def _resubmit_after_crash(self) -> None:
+        """Every page in flight was lost with the pool: submit them to a new one."""
+        self.pool.restart()
+        pages = [page for page, _ in self._in_flight]
+        self._in_flight.clear()
+        for page in pages:
+            self._in_flight.append((page, self._submit(page)))
+
+    def flush(self) -> None:
+        batch, self._batch = self._batch, []
+        if not batch:
+            return
+        report = self.writer.write(batch)
+        for outcome, n in report.outcomes.items():
+            self.counts[stored_key(outcome)] += n
+        if report.failed:
+            self.counts[error_key("storage")] += report.failed
+        self.sites.update(item.page.site or "" for item in batch if isinstance(item, ArticleItem))
+        if self.on_batch:
+            self.on_batch(self)
+
+    def finish(self, *, learn_templates: bool = True) -> None:
+        """Extract and write what is left, then learn the sites' templates."""
+        while self._in_flight:
+            self._collect_one()
+        self.flush()
+        self.writer.failures.summary()
+        if learn_templates and self.stored:
+            try:
+                refresh_templates(self.archive, self.sites)
+            except StorageError as exc:
+                self.counts[error_key("storage")] += 1
+                logger.error("Cannot refresh the site templates: %(error)s", {"error": exc})
+
+    @property
+    def stored(self) -> int:
+        return sum(n for k, n in self.counts.items() if k.startswith(stored_key("")))
+
+    @property
+    def storage_failures(self) -> int:
+        return self.counts[error_key("storage")]
