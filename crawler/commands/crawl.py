@@ -211,7 +211,8 @@ def runs(obj: Any, site: str | None, limit: int, fmt: str) -> None:
         errors = ", ".join(f"{k} x{v}" for k, v in row["errors"].items())
         started, finished = ((row[k] or "")[:19].replace("T", " ") for k in ("started_at", "finished_at"))
         cells = (
-            str(row["id"]), row["kind"], row["site"] or "-", row["crawl_id"] or "-", started, finished or "-",
+            str(row["id"]), row["kind"], row["site"] or "-", row["crawl_id"] or "-", started,
+            finished or "-",
             _format_duration(row["duration_seconds"]), row["status"], str(row["pages_fetched"]),
             str(row["articles_new"]), str(row["articles_duplicate"]), str(row["articles_updated"]),
             str(row["articles_unchanged"]), errors, row["reason"] or "",
