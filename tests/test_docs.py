@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from crawler.cli import main
@@ -43,3 +44,87 @@ def test_bad_command_line_arguments_are_a_usage_error() -> None:
     result = CliRunner().invoke(main, ["--no-such-option"])
     assert result.exit_code == 2
     assert "No such option" in result.output
+
+
+# -- every Markdown file renders sanely ---------------------------------------------------------
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+_SKIP_DIRS = {".git", ".venv", "venv", "node_modules", ".pytest_cache", ".mypy_cache", ".ruff_cache", "build"}
+
+
+def _markdown_files() -> list[Path]:
+    return sorted(
+        path
+        for path in ROOT.rglob("*.md")
+        if not _SKIP_DIRS.intersection(part for part in path.relative_to(ROOT).parts)
+        and not any(part.endswith(".egg-info") for part in path.parts)
+    )
+
+
+def unclosed_fence(text: str) -> int | None:
+    """The line number of a code fence that is never closed (CommonMark: a closing fence
+    uses the opening character, at least as many, and no info string), else None."""
+    opened: tuple[str, int] | None = None
+    for number, line in enumerate(text.splitlines(), 1):
+        match = _FENCE.match(line)
+        if not match:
+            continue
+        fence, rest = match.groups()
+        if opened is None:
+            if fence[0] == "`" and "`" in rest:
+                continue  # ```code``` inline, not a fence
+            opened = (fence, number)
+        elif fence[0] == opened[0][0] and len(fence) >= len(opened[0]) and not rest.strip():
+            opened = None
+    return opened[1] if opened else None
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[`*_]|\[([^\]]*)\]\([^)]*\)", r"\1", heading).strip().lower()
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+def _anchors(path: Path) -> set[str]:
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").parse(path.read_text(encoding="utf-8"))
+    return {_slug(tokens[i + 1].content) for i, t in enumerate(tokens) if t.type == "heading_open"}
+
+
+def _links(text: str) -> list[str]:
+    from markdown_it import MarkdownIt
+
+    targets: list[str] = []
+    for token in MarkdownIt("commonmark").enable("table").parse(text):
+        for child in token.children or []:
+            if child.type == "link_open":
+                targets.append(str(child.attrGet("href")))
+            elif child.type == "image":
+                targets.append(str(child.attrGet("src")))
+    return targets
+
+
+def test_the_markdown_checks_catch_what_they_look_for(tmp_path: Path) -> None:
+    assert unclosed_fence("text\n```\ncode\n``` not a close\n") == 2
+    assert unclosed_fence("````\n```\n````\n~~~toml\nx\n~~~\n") is None
+    assert _slug("`newsarchive serve`") == "newsarchive-serve"
+    assert _slug("Date truths the pages contradict") == "date-truths-the-pages-contradict"
+    assert _links("[a](b.md) `[c](d.md)` ![i](img/x.png)\n\n```\n[e](f.md)\n```\n") == ["b.md", "img/x.png"]
+
+
+@pytest.mark.parametrize("path", _markdown_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_markdown_renders_sanely(path: Path) -> None:
+    """First-hour surprise 4: an unclosed code block turned docs/archive.md's Commands
+    section and field table into code. Fences close; relative links and anchors resolve."""
+    text = path.read_text(encoding="utf-8")
+    line = unclosed_fence(text)
+    assert line is None, f"{path.relative_to(ROOT)}:{line}: this code fence is never closed"
+    for target in _links(text):
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target) or target.startswith("//"):
+            continue  # an absolute URL: not checked offline
+        file_part, _, anchor = target.partition("#")
+        linked = (path.parent / file_part).resolve() if file_part else path
+        assert linked.exists(), f"{path.relative_to(ROOT)}: link to {target} does not resolve"
+        if anchor and linked.suffix == ".md":
+            assert anchor in _anchors(linked), f"{path.relative_to(ROOT)}: no heading #{anchor} in {file_part}"
