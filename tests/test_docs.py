@@ -62,8 +62,10 @@ def _markdown_files() -> list[Path]:
 
 
 def unclosed_fence(text: str) -> int | None:
-    """The line number of a code fence that is never closed (CommonMark: a closing fence
-    uses the opening character, at least as many, and no info string), else None."""
+    """The line number of a code fence that is not closed, else None. CommonMark closes a
+    fence only with the opening character, at least as many, and nothing after it: a line
+    such as "``` Times are stored in UTC" inside a block looks closed in an editor and is
+    not — the block runs on and every fence after it pairs the wrong way."""
     opened: tuple[str, int] | None = None
     for number, line in enumerate(text.splitlines(), 1):
         match = _FENCE.match(line)
@@ -74,7 +76,9 @@ def unclosed_fence(text: str) -> int | None:
             if fence[0] == "`" and "`" in rest:
                 continue  # ```code``` inline, not a fence
             opened = (fence, number)
-        elif fence[0] == opened[0][0] and len(fence) >= len(opened[0]) and not rest.strip():
+        elif fence[0] == opened[0][0] and len(fence) >= len(opened[0]):
+            if rest.strip():
+                return opened[1]  # meant to close it, but text follows the fence
             opened = None
     return opened[1] if opened else None
 
@@ -107,6 +111,7 @@ def _links(text: str) -> list[str]:
 
 def test_the_markdown_checks_catch_what_they_look_for(tmp_path: Path) -> None:
     assert unclosed_fence("text\n```\ncode\n``` not a close\n") == 2
+    assert unclosed_fence("```\na\n``` text\n\n```\nb\n```\n") == 1  # pairs up again, wrongly
     assert unclosed_fence("````\n```\n````\n~~~toml\nx\n~~~\n") is None
     assert _slug("`newsarchive serve`") == "newsarchive-serve"
     assert _slug("Date truths the pages contradict") == "date-truths-the-pages-contradict"
@@ -127,4 +132,6 @@ def test_markdown_renders_sanely(path: Path) -> None:
         linked = (path.parent / file_part).resolve() if file_part else path
         assert linked.exists(), f"{path.relative_to(ROOT)}: link to {target} does not resolve"
         if anchor and linked.suffix == ".md":
-            assert anchor in _anchors(linked), f"{path.relative_to(ROOT)}: no heading #{anchor} in {file_part}"
+            assert anchor in _anchors(linked), (
+                f"{path.relative_to(ROOT)}: no heading #{anchor} in {file_part}"
+            )
