@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.leftovers import kill, leftover_processes, mark_session
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 PG_HOST = os.environ.get("NEWSARCHIVE_TEST_PG_HOST", "127.0.0.1")
@@ -139,3 +141,35 @@ def redis_url() -> str:
     if not _port_open(REDIS_HOST, REDIS_PORT):
         pytest.skip(f"Redis not running on {REDIS_HOST}:{REDIS_PORT}")
     return f"redis://{REDIS_HOST}:{REDIS_PORT}/15"
+
+
+# -- no test leaves a process behind -------------------------------------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_SESSION_TOKEN] = mark_session()
+
+
+_SESSION_TOKEN = pytest.StashKey[str]()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    try:
+        import psutil  # noqa: F401 - the check needs it
+    except ImportError:
+        return  # psutil is in the test extra; without it the check cannot look
+    token = session.config.stash.get(_SESSION_TOKEN, None)
+    if token is None:
+        return
+    leftovers = leftover_processes(token)
+    if not leftovers:
+        return
+    kill(leftovers)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = [f"{len(leftovers)} process(es) started by the tests were still running at the end:"]
+    lines += [f"  {leftover}" for leftover in leftovers]
+    if reporter is not None:
+        reporter.write_sep("=", "processes left behind", red=True)
+        for line in lines:
+            reporter.write_line(line)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -34,10 +34,14 @@ def test_builtin_profiles_are_examples_until_enabled(tmp_path: Path, monkeypatch
 
 
 @pytest.mark.slow
-def test_schedule_once_crawls_only_the_configured_site(serve_site: Any, sqlite_db: str, tmp_path: Path) -> None:
+def test_schedule_once_crawls_only_the_configured_site(
+    serve_site: Any, sqlite_db: str, tmp_path: Path
+) -> None:
     """First-hour surprise 2: `schedule --once` with a config naming only your site also crawled xunjk."""
     mine = serve_site(news_pages())
-    config = write_config(tmp_path / "newsarchive.toml", {"mine": site_table(mine.base_url, schedule="0 0 1 1 *")})
+    config = write_config(
+        tmp_path / "newsarchive.toml", {"mine": site_table(mine.base_url, schedule="0 0 1 1 *")}
+    )
     result = cli("--db", sqlite_db, "--config", str(config), "schedule", "--once")
     assert result.returncode == 0, result.stderr
     assert [(r["site"], r["status"]) for r in runs(sqlite_db)] == [("mine", "ok")]
