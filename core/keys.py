@@ -18,6 +18,7 @@ STAT_LISTING_PAGES = "newsarchive/listing_pages"
 STAT_TEMPLATE_CLEANED = "newsarchive/template_cleaned"
 STAT_STORAGE_FAILURE = "newsarchive/storage_failure"  # the first error that kept an article out
 STAT_INCREMENTAL_SKIPPED = "newsarchive/incremental/skipped"
+STAT_PAGE_LIMIT_DROPPED = "newsarchive/page_limit/dropped"  # requests not sent: the page limit was reached
 INCREMENTAL_REVISIT_PREFIX = "newsarchive/incremental/revisit/"
 
 ERROR_PREFIX = "newsarchive/errors/"  # + an error kind: http_404, dns, storage, ...
@@ -47,6 +48,7 @@ META_LASTMOD = "newsarchive_lastmod"  # a sitemap lastmod or feed date (aware da
 META_QUIET = "newsarchive_quiet"  # a failure of this request is not an error of the run
 META_REVISIT = "newsarchive_revisit"  # set by the incremental middleware: why a known page is refetched
 META_CHECKED = "newsarchive_checked"  # set by the incremental middleware: let through once
+META_PAGE_COUNTED = "newsarchive_page_counted"  # set by the page limit: its retries and redirects are free
 
 
 # --- what a crawl refuses or drops: error kinds (newsarchive/errors/<kind>) --------------------

@@ -38,6 +38,8 @@ from core.keys import (
     STAT_STORAGE_FAILURE,
     stored_key,
 )
+from crawler.pagelimit import CLOSE_REASON as PAGE_LIMIT_CLOSE
+from crawler.pagelimit import limit_reason
 from crawler.runner import error_kind
 from pipelines.crawl_archive import crawl_archive
 from storage import StorageError, finish_run, mark_dead_runs_interrupted, start_run
@@ -151,6 +153,8 @@ class CrawlRunRecorder:
             if not stats.get(STAT_PAGES):
                 return "failed", f"site unreachable: {summary or 'no response'}"
             return "failed", f"site answered only errors: {summary}"
+        if reason == PAGE_LIMIT_CLOSE:
+            return "ok", limit_reason(self.crawler.settings.getint("NEWSARCHIVE_MAX_PAGES"))
         if reason != "finished" and not reason.startswith("closespider_"):
             return "failed", f"crawl stopped: {reason}"
         return "ok", None

@@ -66,7 +66,7 @@ def apply_site_settings(settings: Settings, profile: SiteProfile) -> None:
     for name, value in profile.settings.items():
         settings.set(name, value, priority="spider")
     if profile.max_pages:
-        settings.set("CLOSESPIDER_PAGECOUNT", profile.max_pages, priority="spider")
+        settings.set("NEWSARCHIVE_MAX_PAGES", profile.max_pages, priority="spider")
     for env, name in ENV_SETTINGS.items():
         if os.environ.get(env):
             settings.set(name, os.environ[env], priority=ENV_PRIORITY)
@@ -88,7 +88,7 @@ def base_settings(*, db: str | None, overrides: dict[str, str] | None = None,
     for name, value in (overrides or {}).items():
         settings.set(name, value, priority="cmdline")
     if max_pages is not None:
-        settings.set("CLOSESPIDER_PAGECOUNT", max_pages, priority="cmdline")
+        settings.set("NEWSARCHIVE_MAX_PAGES", max_pages, priority="cmdline")
     return settings
 
 

@@ -61,6 +61,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.safety.SafetyMiddleware": 45,
     # after robots.txt (100), before retry (550) and the downloader
     "crawler.middlewares.IncrementalCrawlMiddleware": 120,
+    "crawler.pagelimit.PageLimitMiddleware": 130,  # after the incremental skip: skipped pages are free
 }
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractArticlePipeline": 300,
@@ -75,6 +76,7 @@ EXTRACT_WORKERS = 2  # processes running the CPU-heavy extraction
 STORE_BATCH_SIZE = 50  # articles per transaction at most
 STORE_FLUSH_SECONDS = 2.0  # ... and at least this often, so a killed crawl keeps its work
 NEWSARCHIVE_LEARN_TEMPLATES = True  # after a run: learn and strip lines all the site's articles repeat
+NEWSARCHIVE_MAX_PAGES = 0  # pages per crawl at most (0: no limit); --max-pages and max_pages set it
 NEWSARCHIVE_PROGRESS = "auto"  # "auto" (live display on a terminal), "live", "log" or "off"
 NEWSARCHIVE_PROGRESS_INTERVAL = 30.0  # seconds between stats lines when not live
 # NEWSARCHIVE_REDIS_URL: a shared crawl frontier in Redis (crawler/frontier.py); unset: none

@@ -10,7 +10,7 @@ import pytest
 
 from core.errors import ConfigError
 from crawler.profiles import load_profiles
-from tests.test_crawl_support import cli, news_pages, runs, site_table, write_config
+from tests.test_crawl_support import FAST, cli, news_pages, runs, site_table, synthetic_pages, write_config
 
 
 def test_builtin_profiles_are_examples_until_enabled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -47,3 +47,54 @@ def test_schedule_once_crawls_only_the_configured_site(
     assert [(r["site"], r["status"]) for r in runs(sqlite_db)] == [("mine", "ok")]
     named = cli("--db", sqlite_db, "--config", str(config), "schedule", "--once", "--site", "xunjk")
     assert named.returncode == 2 and "not enabled" in named.stderr
+
+
+def _page_hits(site: Any) -> int:
+    return sum(n for path, n in site.hits.items() if path != "/robots.txt")
+
+
+@pytest.mark.slow
+def test_max_pages_is_exact_and_reported_for_a_start_url(
+    serve_site: Any, sqlite_db: str, tmp_path: Path
+) -> None:
+    """First-hour surprise 7: `--max-pages 2` fetched 1 page (robots.txt took the other), stored
+    nothing and reported a plain ok."""
+    site = serve_site(synthetic_pages(12))
+    fast = [arg for name, value in FAST.items() for arg in ("-s", f"{name}={value}")]
+    done = cli("--db", sqlite_db, "crawl", site.base_url + "/", "--max-pages", "4", *fast, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert _page_hits(site) == 4  # robots.txt is not a page
+    assert "stopped at the page limit (4)" in done.stdout
+    [run] = runs(sqlite_db)
+    assert (
+        run["status"] == "ok"
+        and run["pages_fetched"] == 4
+        and run["reason"] == "stopped at the page limit (4)"
+    )
+    assert run["articles_new"] >= 1
+
+
+@pytest.mark.slow
+def test_max_pages_is_exact_with_the_redis_frontier(
+    serve_site: Any, sqlite_db: str, tmp_path: Path, redis_url: str
+) -> None:
+    """First-hour surprise 7: with the Redis frontier `--max-pages 3` fetched 10 pages."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+
+    def clear() -> None:
+        for key in client.scan_iter(match="*page_limit_site*"):
+            client.delete(key)
+
+    clear()
+    site = serve_site(synthetic_pages(12))
+    config = write_config(tmp_path / "sites.toml", {"page_limit_site": site_table(site.base_url)})
+    try:
+        done = cli("--db", sqlite_db, "--config", str(config), "crawl", "--site", "page_limit_site",
+                   "--max-pages", "3", "-s", f"NEWSARCHIVE_REDIS_URL={redis_url}", cwd=tmp_path)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert _page_hits(site) == 3
+        assert "stopped at the page limit (3)" in done.stdout
+    finally:
+        clear()

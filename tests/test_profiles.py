@@ -141,7 +141,7 @@ def test_settings_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     apply_site_settings(settings, profile)
     assert settings.getbool("ROBOTSTXT_OBEY") and settings.getbool("AUTOTHROTTLE_ENABLED")  # defaults
     assert settings.getfloat("DOWNLOAD_DELAY") == 3  # profile over default
-    assert settings.getint("CLOSESPIDER_PAGECOUNT") == 50  # profile max_pages
+    assert settings.getint("NEWSARCHIVE_MAX_PAGES") == 50  # profile max_pages
     assert settings.getint("EXTRACT_WORKERS") == 5  # environment over default
     assert settings.getpriority("EXTRACT_WORKERS") == ENV_PRIORITY
     assert settings.getint("CONCURRENT_REQUESTS") == 3  # command line
@@ -151,7 +151,7 @@ def test_settings_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     cli = base_settings(db=None, overrides={"DOWNLOAD_DELAY": "0"}, max_pages=7)
     apply_site_settings(cli, profile)
     assert cli.getfloat("DOWNLOAD_DELAY") == 0  # command line over profile
-    assert cli.getint("CLOSESPIDER_PAGECOUNT") == 7
+    assert cli.getint("NEWSARCHIVE_MAX_PAGES") == 7
 
 
 def test_bad_override_is_a_config_error() -> None:
