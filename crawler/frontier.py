@@ -242,7 +242,7 @@ def apply_redis_frontier(settings: Settings, site: str) -> None:
     for name, value in {
         "SCHEDULER": "crawler.frontier.SharedScheduler",
         "SCHEDULER_QUEUE_CLASS": "crawler.frontier.LeasedPriorityQueue",
-        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "DUPEFILTER_CLASS": "crawler.fingerprint.CanonicalRedisDupeFilter",
         "REDIS_URL": url,
         # scrapy-redis formats these with "%": FrontierKeys never contain one
         "SCHEDULER_QUEUE_KEY": keys.requests,

@@ -27,6 +27,9 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 # Breadth-first: listing pages near the start come before the links deep inside articles,
 # so a --max-pages limit spends its pages on what is new.
 DEPTH_PRIORITY = 1
+# one request per page: links differing by tracking parameters, fragment or http/https
+# share a fingerprint (the canonical URL's), so the dupefilter drops all but the first
+REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.CanonicalRequestFingerprinter"
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 from sqlalchemy.orm import Session
 
 from core.items import Article, FetchedPage
+from core.urls import site_host
 from pipelines.extraction.template import apply_template, learn_template
 from storage import StoreOutcome, store_article
 from storage.fingerprint import content_hash
@@ -23,7 +24,6 @@ from storage.templates import (
     site_learning_texts,
     site_template,
 )
-from storage.urls import site_host
 
 __all__ = ["refresh_site_templates", "store_stripped", "strip_site_template"]
 

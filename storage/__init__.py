@@ -10,6 +10,7 @@ transaction::
 
 from __future__ import annotations
 
+from core.urls import canonicalize_url, clean_url
 from storage.archive import Archive, head_revision, open_archive, upgrade_schema
 from storage.errors import ArchiveTooNew, NotFound, StorageError
 from storage.export import EXPORT_FIELDS, FORMATS, count_articles, export_row, iter_articles, iter_export_rows
@@ -29,7 +30,6 @@ from storage.runs import finish_run, list_runs, mark_dead_runs_interrupted, star
 from storage.search import SearchHit, search
 from storage.stats import archive_summary, articles_per_day, site_stats
 from storage.templates import site_template
-from storage.urls import canonicalize_url, clean_url
 
 __all__ = [
     "EXPORT_FIELDS",

@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 
 from core.items import Article as ArticleData
 from core.items import FetchedPage
+from core.urls import canonicalize_url, clean_url, same_site, site_host
 from storage.errors import StorageError, wraps_driver_errors
 from storage.fingerprint import BAND_SHIFTS, NEAR_DUPLICATE_DISTANCE, bands, content_hash, hamming, simhash
 from storage.locks import advisory_key, advisory_xact_lock
 from storage.models import Article, ArticleUrl, ArticleVersion, RawPage
 from storage.types import utcnow
-from storage.urls import canonicalize_url, clean_url, same_site, site_host
 
 StoreStatus = Literal["new", "updated", "unchanged", "duplicate"]
 NEAR_DUPLICATE_CANDIDATES = 200
@@ -438,7 +438,7 @@ def mark_not_modified(
 @wraps_driver_errors
 def known_pages(session: Session, site: str | None) -> dict[str, KnownPage]:
     """Every URL of ``site`` (or of all sites) the archive knows, keyed by its
-    canonical form (see ``storage.urls.canonicalize_url``) and by the URL the
+    canonical form (see ``core.urls.canonicalize_url``) and by the URL the
     article was fetched at."""
     query = select(
         ArticleUrl.url,

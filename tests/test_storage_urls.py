@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from storage.urls import canonicalize_url, clean_url, same_site
+from core.urls import canonicalize_url, clean_url, same_site
 
 KEY = "https://www.xunjk.com/yanjiu/2022/0928/1.html"
 

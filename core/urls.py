@@ -1,0 +1,91 @@
+"""URL canonicalisation: one key per article however its URL was written (the archive's
+keys and the crawler's request fingerprints alike)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+# Query parameters that track where a reader came from, never which page it is.
+TRACKING_PARAMS = frozenset(
+    {
+        "from", "fromsource", "share", "share_token", "sharer", "spm", "scm", "isappinstalled",
+        "wxshare_count", "nsukey", "fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid",
+        "mc_cid", "mc_eid", "_hsenc", "_hsmi", "ref", "ref_src", "ref_url", "clickid", "wt.mc_id",
+        "cmpid", "s_cid", "ncid", "_ga", "_gl",
+    }
+)  # fmt: skip
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmsr", "hmpl", "hmcu", "hmkw", "hmci")
+_INDEX_PAGE = re.compile(r"/(index|default)\.(html?|php|aspx?|shtml)$", re.IGNORECASE)
+
+
+def _is_tracking(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+
+
+def _split(url: str) -> tuple[str, str, str, str] | None:
+    """(scheme, netloc, path, query) with the host lower-cased, the default
+    port, fragment and tracking parameters dropped; None for non-web URLs."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # "Invalid IPv6 URL": not a web address, kept as written
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        return None
+    host = (parts.hostname or "").rstrip(".")
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number: leave it to the key as written
+        port = None
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+    path = quote(unquote(parts.path), safe="/%:@!$&'()*+,;=~-._") or "/"
+    query = urlencode(
+        sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k))
+    )
+    return scheme, netloc, path, query
+
+
+def clean_url(url: str) -> str:
+    """``url`` without fragment and tracking parameters, host lower-cased:
+    still the address a browser should open (scheme and path as given).
+
+    >>> clean_url("HTTP://www.Example.com/a/b/?utm_source=x&id=2#top")
+    'http://www.example.com/a/b/?id=2'
+    """
+    split = _split(url)
+    if split is None:
+        return url.strip()
+    return urlunsplit((*split, ""))
+
+
+def canonicalize_url(url: str) -> str:
+    """The key under which every way of writing an article's URL meets:
+    ``clean_url`` plus https, no trailing slash (except the root), no
+    ``index.html`` and no duplicate slashes. A key, not necessarily a working
+    address: use ``clean_url`` for that.
+
+    >>> canonicalize_url("HTTP://www.Example.com:80/a/b/?utm_source=x&id=2&from=timeline#top")
+    'https://www.example.com/a/b?id=2'
+    """
+    split = _split(url)
+    if split is None:
+        return url.strip()
+    _, netloc, path, query = split
+    path = _INDEX_PAGE.sub("/", path)
+    path = re.sub(r"/{2,}", "/", path).rstrip("/") or "/"
+    return urlunsplit(("https", netloc, path, query, ""))
+
+
+def site_host(url: str) -> str:
+    """The host without ``www.``, used to tell whether two URLs are one site."""
+    try:
+        host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    except ValueError:  # "Invalid IPv6 URL": no host to compare
+        return ""
+    return host[4:] if host.startswith("www.") else host
+
+
+def same_site(a: str, b: str) -> bool:
+    return site_host(a) == site_host(b) != ""
