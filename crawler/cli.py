@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from core.errors import NewsArchiveError
-from crawler.commands import archive, crawl, demo, extract, serve
+from crawler.commands import archive, crawl, demo, extract, probe, serve
 
 DEFAULT_DB = "archive.db"
 
@@ -25,6 +25,7 @@ Examples:
   newsarchive demo
   newsarchive crawl --site xunjk --max-pages 200
   newsarchive crawl https://example.com/news/
+  newsarchive probe https://example.com/news/
   newsarchive search 高新区 --since 2022-01-01
   newsarchive export --format jsonl --out articles.jsonl
   newsarchive --db postgresql+psycopg://localhost/news stats
@@ -110,6 +111,6 @@ def main(ctx: click.Context, db: str, config: str | None, verbose: int) -> None:
     ctx.obj = CliContext(db=db, config=config or os.environ.get("NEWSARCHIVE_CONFIG"), verbose=verbose)
 
 
-for _module in (crawl, extract, archive, demo, serve):
+for _module in (crawl, extract, archive, demo, serve, probe):
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -3,6 +3,7 @@ that ran unasked, `--max-pages` that was neither exact nor reported, and `probe`
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +99,44 @@ def test_max_pages_is_exact_with_the_redis_frontier(
         assert "stopped at the page limit (3)" in done.stdout
     finally:
         clear()
+
+
+def test_probe_sorts_the_links_and_extracts_a_sample(serve_site: Any, tmp_path: Path) -> None:
+    """First-hour surprise 10: nothing showed which URLs would count as articles before crawling."""
+    site = serve_site(news_pages())
+    config = write_config(tmp_path / "sites.toml", {"local": site_table(site.base_url)})
+    done = cli("--config", str(config), "probe", site.base_url + "/", "--site", "local", "--format", "json",
+               cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    kinds = {link["url"].removeprefix(site.base_url): (link["kind"], link["why"]) for link in report["links"]}
+    assert kinds["/news/"][0] == "listing"
+    assert kinds["/private/secret.html"] == ("robots", "disallowed by robots.txt")
+    assert kinds["http://example.invalid/offsite.html"][0] == "off-site"
+    articles = [path for path, (kind, _) in kinds.items() if kind == "article"]
+    assert articles and all(r"\d{4}/\d{4}" in kinds[path][1] for path in articles)  # which pattern matched
+    assert report["page"]["is_article"] is False  # the home page itself is a listing
+    sample = report["samples"][-1]
+    assert sample["is_article"] and sample["title"] and len(sample["text"]) > 200
+    assert sample["url"].removeprefix(site.base_url) in articles
+    assert not list(tmp_path.glob("*.db"))  # nothing stored
+
+
+def test_probe_without_a_profile_leaves_articles_to_the_classifier(serve_site: Any, tmp_path: Path) -> None:
+    site = serve_site(news_pages())
+    done = cli("probe", site.base_url + "/news/", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "left to the classifier" in done.stdout and "Sample:" in done.stdout
+    assert "is an article" in done.stdout and "title:" in done.stdout
+
+
+@pytest.mark.slow
+def test_probe_fetches_only_http(tmp_path: Path) -> None:
+    refused = cli("probe", "file:///etc/passwd", cwd=tmp_path)
+    assert refused.returncode == 2 and refused.stderr.startswith("Error: not an http(s) URL")
+    dead = cli("probe", "http://127.0.0.1:9/", cwd=tmp_path)
+    assert (
+        dead.returncode == 1
+        and dead.stderr.startswith("Error: could not fetch")
+        and "Traceback" not in dead.stderr
+    )
