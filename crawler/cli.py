@@ -23,7 +23,7 @@ DEFAULT_DB = "archive.db"
 EPILOG = """\b
 Examples:
   newsarchive demo
-  newsarchive crawl --site xunjk --max-pages 200
+  newsarchive crawl --site example --max-pages 200
   newsarchive crawl https://example.com/news/
   newsarchive probe https://example.com/news/
   newsarchive search 高新区 --since 2022-01-01

@@ -135,3 +135,68 @@ def test_markdown_renders_sanely(path: Path) -> None:
             assert anchor in _anchors(linked), (
                 f"{path.relative_to(ROOT)}: no heading #{anchor} in {file_part}"
             )
+
+
+# -- the README's examples run as written against the demo archive ------------------------------
+
+# commands that only read (or re-derive) the archive: they run offline against the demo's
+OFFLINE_COMMANDS = {"search", "show", "export", "stats", "runs", "list", "reextract"}
+FINDS_SOMETHING = {"search", "show", "export", "list"}  # an example that finds nothing is a broken promise
+
+
+def readme_examples() -> list[str]:
+    """Every `newsarchive …` line of the README's code blocks that reads the archive offline
+    (not one naming its own --db, a URL to fetch or a file to import)."""
+    examples = []
+    for block in re.findall(r"^ *```[a-z]*\n(.*?)^ *```", README, re.S | re.M):
+        for raw in block.splitlines():
+            line = raw.strip()
+            words = line.split()
+            if len(words) < 2 or words[0] != "newsarchive" or words[1] not in OFFLINE_COMMANDS:
+                continue
+            examples.append(line)
+    return examples
+
+
+def test_the_readme_has_offline_examples_for_every_reading_command() -> None:
+    covered = {line.split()[1] for line in readme_examples()}
+    assert {"search", "show", "export", "runs", "stats", "reextract"} <= covered
+
+
+@pytest.fixture(scope="module")
+def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import subprocess
+    import sys
+
+    where = tmp_path_factory.mktemp("readme")
+    db = where / "archive.db"
+    done = subprocess.run([sys.executable, "-m", "crawler", "--db", str(db), "demo"], cwd=where,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    return db
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example", readme_examples())
+def test_readme_example_runs_against_the_demo_archive(
+    example: str, demo_archive: Path, tmp_path: Path
+) -> None:
+    """First-hour surprise 8: the README's examples used `--site xunjk` where the demo stores
+    `demo`, and found nothing."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NEWSARCHIVE_DB": str(demo_archive)}
+    env.pop("NEWSARCHIVE_CONFIG", None)
+    script = f'newsarchive() {{ "{sys.executable}" -m crawler "$@"; }}\nset -o pipefail\n{example}\n'
+    done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+    assert done.returncode == 0, f"{example}\n{done.stderr[-2000:]}"
+    assert "Error" not in done.stderr and "Warning" not in done.stderr, done.stderr[-2000:]
+    if example.split()[1] in FINDS_SOMETHING:
+        written = [path for path in tmp_path.rglob("*") if path.is_file() and path.stat().st_size]
+        assert done.stdout.strip() or written, f"{example} found nothing"
+        said = done.stdout + done.stderr
+        assert not re.search(r"(?<![\d.,])0 (hit|article)|no article", said), f"{example}: {said[:500]}"
+        assert done.stdout.strip() not in ("[]", "{}"), f"{example} found nothing"
