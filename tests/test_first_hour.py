@@ -140,3 +140,24 @@ def test_probe_fetches_only_http(tmp_path: Path) -> None:
         and dead.stderr.startswith("Error: could not fetch")
         and "Traceback" not in dead.stderr
     )
+
+
+@pytest.mark.slow
+def test_an_unknown_site_filter_is_warned(tmp_path: Path) -> None:
+    """First-hour surprise 8: `--site xunjk` on the demo archive found nothing, silently."""
+    from click.testing import CliRunner
+
+    from crawler.cli import main
+    from tests.web_archive import build_archive
+
+    archive = build_archive(tmp_path / "archive.db", "http://127.0.0.1:9")
+    runner = CliRunner()
+    for command in (["export", "--format", "jsonl"], ["stats"], ["runs"], ["reextract"]):
+        unknown = runner.invoke(main, ["--db", archive.db, *command, "--site", "xunjk"])
+        assert unknown.exit_code == 0, unknown.output
+        assert (
+            "Warning: no" in unknown.stderr
+            and "site 'xunjk'; known sites: demo, hostile, mirror" in unknown.stderr
+        )
+        known = runner.invoke(main, ["--db", archive.db, *command[:1], "--site", "mirror"])
+        assert "Warning" not in known.stderr, command

@@ -1,5 +1,6 @@
+from typing import Any
 
-
+import click
 from rich.console import Console
 
 
@@ -7,3 +8,17 @@ def table_console() -> Console:
     """A console for printing tables: piped or redirected output is not cut to 80 columns."""
     console = Console()
     return console if console.is_terminal else Console(width=200)
+
+
+def warn_unknown_site(session: Any, site: str | None, *, what: str = "articles") -> None:
+    """A ``--site`` the archive has no article of finds nothing: say so on stderr, with the
+    sites there are (a typo, or the demo's ``demo`` where a README said ``xunjk``)."""
+    if not site:
+        return
+    from storage import archive_summary
+
+    sites = archive_summary(session)
+    if site in sites:
+        return
+    known = ", ".join(sorted(s for s in sites if s)) or "none"
+    click.echo(f"Warning: no {what} from site {site!r}; known sites: {known}", err=True)

@@ -17,7 +17,7 @@ from typing import IO, Any
 import click
 
 from core.errors import InputError, RunFailed
-from crawler.commands import table_console
+from crawler.commands import table_console, warn_unknown_site
 
 _HIGHLIGHT = re.compile(r"\*\*(.+?)\*\*")
 
@@ -331,6 +331,7 @@ def export(obj: Any, fmt: str, out: Path | None, query: str | None, **options: A
         raise InputError(f"cannot write {out}: it is a directory")
     filters = _filters(query, **options)
     with _open(obj, reading=True) as archive, archive.session(read_only=True) as session:
+        warn_unknown_site(session, filters.site)
         if fmt == "md":
             assert out is not None
             with _bar(session, filters, out, fmt) as advance:
@@ -373,6 +374,7 @@ def reextract_command(obj: Any, workers: int, **options: Any) -> None:
     filters = _filters(**options)
     with _open(obj) as archive:
         with archive.session(read_only=True) as session:
+            warn_unknown_site(session, filters.site)
             total = count_articles(session, filters)
         with _progress("Re-extracting") as bar, recorded_run(archive, "reextract", filters.site) as run:
             task = bar.add_task("reextract", total=total)
@@ -419,6 +421,7 @@ def stats_command(obj: Any, days: int, fmt: str, **options: Any) -> None:
 
     filters = _filters(**options)
     with _open(obj, reading=True) as archive, archive.session(read_only=True) as session:
+        warn_unknown_site(session, filters.site)
         sites = site_stats(session, filters)
         per_day = articles_per_day(session, filters)
     recent_days = sorted({day for _, day, _ in per_day}, reverse=True)[:days]

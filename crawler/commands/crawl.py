@@ -12,7 +12,7 @@ import click
 
 from core.errors import ConfigError
 from core.keys import DROPPED_PREFIX, ERROR_PREFIX
-from crawler.commands import table_console
+from crawler.commands import table_console, warn_unknown_site
 from crawler.profiles import SiteProfile, load_profiles, profile_for_urls, site_name_for_url
 
 if TYPE_CHECKING:
@@ -196,6 +196,8 @@ def runs(obj: Any, site: str | None, limit: int, fmt: str) -> None:
     archive = open_archive(obj.db, create=False, reading=True)
     with archive, archive.session(read_only=True) as session:
         rows = [_run_json(run) for run in list_runs(session, site=site, limit=limit)]
+        if not rows:
+            warn_unknown_site(session, site, what="runs or articles")
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
