@@ -219,3 +219,19 @@ def test_a_taken_port_is_one_error_line(archive: WebArchive, server: Server) -> 
     port = server.base_url.rsplit(":", 1)[1]
     taken = _serve_fails(archive.db, "--port", port)
     assert taken.returncode == 1 and taken.stderr.startswith(f"Error: cannot listen on 127.0.0.1:{port}")
+
+
+@pytest.mark.slow
+def test_serve_reads_a_postgresql_archive(pg_url: str) -> None:
+    with beacon_server() as beacon:
+        archive = build_archive(pg_url, beacon.url)
+    with serve(pg_url) as running:
+        found = api(running, "/api/search", q="高新区")
+        assert {hit["id"] for hit in found["hits"]} == {archive.ids["xunjk"], archive.ids["mirror"]}
+        assert found["total"] == 2
+        listing = api(running, "/api/search", per_page=3, page=3)
+        assert listing["total"] == 7 and len(listing["hits"]) == 1
+        versions = api(running, f"/api/articles/{archive.ids['xunjk']}/versions")["versions"]
+        assert [v["version"] for v in versions] == [1, 2]
+        assert "<svg" in page(running, "/sites")
+        assert page(running, f"/articles/{archive.ids['hostile']}").count("<script") == 0

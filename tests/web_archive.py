@@ -99,8 +99,9 @@ class WebArchive:
     ids: dict[str, int]  # "xunjk", "mirror", "hostile", and each demo path
 
 
-def build_archive(path: Path, beacon_url: str) -> WebArchive:
-    """Store the demo pages (extracted for real), a new version, a duplicate and the hostile page."""
+def build_archive(path: Path | str, beacon_url: str) -> WebArchive:
+    """Store the demo pages (extracted for real), a new version, a duplicate and the hostile
+    page into ``path``: a SQLite file or a database URL."""
     db = str(path)
     archive = open_archive(db)
     ids: dict[str, int] = {}
