@@ -597,6 +597,7 @@ def site_articles(db: Path) -> list[tuple[str, str]]:
 HOME = html("Home", f'<p><a href="{GOOD_ARTICLE}">Today’s story</a></p>')
 
 
+@pytest.mark.slow
 def test_a_site_answering_only_errors_is_a_failed_run(ws: Workspace, serve_site: Any) -> None:
     error = (500, {"Content-Type": "text/html"}, b"<h1>Internal Server Error</h1>")
     site = serve_site({"/": error, "/robots.txt": error, GOOD_ARTICLE: error})
@@ -608,6 +609,7 @@ def test_a_site_answering_only_errors_is_a_failed_run(ws: Workspace, serve_site:
     assert archive_state(ws.db, skip=("crawl_run",)) == before
 
 
+@pytest.mark.slow
 def test_a_dead_server_is_a_failed_run(ws: Workspace) -> None:
     before = archive_state(ws.db, skip=("crawl_run",))
     result = crawl_site(ws, "http://127.0.0.1:9")
@@ -616,6 +618,7 @@ def test_a_dead_server_is_a_failed_run(ws: Workspace) -> None:
     assert archive_state(ws.db, skip=("crawl_run",)) == before
 
 
+@pytest.mark.slow
 def test_a_bad_setting_value_is_one_error_line(ws: Workspace, serve_site: Any) -> None:
     site = serve_site({"/": HOME})
     before = archive_state(ws.db)
@@ -628,6 +631,7 @@ def test_a_bad_setting_value_is_one_error_line(ws: Workspace, serve_site: Any) -
     assert_one_line_error(boolean, "bad setting ROBOTSTXT_OBEY='maybe': expected true or false", 2)
 
 
+@pytest.mark.slow
 def test_a_binary_response_is_a_logged_counted_drop(ws: Workspace, serve_site: Any) -> None:
     binary = (200, {"Content-Type": "application/octet-stream"}, bytes(range(256)) * 64)
     site = serve_site({"/": HOME, GOOD_ARTICLE: binary})
@@ -644,6 +648,7 @@ def test_a_binary_response_is_a_logged_counted_drop(ws: Workspace, serve_site: A
     assert "not stored: not_html x1" in result.stdout  # and in the summary line
 
 
+@pytest.mark.slow
 def test_a_response_beyond_download_maxsize_is_a_counted_drop(ws: Workspace, serve_site: Any) -> None:
     huge = html("A very long story", "<p>" + "words and more words " * 5000 + "</p>")
     site = serve_site({"/": HOME, GOOD_ARTICLE: huge})
@@ -660,6 +665,7 @@ def test_a_response_beyond_download_maxsize_is_a_counted_drop(ws: Workspace, ser
 CHINESE = "柳州高新区十年间推进以人为本的产城融合发展，成为广西第一个规模以上工业总产值突破千亿元的产业新城。"
 
 
+@pytest.mark.slow
 def test_html_declaring_the_wrong_charset_is_stored_readable(ws: Workspace, serve_site: Any) -> None:
     body = (
         "<!doctype html><html><head><meta charset='utf-8'><title>柳州高新区十年综述</title></head><body>"
@@ -677,6 +683,7 @@ def test_html_declaring_the_wrong_charset_is_stored_readable(ws: Workspace, serv
     assert "\ufffd" not in title + text
 
 
+@pytest.mark.slow
 def test_broken_html_is_stored_or_dropped_never_a_crash(ws: Workspace, serve_site: Any) -> None:
     broken = (
         b"<html><head><title>Council <b>budget</title><body><div><p>"

@@ -22,6 +22,7 @@ def test_ruff_check_is_clean() -> None:
     assert done.returncode == 0, done.stdout[-5000:]
 
 
+@pytest.mark.slow
 def test_mypy_is_clean(tmp_path: Path) -> None:
     done = _run("mypy", "--cache-dir", str(tmp_path / "mypy"))
     assert done.returncode == 0, done.stdout[-5000:]
@@ -42,6 +43,7 @@ def test_every_top_level_package_is_under_the_layers_contract() -> None:
     assert not missing, f"add {sorted(missing)} to [tool.importlinter] root_packages in pyproject.toml"
 
 
+@pytest.mark.slow
 def test_imports_only_point_down_the_layers() -> None:
     """`lint-imports`: the layers contract (spiders > crawler > pipelines | web > storage >
     core), extraction and storage independent, no Scrapy below pipelines."""

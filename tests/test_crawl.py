@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.test_crawl_support import (
     ARTICLES,
     article_urls,
@@ -22,6 +24,8 @@ from tests.test_crawl_support import (
     synthetic_pages,
     write_config,
 )
+
+pytestmark = pytest.mark.slow  # every test runs a real crawl in a subprocess
 
 
 def crawl_site(tmp_path: Path, db: str, base_url: str, **profile: Any) -> Any:

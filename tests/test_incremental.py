@@ -10,6 +10,8 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.test_crawl_support import (
     ARTICLES,
     NEW_ARTICLE,
@@ -26,6 +28,8 @@ from tests.test_crawl_support import (
     synthetic_article,
     write_config,
 )
+
+pytestmark = pytest.mark.slow  # real crawls, twice or killed and resumed
 
 LISTINGS = ("/", "/news/", "/tag/economy.html")
 

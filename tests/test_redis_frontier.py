@@ -10,6 +10,8 @@ import pytest
 from crawler.frontier import frontier_keys
 from tests.test_crawl_support import FAST, article_urls, cli, runs, site_table, synthetic_pages, write_config
 
+pytestmark = pytest.mark.slow  # real crawls against the real Redis
+
 
 @pytest.fixture
 def redis_client(redis_url: str, sqlite_db: str) -> Any:

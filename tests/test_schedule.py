@@ -44,6 +44,7 @@ def test_due_compares_the_last_cron_fire_with_the_last_run(sqlite_db: str) -> No
         assert len(due_sites(archive, [hourly, daily], in_two_days)) == 2
 
 
+@pytest.mark.slow
 def test_lock_excludes_a_second_holder_and_dies_with_its_process(sqlite_db: str, tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSARCHIVE_LOCK_DIR", str(tmp_path / "locks"))
@@ -68,6 +69,7 @@ def test_lock_excludes_a_second_holder_and_dies_with_its_process(sqlite_db: str,
     assert not site_lock(sqlite_db, "s").is_held_elsewhere()
 
 
+@pytest.mark.slow
 def test_crawl_skips_a_site_whose_lock_is_held(serve_site: Any, sqlite_db: str, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSARCHIVE_LOCK_DIR", str(tmp_path / "locks"))
@@ -84,6 +86,7 @@ def test_crawl_skips_a_site_whose_lock_is_held(serve_site: Any, sqlite_db: str, 
     assert site.hits["/"] == 0
 
 
+@pytest.mark.slow
 def test_schedule_once_runs_both_due_sites(serve_site: Any, sqlite_db: str, tmp_path: Path) -> None:
     one, two = serve_site(news_pages()), serve_site(synthetic_pages(3))
     # both fired long ago and never yet ran, so both are due; neither fires again for months,
@@ -107,6 +110,7 @@ def test_schedule_once_runs_both_due_sites(serve_site: Any, sqlite_db: str, tmp_
     assert len(runs(sqlite_db)) == 2
 
 
+@pytest.mark.slow
 def test_site_down_fails_while_the_other_succeeds(serve_site: Any, sqlite_db: str, tmp_path: Path) -> None:
     up = serve_site(news_pages())
     config = write_config(tmp_path / "sites.toml", {
@@ -125,6 +129,7 @@ def test_site_down_fails_while_the_other_succeeds(serve_site: Any, sqlite_db: st
     assert by_site["badcron"]["status"] == "failed" and "bad cron" in by_site["badcron"]["reason"]
 
 
+@pytest.mark.slow
 def test_runs_table_and_json(sqlite_db: str) -> None:
     with open_archive(sqlite_db) as archive, archive.session() as session, session.begin():
         run_id = start_run(session, "s", pid=1)
@@ -145,6 +150,7 @@ def test_runs_table_and_json(sqlite_db: str) -> None:
     assert missing.returncode == 1 and missing.stderr.startswith("Error: no archive at")
 
 
+@pytest.mark.slow
 def test_foreground_scheduler_starts_due_crawls_and_stops_on_sigterm(serve_site: Any, sqlite_db: str,
                                                                      tmp_path: Path) -> None:
     site = serve_site(news_pages())

@@ -369,6 +369,7 @@ for n in range(15):
 """
 
 
+@pytest.mark.slow
 def test_concurrent_updates_of_one_article_lose_no_version(any_db: str) -> None:
     """Two processes rewriting the same article: every change is one version, none lost or
     numbered twice (on PostgreSQL the article row is locked while it is updated)."""
@@ -408,6 +409,7 @@ for n in range(20):
 """
 
 
+@pytest.mark.slow
 def test_concurrent_inserts_of_the_same_new_article_make_one_row(any_db: str) -> None:
     """Three processes storing the same new pages at once: no writer fails, each page is one
     article (on PostgreSQL a lost race for the unique URL becomes an update)."""
