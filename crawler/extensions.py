@@ -148,6 +148,10 @@ class CrawlRunRecorder:
             return "failed", f"cannot write the archive: {errors['storage']} articles not stored{detail}"
         if reason == "archive_error":
             return "failed", "cannot write the archive"
+        if (not stats.get(STAT_PAGES) and not errors and stats.get(STAT_CRAWL_ID)
+                and (reason == "finished" or reason.startswith("closespider_"))):
+            # a worker of a shared crawl that had nothing to do: the others fetched it all
+            return "ok", "a worker of a shared crawl: nothing left for it to fetch"
         if not stats.get(STAT_PAGES_OK):
             summary = ", ".join(f"{k} x{v}" for k, v in sorted(errors.items(), key=lambda kv: -kv[1]))
             if not stats.get(STAT_PAGES):

@@ -41,16 +41,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import ScrapyDeprecationWarning
+from scrapy.http import Response
 from scrapy.settings import Settings
+from scrapy.utils.asyncio import call_later
+from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 
 from core.errors import ConfigError
-from core.keys import STAT_CRAWL_ID
+from core.keys import STAT_CRAWL_ID, STAT_SHARED_PAGES
 from core.signals import archive_written
 
 logger = logging.getLogger(__name__)
@@ -59,6 +62,7 @@ logger = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning, module="scrapy_redis")
 
 REDIS_URL_SETTING = "NEWSARCHIVE_REDIS_URL"
+OVER_CMDLINE = 50  # a setting the shared crawl must own, whatever the layers below say
 TICK_SECONDS = 0.5  # how often a worker renews its leases and looks for returned work
 
 
@@ -206,6 +210,7 @@ if live == 0 and pending == 0 then
   redis.call('DEL', KEYS[4], KEYS[5], KEYS[6])
   how = 'new'
 elseif live == 0 then
+  redis.call('DEL', KEYS[6])  -- a resumed crawl gets a fresh --max-pages budget
   how = 'resume'
 end
 redis.call('SET', KEYS[4], ARGV[3], 'NX')
@@ -251,6 +256,16 @@ def apply_redis_frontier(settings: Settings, site: str) -> None:
         "NEWSARCHIVE_FRONTIER_PREFIX": keys.prefix,
     }.items():
         settings.set(name, value, priority="spider")
+    # last before the downloader: the shared delay and per-domain concurrency (politeness.py).
+    # It takes the delay over: a per-process delay (or AutoThrottle's) would hold requests
+    # after their shared slot and let them reach the site out of turn, closer than the delay.
+    takeover = {"NEWSARCHIVE_SHARED_DELAY": settings.getfloat("DOWNLOAD_DELAY"), "DOWNLOAD_DELAY": 0,
+                "AUTOTHROTTLE_ENABLED": False, "RANDOMIZE_DOWNLOAD_DELAY": False}
+    for name, value in takeover.items():
+        settings.set(name, value, priority=OVER_CMDLINE)
+    middlewares = {**settings.getdict("DOWNLOADER_MIDDLEWARES"),
+                   "crawler.politeness.SharedPolitenessMiddleware": 950}
+    settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
 
 
 class LeasedPriorityQueue(PriorityQueue):
@@ -286,6 +301,9 @@ class SharedScheduler(Scheduler):
     written_upto: float
     waits_for_archive: bool
     ticker: LoopingCall
+    max_pages: int
+    closing: bool
+    fetched: set[Request]
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedScheduler:
@@ -298,7 +316,12 @@ class SharedScheduler(Scheduler):
         instance.written_upto = float("-inf")
         instance.waits_for_archive = bool(crawler.settings.get("NEWSARCHIVE_DB"))
         instance.ticker = LoopingCall(instance.tick)
+        # --max-pages / max_pages counts the pages of the whole shared crawl
+        instance.max_pages = crawler.settings.getint("CLOSESPIDER_PAGECOUNT")
+        instance.closing = False
+        instance.fetched = set()  # leased requests whose own response came
         crawler.signals.connect(instance.archive_written, signal=archive_written)
+        crawler.signals.connect(instance.response_received, signal=signals.response_received)
         return instance
 
     def _lease_keys(self) -> list[str]:
@@ -329,6 +352,7 @@ class SharedScheduler(Scheduler):
             return None
         lease_id, request = found
         self.inflight[request] = [lease_id, None]
+        self.fetched.discard(request)
         if self.stats:
             self.stats.inc_value("scheduler/dequeued/redis")
         return request
@@ -337,10 +361,35 @@ class SharedScheduler(Scheduler):
         """Work anywhere in the shared crawl: queued, or leased by any worker (us included)."""
         if self.inflight:
             return True
+        if self.closing:
+            return False
         pipe = self.server.pipeline()
         pipe.zcard(self.keys.requests).zcard(self.keys.leases)
         queued, leased = pipe.execute()
         return bool(queued or leased)
+
+    # --- the page limit of the whole crawl ----------------------------------------------------
+
+    def response_received(self, response: Response, request: Request, spider: Spider) -> None:
+        if request in self.inflight:
+            self.fetched.add(request)
+        if not self.max_pages or request.url.endswith("/robots.txt"):
+            return
+        pages = self.server.incr(self.keys.pages)
+        if self.crawler.stats is not None:
+            self.crawler.stats.set_value(STAT_SHARED_PAGES, pages)
+        if pages >= self.max_pages:
+            self._close("closespider_pagecount")
+
+    def _close(self, reason: str) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        logger.info("Shared crawl %(crawl)s reached its page limit (%(n)d)", {"crawl": self.crawl_id,
+                                                                             "n": self.max_pages})
+        engine = self.crawler.engine
+        assert engine is not None
+        call_later(0, lambda: deferred_from_coro(engine.close_spider_async(reason=reason)))
 
     # --- acknowledging ---------------------------------------------------------------------
 
@@ -351,10 +400,13 @@ class SharedScheduler(Scheduler):
 
     def _ack(self) -> None:
         ready = [request for request, (_, done) in self.inflight.items()
-                 if done is not None and (done <= self.written_upto or not self.waits_for_archive)]
+                 if done is not None and (done <= self.written_upto or not self.waits_for_archive)
+                 # past the page limit, requests are dropped unfetched: those go back
+                 and (not self.closing or request in self.fetched)]
         if not ready:
             return
         ids = [self.inflight.pop(request)[0] for request in ready]
+        self.fetched.difference_update(ready)
         pipe = self.server.pipeline()
         pipe.zrem(self.keys.leases, *ids).hdel(self.keys.leased, *ids).hdel(self.keys.lease_score, *ids)
         pipe.execute()
@@ -373,6 +425,8 @@ class SharedScheduler(Scheduler):
                 state[1] = now
         self._ack()
         try:
+            if self.max_pages and int(self.server.get(self.keys.pages) or 0) >= self.max_pages:
+                self._close("closespider_pagecount")  # another worker used up the budget
             self.server.register_script(_RENEW)(
                 keys=[self.keys.leases, self.keys.workers],
                 args=[self.lease_seconds, self.worker, *(state[0] for state in self.inflight.values())],

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -130,3 +132,44 @@ def test_a_worker_killed_mid_crawl_loses_nothing(
     statuses = sorted(run["status"] for run in _runs(pg_url))
     assert statuses.count("ok") == 2
     assert redis_client.exists(*frontier_keys(pg_url, SITE).all()) == 0
+
+
+@pytest.mark.slow
+def test_politeness_and_the_page_limit_hold_for_all_workers_together(
+    serve_site: Any, pg_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    pages = synthetic_pages(ARTICLES)
+    lock = threading.Lock()
+    state = {"in_flight": 0, "most": 0}
+    starts: list[float] = []
+    for path, body in list(pages.items()):
+        if path.startswith("/2020/"):
+            def tracked(handler: BaseHTTPRequestHandler, body: bytes = body) -> Response:
+                with lock:
+                    starts.append(time.monotonic())
+                    state["in_flight"] += 1
+                    state["most"] = max(state["most"], state["in_flight"])
+                time.sleep(0.1)
+                with lock:
+                    state["in_flight"] -= 1
+                return 200, {"Content-Type": "text/html; charset=utf-8"}, body
+
+            pages[path] = tracked
+    site = serve_site(pages)
+    assert cli("--db", pg_url, "db", "upgrade").returncode == 0
+    config = write_config(tmp_path / "sites.toml", {SITE: site_table(site.base_url, max_pages=8, settings={
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "DOWNLOAD_DELAY": 0.4, "NEWSARCHIVE_LEASE_SECONDS": 4})})
+    env = {**os.environ, "NEWSARCHIVE_PROGRESS": "log", "NEWSARCHIVE_REDIS_URL": redis_url}
+    procs = [subprocess.Popen([sys.executable, "-m", "crawler", "-v", "--db", pg_url, "--config", str(config),
+                               "crawl", "--site", SITE], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=env) for _ in range(2)]
+    outputs = [proc.communicate(timeout=180) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], [err[-3000:] for _, err in outputs]
+    assert state["most"] == 1  # one request in flight to the site, over both workers
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    # the delay held between the two workers' requests: each reserved its instant on the shared
+    # clock; what reaches the site can still be late by the workers' own scheduling jitter
+    assert gaps and statistics.median(gaps) >= 0.35, gaps
+    fetched = len(starts) + site.hits["/"]
+    # max_pages counts the whole crawl (+ what was in flight)
+    assert 8 <= fetched <= 8 + 2, (fetched, [err[-2500:] for _, err in outputs])
