@@ -11,7 +11,6 @@ STAT_RUN_ID = "newsarchive/run_id"  # left by the run recorder for the caller
 STAT_RUN_STATUS = "newsarchive/run_status"
 STAT_RUN_REASON = "newsarchive/run_reason"
 STAT_CRAWL_ID = "newsarchive/crawl_id"  # the shared crawl this run served (crawler/frontier.py)
-STAT_SHARED_PAGES = "newsarchive/shared/pages_fetched"  # pages of the whole shared crawl
 STAT_PAGES = "newsarchive/pages_fetched"
 STAT_PAGES_OK = "newsarchive/pages_ok"
 STAT_LISTING_PAGES = "newsarchive/listing_pages"

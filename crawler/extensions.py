@@ -149,7 +149,7 @@ class CrawlRunRecorder:
         if reason == "archive_error":
             return "failed", "cannot write the archive"
         if (not stats.get(STAT_PAGES) and not errors and stats.get(STAT_CRAWL_ID)
-                and (reason == "finished" or reason.startswith("closespider_"))):
+                and (reason in ("finished", PAGE_LIMIT_CLOSE) or reason.startswith("closespider_"))):
             # a worker of a shared crawl that had nothing to do: the others fetched it all
             return "ok", "a worker of a shared crawl: nothing left for it to fetch"
         if not stats.get(STAT_PAGES_OK):

@@ -53,8 +53,10 @@ from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 
 from core.errors import ConfigError
-from core.keys import STAT_CRAWL_ID, STAT_SHARED_PAGES
+from core.keys import STAT_CRAWL_ID
 from core.signals import archive_written
+from crawler.pagelimit import CLOSE_REASON as PAGE_LIMIT_CLOSE
+from crawler.pagelimit import SETTING as PAGE_LIMIT_SETTING
 
 logger = logging.getLogger(__name__)
 
@@ -316,8 +318,9 @@ class SharedScheduler(Scheduler):
         instance.written_upto = float("-inf")
         instance.waits_for_archive = bool(crawler.settings.get("NEWSARCHIVE_DB"))
         instance.ticker = LoopingCall(instance.tick)
-        # --max-pages / max_pages counts the pages of the whole shared crawl
-        instance.max_pages = crawler.settings.getint("CLOSESPIDER_PAGECOUNT")
+        # --max-pages / max_pages counts the pages of the whole shared crawl (politeness.py
+        # counts them as they are sent; the tick notices another worker used the budget up)
+        instance.max_pages = crawler.settings.getint(PAGE_LIMIT_SETTING)
         instance.closing = False
         instance.fetched = set()  # leased requests whose own response came
         crawler.signals.connect(instance.archive_written, signal=archive_written)
@@ -373,13 +376,6 @@ class SharedScheduler(Scheduler):
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
         if request in self.inflight:
             self.fetched.add(request)
-        if not self.max_pages or request.url.endswith("/robots.txt"):
-            return
-        pages = self.server.incr(self.keys.pages)
-        if self.crawler.stats is not None:
-            self.crawler.stats.set_value(STAT_SHARED_PAGES, pages)
-        if pages >= self.max_pages:
-            self._close("closespider_pagecount")
 
     def _close(self, reason: str) -> None:
         if self.closing:
@@ -426,7 +422,7 @@ class SharedScheduler(Scheduler):
         self._ack()
         try:
             if self.max_pages and int(self.server.get(self.keys.pages) or 0) >= self.max_pages:
-                self._close("closespider_pagecount")  # another worker used up the budget
+                self._close(PAGE_LIMIT_CLOSE)  # the budget is used up
             self.server.register_script(_RENEW)(
                 keys=[self.keys.leases, self.keys.workers],
                 args=[self.lease_seconds, self.worker, *(state[0] for state in self.inflight.values())],

@@ -6,6 +6,9 @@ worker of one archive take a slot in Redis first:
 
 - **delay**: each request to a domain reserves the next free instant on a shared clock
   (``DOWNLOAD_DELAY`` apart) and waits for it, so the workers together keep the delay;
+- **the page limit** (``--max-pages``): pages are counted as they are sent, over all
+  workers, so the whole crawl sends exactly that many (each worker's own PageLimitMiddleware
+  still caps it alone, which never binds first);
 - **concurrency**: at most ``CONCURRENT_REQUESTS_PER_DOMAIN`` requests to a domain are in
   flight over all workers (a token per request, given back when the request leaves the
   downloader; a token of a killed worker expires after ``NEWSARCHIVE_LEASE_SECONDS``).
@@ -25,10 +28,14 @@ from urllib.parse import urlsplit
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.task import deferLater
 
+from crawler.pagelimit import CLOSE_REASON, limit_reason
+from crawler.pagelimit import SETTING as PAGE_LIMIT_SETTING
+
 META_SLOT = "newsarchive_shared_slot"  # the concurrency token this request holds
+META_SHARED_COUNTED = "newsarchive_shared_counted"  # counted against the crawl's page limit
 
 # KEYS: next-free-instant key; ARGV: delay. Returns seconds to wait.
 _RESERVE = """
@@ -64,7 +71,7 @@ class SharedPolitenessMiddleware:
         self.server = server
         self.prefix = prefix
         self.pages_key = pages_key
-        self.max_pages = crawler.settings.getint("CLOSESPIDER_PAGECOUNT")
+        self.max_pages = crawler.settings.getint(PAGE_LIMIT_SETTING)
         self.delay = crawler.settings.getfloat("NEWSARCHIVE_SHARED_DELAY")
         self.limit = crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
         self.lease = crawler.settings.getfloat("NEWSARCHIVE_LEASE_SECONDS", 60.0)
@@ -84,30 +91,35 @@ class SharedPolitenessMiddleware:
         crawler.signals.connect(middleware.request_left, signal=signals.request_left_downloader)
         return middleware
 
-    def _check_budget(self, request: Request) -> None:
-        """A request still waiting when the shared crawl used up its pages is not fetched
-        (the shared scheduler returns it to the queue for the next run)."""
-        if self.max_pages and int(self.server.get(self.pages_key) or 0) >= self.max_pages:
-            raise IgnoreRequest(f"page limit of the shared crawl reached: {request.url}")
+    def _budget_spent(self) -> bool:
+        return bool(self.max_pages) and int(self.server.get(self.pages_key) or 0) >= self.max_pages
 
     async def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        counts = not request.meta.get(META_SHARED_COUNTED) and urlsplit(request.url).path != "/robots.txt"
         domain = urlsplit(request.url).hostname or ""
         if self.limit > 0:
             token = uuid.uuid4().hex
             while not self.acquire(keys=[self.prefix + "slots:" + domain],
                                    args=[self.limit, token, self.lease]):
-                self._check_budget(request)
+                if counts and self._budget_spent():
+                    raise IgnoreRequest(limit_reason(self.max_pages))
                 await maybe_deferred_to_future(deferLater(_reactor(), _POLL_SECONDS, lambda: None))
             request.meta[META_SLOT] = (domain, token)
         if self.delay > 0:
             wait = float(self.reserve(keys=[self.prefix + "next:" + domain], args=[self.delay]))
             if wait > 0:
                 await maybe_deferred_to_future(deferLater(_reactor(), wait, lambda: None))
-        try:
-            self._check_budget(request)
-        except IgnoreRequest:
-            self.request_left(request)
-            raise
+        if counts and self.max_pages:
+            # counted as it is sent, over all workers: exactly max_pages pages reach the site
+            sent = self.server.incr(self.pages_key)
+            if sent > self.max_pages:
+                self.request_left(request)
+                raise IgnoreRequest(limit_reason(self.max_pages))
+            request.meta[META_SHARED_COUNTED] = True
+            if sent == self.max_pages:
+                engine = self.crawler.engine
+                assert engine is not None
+                deferred_from_coro(engine.close_spider_async(reason=CLOSE_REASON))
 
     def request_left(self, request: Request, spider: Spider | None = None) -> None:
         slot = request.meta.pop(META_SLOT, None)
