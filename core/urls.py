@@ -39,6 +39,8 @@ def _split(url: str) -> tuple[str, str, str, str] | None:
         port = parts.port
     except ValueError:  # a port that is not a number: leave it to the key as written
         port = None
+    if ":" in host:  # an IPv6 address keeps its brackets, or the key is no URL
+        host = f"[{host}]"
     netloc = host if port in (None, 80, 443) else f"{host}:{port}"
     path = quote(unquote(parts.path), safe="/%:@!$&'()*+,;=~-._") or "/"
     query = urlencode(

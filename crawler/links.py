@@ -52,8 +52,9 @@ _ANCHOR = re.compile(rb"<(?:a|area)\s[^>]*?href", re.IGNORECASE)
 class _Target:
     """lxml parser target: collects hrefs; never builds a tree."""
 
-    def __init__(self, scan: PageScan, base: str, max_links: int, max_url_length: int,
-                 max_elements: int) -> None:
+    def __init__(
+        self, scan: PageScan, base: str, max_links: int, max_url_length: int, max_elements: int
+    ) -> None:
         self.scan = scan
         self.max_elements = max_elements
         self.base = base
@@ -124,21 +125,28 @@ def _join(base: str, href: str) -> str | None:
         return None
 
 
-def scan_page(body: bytes, url: str, encoding: str | None, *, max_links: int, max_url_length: int,
-              max_elements: int) -> PageScan:
+def scan_page(
+    body: bytes, url: str, encoding: str | None, *, max_links: int, max_url_length: int, max_elements: int
+) -> PageScan:
     """The links and feeds of an HTML page: at most ``max_links`` links (the rest counted),
     and no more than ``max_elements`` start tags parsed (the links after them estimated)."""
     scan = PageScan()
     target = _Target(scan, url, max_links, max_url_length, max_elements)
     try:
-        parser = etree.HTMLParser(target=target, encoding=encoding or None, recover=True, no_network=True,
-                                  remove_comments=True, remove_pis=True)
+        parser = etree.HTMLParser(
+            target=target,
+            encoding=encoding or None,
+            recover=True,
+            no_network=True,
+            remove_comments=True,
+            remove_pis=True,
+        )
     except LookupError:  # an encoding lxml does not know: let libxml2 guess
         parser = etree.HTMLParser(target=target, recover=True, no_network=True)
     start = 0
     try:
         while start < len(body):
-            parser.feed(body[start:start + _CHUNK])
+            parser.feed(body[start : start + _CHUNK])
             start += _CHUNK
         parser.close()
     except _Enough:

@@ -33,6 +33,7 @@ from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
+from w3lib.url import safe_url_string
 
 from core.errors import ConfigError
 from core.items import FetchedPage
@@ -332,7 +333,13 @@ class NewsSpider(scrapy.Spider):
         value = (value or "").strip()
         if not value:
             return None
-        url = urljoin(base, value) if len(value) <= self._limit("NEWSARCHIVE_MAX_URL_LENGTH") else value
+        if len(value) > self._limit("NEWSARCHIVE_MAX_URL_LENGTH"):
+            self.crawler.stats.inc_value(error_key(KIND_URL_TOO_LONG))
+            return None
+        try:  # measured as it will be requested: percent-encoded
+            url = safe_url_string(urljoin(base, value))
+        except ValueError:  # "Invalid IPv6 URL": no address at all
+            return None
         if len(url) > self._limit("NEWSARCHIVE_MAX_URL_LENGTH"):
             self.crawler.stats.inc_value(error_key(KIND_URL_TOO_LONG))
             return None

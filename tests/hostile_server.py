@@ -133,41 +133,56 @@ def gzip_bomb(size: int = 64 * 1024 * 1024) -> Reply:
 
 BILLION_LAUGHS_ENTITIES = (
     '<!DOCTYPE lolz [<!ENTITY lol "lol">'
-    + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'
-              for i in range(1, 10))
+    + "".join(
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10)
+    )
     + "]>"
 )
 
 
 def billion_laughs_sitemap() -> Reply:
-    body = ('<?xml version="1.0"?>' + BILLION_LAUGHS_ENTITIES
-            + '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-            "<url><loc>&lol9;</loc></url></urlset>")
+    body = (
+        '<?xml version="1.0"?>'
+        + BILLION_LAUGHS_ENTITIES
+        + '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        "<url><loc>&lol9;</loc></url></urlset>"
+    )
     return 200, {"Content-Type": "application/xml"}, body.encode()
 
 
 def xxe_sitemap(path: str) -> Reply:
-    body = (f'<?xml version="1.0"?><!DOCTYPE u [<!ENTITY xxe SYSTEM "file://{path}">]>'
-            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-            "<url><loc>&xxe;</loc></url></urlset>")
+    body = (
+        f'<?xml version="1.0"?><!DOCTYPE u [<!ENTITY xxe SYSTEM "file://{path}">]>'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        "<url><loc>&xxe;</loc></url></urlset>"
+    )
     return 200, {"Content-Type": "application/xml"}, body.encode()
 
 
 def billion_laughs_feed() -> Reply:
-    body = ('<?xml version="1.0"?>' + BILLION_LAUGHS_ENTITIES
-            + "<rss><channel><item><title>&lol9;</title><link>/x</link></item></channel></rss>")
+    body = (
+        '<?xml version="1.0"?>'
+        + BILLION_LAUGHS_ENTITIES
+        + "<rss><channel><item><title>&lol9;</title><link>/x</link></item></channel></rss>"
+    )
     return 200, {"Content-Type": "application/rss+xml"}, body.encode()
 
 
 def sitemap_index(locs: list[str]) -> Reply:
-    body = ('<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-            + "".join(f"<sitemap><loc>{loc}</loc></sitemap>" for loc in locs) + "</sitemapindex>")
+    body = (
+        '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        + "".join(f"<sitemap><loc>{loc}</loc></sitemap>" for loc in locs)
+        + "</sitemapindex>"
+    )
     return 200, {"Content-Type": "application/xml"}, body.encode()
 
 
 def urlset(locs: list[str]) -> Reply:
-    body = ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-            + "".join(f"<url><loc>{loc}</loc></url>" for loc in locs) + "</urlset>")
+    body = (
+        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        + "".join(f"<url><loc>{loc}</loc></url>" for loc in locs)
+        + "</urlset>"
+    )
     return 200, {"Content-Type": "application/xml"}, body.encode()
 
 
@@ -211,6 +226,8 @@ def deep_nesting(depth: int = 100_000) -> bytes:
 
 def million_links(count: int = 1_000_000) -> bytes:
     """About 15 MB: ``count`` unclosed anchors, each a distinct on-site URL."""
-    return b"<html><head><title>Links</title></head><body><p>" + b"".join(
-        b"<a href=/%x>" % i for i in range(count)
-    ) + b"</p></body></html>"
+    return (
+        b"<html><head><title>Links</title></head><body><p>"
+        + b"".join(b"<a href=/%x>" % i for i in range(count))
+        + b"</p></body></html>"
+    )
