@@ -39,6 +39,7 @@ from core.errors import ConfigError
 from core.items import FetchedPage
 from core.keys import (
     KIND_BAD_FEED,
+    KIND_BAD_SCHEME,
     KIND_BAD_SITEMAP,
     KIND_DECOMPRESSION_BOMB,
     KIND_TOO_MANY_ELEMENTS,
@@ -272,6 +273,9 @@ class NewsSpider(scrapy.Spider):
             if sitemap.type == "sitemapindex":
                 # not filtered by on_site(): a site may keep its sitemaps on another host it
                 # names; SafetyMiddleware refuses (and counts) what is not the site's
+                if urlsplit(loc).scheme not in ("http", "https"):
+                    self.crawler.stats.inc_value(error_key(KIND_BAD_SCHEME))
+                    continue
                 yield Request(loc, callback=self.parse_sitemap, errback=self.on_error,
                               meta={META_ALWAYS: True})
             elif self.on_site(loc):
