@@ -93,3 +93,7 @@ NEWSARCHIVE_REDIS_URL = None  # a durable frontier in Redis (crawler/frontier.py
 # Settings are checked when a profile or -s flag is read (crawler/setting_check.py): a name
 # neither Scrapy nor this file declares is an error unless listed here (an extension's own).
 NEWSARCHIVE_CUSTOM_SETTINGS: list[str] = []
+# Set by crawler/frontier.py for a shared crawl (not for users; declared so that settings
+# checks know them): the workers' Redis key prefix, and DOWNLOAD_DELAY kept across workers.
+NEWSARCHIVE_FRONTIER_PREFIX = None
+NEWSARCHIVE_SHARED_DELAY = 0.0
