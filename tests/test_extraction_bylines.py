@@ -23,6 +23,12 @@ SOURCES = json.loads((PAGES / "SOURCES.json").read_text(encoding="utf-8"))
         ("en_egotastic_name_dateline.html", "Tex Hollywood", None),
         # "By" and "Josh Norem" on lines of their own
         ("en_extremetech_by_line_apart.html", "Josh Norem", None),
+        # several reporters, an agency as the author, an agency only in the photo credits
+        ("en_bostonglobe_two_authors.html", "Travis Andersen, Adam Sennott", None),
+        ("en_npr_three_authors.html", "Aaron Scott, Berly McCoy, Rebecca Ramirez", None),
+        ("en_foxsports_the_associated_press.html", "The Associated Press", None),
+        ("en_weather_associated_press.html", "Associated Press", None),
+        ("en_ap_photo_captions.html", "Thomas Reese", "Domenico Stinellis"),
     ],
 )
 def test_page_byline(page: str, author: str, instead: str | None) -> None:
@@ -40,6 +46,9 @@ BODY = "The council approved the budget on Tuesday after a long debate about sch
     ("lines", "names"),
     [
         ([HEADLINE, "By Jane Doe and John Roe", BODY], ["Jane Doe", "John Roe"]),
+        ([HEADLINE, "By Jane Doe, John Roe, and Mary Major", BODY], ["Jane Doe", "John Roe", "Mary Major"]),
+        ([HEADLINE, "By JANE DOE Associated Press", BODY], ["JANE DOE"]),
+        ([HEADLINE, "By The Associated Press", BODY], ["The Associated Press"]),
         ([HEADLINE, "By", "Matthew N. Wells • December 15, 2023 12:25 pm", BODY], ["Matthew N. Wells"]),
         ([HEADLINE, "By Terry Pluto, cleveland.com", BODY], ["Terry Pluto"]),
         ([HEADLINE, "By Chicago Tribune staff", BODY], ["Chicago Tribune"]),

@@ -237,3 +237,20 @@ def test_link_share_tells_a_headline_list_from_a_table() -> None:
     assert link_share(headlines, HEADLINES_ZH) > 0.8
     table = "学科、专业名称（代码）\n050401 艺术学\n01艺术学原理\n刘梦溪\n1、英语或俄语或日语"
     assert link_share(table, HEADLINES_ZH + ["首页", "资讯"]) == 0.0
+
+
+def test_paragraphs_are_counted_in_english_and_chinese() -> None:
+    from pipelines.extraction.classify import paragraph_count
+
+    # a paragraph is 25 words or CJK characters
+    english = (
+        "The council approved the budget on Tuesday after a long debate about school funding, road repairs"
+        " and the pay of the city's bus drivers, which had held it up for weeks.\n"
+        "Members said the plan would raise spending on libraries, parks and bus routes across the city while"
+        " keeping the property tax rate where it has been since the last election."
+    )
+    assert paragraph_count(english) == 2
+    chinese = "柳州高新区推进以人为本的产城融合发展，前进的脚步踏石留印，成为广西第一个产业新城。"
+    assert paragraph_count(chinese) == 1
+    # a line that is the text of a link is a headline in a list, not prose
+    assert paragraph_count(chinese, [chinese]) == 0

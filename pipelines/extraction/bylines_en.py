@@ -20,7 +20,14 @@ _PARTICLE = r"(?:bin|van|von|de|da|del|la|le|al)"
 _BYLINE_NAME = rf"[A-Z][\w.'’-]+(?:\s+(?:{_PARTICLE}\s+)?[A-Z][\w.'’-]+){{0,3}}"
 # capitals mark the names ("By Jane Doe and John Roe" is two people, not "Jane Doe and John")
 BYLINE = re.compile(
-    rf"^(?i:by|written by|words by)\s+(?P<names>{_BYLINE_NAME}(?:\s*(?:,|\band\b|&)\s*{_BYLINE_NAME})*)"
+    rf"^(?i:by|written by|words by)\s+"
+    rf"(?P<names>{_BYLINE_NAME}(?:\s*(?:,\s*and\b|,|\band\b|&)\s*{_BYLINE_NAME})*)"
+)
+_NAME_SPLIT = re.compile(r"\s*(?:,\s*and\b|,|\band\b|&)\s*")
+# "By JANE DOE Associated Press": the agency the reporter files for, glued to the name
+_AGENCY_TAIL = re.compile(
+    r"\s+(?:The\s+)?(?:Associated\s+Press|AP|Reuters|AFP|Agence\s+France-Presse|Bloomberg|UPI|CNN)$",
+    re.I,
 )
 DATE_WORD = re.compile(
     r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|"
@@ -51,8 +58,8 @@ def english_byline(lines: list[str], anchor: int | None, outlets: list[str | Non
             stripped = "By " + window[i + 1].strip()
         match = BYLINE.match(stripped)
         if match and len(stripped) < 120:
-            names = re.split(r"\s*(?:,|\band\b|&)\s*", match.group("names"))
-            names = [_NAME_TAIL.sub("", DATE_WORD.sub("", n)).strip() for n in names]
+            names = _NAME_SPLIT.split(match.group("names"))
+            names = [_without_agency(_NAME_TAIL.sub("", DATE_WORD.sub("", n)).strip()) for n in names]
             # "By Terry Pluto, cleveland.com": a web address after the name is no author, while
             # "By Chicago Tribune staff" is the paper's own byline and stays
             return [n for n in names if n and not WEB_ADDRESS.search(n)]
@@ -80,9 +87,15 @@ def closing_credit(lines: list[str]) -> list[str]:
     for line in [line.strip() for line in lines if line.strip()][-_CREDIT_WINDOW:]:
         match = _CREDIT.match(line)
         if match and len(line) <= 120:
-            names = re.split(r"\s*(?:,|\band\b|&)\s*", match.group("names").rstrip(". "))
+            names = _NAME_SPLIT.split(match.group("names").rstrip(". "))
             return [n for n in names if n and not WEB_ADDRESS.search(n)]
     return []
+
+
+def _without_agency(name: str) -> str:
+    """``JANE DOE Associated Press`` is Jane Doe; ``The Associated Press`` stays itself."""
+    person = _AGENCY_TAIL.sub("", name)
+    return person if len(person.split()) >= 2 else name
 
 
 def _byline_follows(lines: list[str], outlets: list[str | None]) -> bool:

@@ -30,6 +30,7 @@ from lxml import html as lxml_html
 from .body import text_size
 from .metadata import PageMeta
 from .textlines import squeeze
+from .titles import split_title
 
 Verdict = Literal["yes", "uncertain", "no"]
 
@@ -72,8 +73,8 @@ DROP_VOTES = 3
 def paragraph_count(text: str, anchors: Iterable[str] = ()) -> int:
     """Lines of running prose (a teaser line that is mostly a headline link is not prose)."""
     keys = _link_keys(anchors)
-    lines = [squeeze(line) for line in text.split("\n")]
-    prose = [line for line in lines if text_size(line) >= PARAGRAPH_SIZE]
+    # sized on the line as printed: squeezed English is one long "word"
+    prose = [squeeze(line) for line in text.split("\n") if text_size(line) >= PARAGRAPH_SIZE]
     return sum(1 for line in prose if _linked_length(line, keys) < 0.6 * len(line))
 
 
@@ -194,7 +195,9 @@ def gather_evidence(
         signals.append("url")
     if og_type in _NOT_ARTICLE_OG or (meta.ld_types & _LISTING_LD and meta.article_ld is None):
         signals.append("declared")
-    if _title_is_a_link(title or "", anchors):
+    # the page's own <title> (研究_创投网), before a section title is replaced by a headline
+    own = (split_title(meta.title_tag or "") or [""])[0]
+    if _title_is_a_link(title or "", anchors) or _title_is_a_link(own, anchors):
         signals.append("title_is_a_link")
     if teaser_share(tree, text) >= 0.5:
         signals.append("teasers")

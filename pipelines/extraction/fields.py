@@ -34,11 +34,12 @@ from .metadata_zh import (
     find_posted_by,
     find_source,
     is_date_label_line,
+    lead_in_authors,
     plausible_author,
     source_of,
 )
 from .textlines import CJK_CHAR, squeeze
-from .titles import clean_title, pick_h1, site_name_from_title
+from .titles import clean_title, headline_before, names_site_or_section, pick_h1, site_name_from_title
 
 _TAG_LINE = re.compile(r"^\s*(?:关键词|关键字|标签|Tags?)\s*[:：]\s*(?P<tags>.+)$", re.I)
 _HEADER_WINDOW = 15
@@ -198,6 +199,10 @@ def resolve_fields(article: Article, *, meta: PageMeta, document: Any, page_line
         site_names=[site_name, suffix_site if chinese else None, *_short_h1s(meta.h1)],
     )
 
+    if names_site_or_section(article.title, [site_name, suffix_site, meta.site_name], article.url):
+        # the <title> names the site or a section: the headline is the line above the story
+        near = headline_before(page_lines, first_paragraph_index(page_lines, text), meta.headings)
+        article.title = near or article.title
     anchor = headline_index(page_lines, article.title, text)
     body_lines = text.split("\n")
     authors: list[str] = []
@@ -205,7 +210,8 @@ def resolve_fields(article: Article, *, meta: PageMeta, document: Any, page_line
     if chinese:
         end = body_end_index(page_lines, text)
         authors = find_authors(page_lines, anchor, end, first_paragraph_index(page_lines, text))
-        authors = authors or _closing(body_lines) or find_posted_by(page_lines)
+        authors = authors or lead_in_authors(body_lines[:2]) or _closing(body_lines)
+        authors = authors or find_posted_by(page_lines)
         authors = authors or [a for a in meta.authors if plausible_author(a, site_name)]
     else:
         # a publisher in the author field ("BET", "Science X") is no author

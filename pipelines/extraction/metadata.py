@@ -78,6 +78,7 @@ class PageMeta:
     jsonld: list[dict[str, Any]] = field(default_factory=list)
     title_tag: str | None = None
     h1: list[str] = field(default_factory=list)
+    headings: list[str] = field(default_factory=list)  # h1-h3 texts, in page order
     canonical: str | None = None
     language: str | None = None
     time_stamps: list[str] = field(default_factory=list)  # ``<time datetime>`` values, in order
@@ -198,6 +199,8 @@ def read_page_meta(tree: lxml_html.HtmlElement) -> PageMeta:
     if titles:
         page.title_tag = _text(titles[0]) or None
     page.h1 = [text for text in (_text(h) for h in tree.xpath("//body//h1")) if text][:5]
+    headings = tree.xpath("//body//*[self::h1 or self::h2 or self::h3]")
+    page.headings = [text for text in (_text(h) for h in headings) if text][:30]
     page.time_stamps = [str(v).strip() for v in tree.xpath("//body//time/@datetime")[:20]]
     for link in tree.xpath('//link[@rel="canonical"][@href]'):
         page.canonical = link.get("href")

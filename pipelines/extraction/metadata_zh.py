@@ -40,18 +40,19 @@ def _both(pattern: str) -> str:
 _SPACE = r"[\s\u3000\xa0]"
 # labels that end a field; a name never runs into one of these
 _STOP_LABELS = _both(
-    r"来源|来自|出处|发布|发表|时间|日期|编辑|责编|责任编辑|编审|审核|校对|点击|浏览|阅读|字号|摄影?|"
+    r"来源|来自|出处|发布|发表|发自|时间|日期|编辑|责编|责任编辑|编审|审核|校对|点击|浏览|阅读|字号|摄影?|"
     r"图|原标题|供图|通讯员|记者|作者|分享|评论|打印|关闭|【|\[|\||｜"
 )
 _NAME = rf"[{_CJK}·•]{{2,4}}"
 _NAMES = rf"{_NAME}(?:(?:{_SPACE}|[、，,/&和])+{_NAME})*"
 _AUTHOR_LABEL = _both(
     r"(?:(?:本报|本刊|本台|本网|总台|央视|新华社|中新社|中新网|人民网)?"
-    r"(?:特约|实习|首席|驻\S{1,6})?(?:记者|通讯员|作者|撰稿|撰文|执笔|特约撰稿人|实习生)|作者"
+    r"(?:特约|实习|首席|驻\S{1,6})?(?:记者|通讯员|作者|撰稿|撰文|执笔人?|特约撰稿人|实习生)|作者|楼主(?=[:：])"
     rf"|文(?={_SPACE}*[:：/｜|]))"
 )
 # 光明日报记者 / 河南商报记者: an outlet name glued to the label
-_OUTLET = rf"(?:[{_CJK}]{{1,10}}?{_both('(?:报|社|网|台|频道|杂志|新闻)')})?"
+# 新华日报·交汇点记者 / 顶端新闻·河南商报记者: an outlet and one of its brands
+_OUTLET = rf"(?:[{_CJK}]{{1,10}}?{_both('(?:报|社|网|台|频道|杂志|新闻)')}(?:[·•][{_CJK}]{{1,8}}?)?)?"
 _BYLINE = re.compile(
     rf"(?:^|[\s（(【\[□■●◎|｜·]){_OUTLET}[／/]?{_AUTHOR_LABEL}{_SPACE}*[:：/｜|]?{_SPACE}*(?P<names>{_NAMES})"
     rf"(?={_SPACE}|$|[)）】\]/／,，。、;；]|(?:{_STOP_LABELS}))"
@@ -75,7 +76,11 @@ _CLOSING = re.compile(
 )
 _LABEL_ONLY = re.compile(rf"^(?:{_AUTHOR_LABEL}|作者){_SPACE}*[:：]?$")
 _POSTED_BY = re.compile(
-    r"^(?P<name>[^\s:：]{2,20})\s*(?:发表于|发布于|发表时间|发帖时间|写于)|(?:^|\s)by\s+(?P<by>[^\s〓|｜]{2,20})"
+    r"^(?:楼主[:：]?\s*)?(?P<name>[^\s:：]{2,20})\s*(?:发表于|发布于|发表时间|发帖时间|写于)"
+    r"|(?:^|\s)by\s+(?P<by>[^\s〓|｜]{2,20})"
+    # 本贴由 X 于 2005年8月12日 发表 (not "最后由 X 于 … 编辑": that is whoever edited it last)
+    + _both(r"|本[贴帖文]由\s*(?P<poster>[^\s:：]{2,20}?)\s*于\s*[^\n]{4,30}?(?:发表|发布)")
+    + r"|^楼主[:：]\s*(?P<op>[^\s:：]{2,20})$"
 )
 # forum and blog user names: lower case or with digits, never a capitalised English word
 _USERNAME = re.compile(r"^(?:[a-z][a-z0-9_.-]{2,19}|[A-Za-z][A-Za-z]*[0-9_][A-Za-z0-9_.-]{1,18})$")
@@ -83,6 +88,7 @@ _NOT_NAME = re.compile(
     r"[网页频道首新闻栏目区版报社台多录册关注订阅分享评论收藏返回导航正文图片视频专题简介更告览帖赞搜索"
     r"網頁頻聞欄區報臺錄冊關訂閱評論導圖視專簡覽讚]"
 )
+_ORGANISATION = re.compile(r"[网站页频道报社台]$|在线$|首页|新闻|中心|公司|编辑|媒体|门户|admin|管理员", re.I)
 _BRACKETED = re.compile(rf"^[\[【]{_SPACE}*(?P<names>{_NAMES}){_SPACE}*[\]】]")
 
 INFO_LINE_MAX = 160
@@ -107,11 +113,19 @@ def _clean_names(names: str) -> list[str]:
     if tokens and _REPORTING.search(tokens[0]):
         return []  # "记者了解到，今年…" is a sentence about the reporter, not a byline
     # "記者：邱雯琪 羅執中 台北報導": the place of the report is no name
-    return [n for n in tokens if len(n) >= 2 and not _is_label_word(n) and not _PLACE_REPORT.match(n)]
+    # "(华声在线)" closing an item is the outlet
+    return [
+        n
+        for n in tokens
+        if len(n) >= 2
+        and not _is_label_word(n)
+        and not _PLACE_REPORT.match(n)
+        and not _ORGANISATION.search(n)
+    ]
 
 
 _LABEL_WORD = re.compile(
-    _both(r"(?:本报|记者|通讯员|实习生|作者|来源|编辑|责任编辑|时间|日期|发布|原创|佚名|未知|admin)")
+    _both(r"(?:本报|记者|通讯员|实习生|作者|来源|编辑|责任编辑|时间|日期|发布|原创|佚名|未知|admin|楼主|沙发|板凳)")
 )
 
 
@@ -135,6 +149,24 @@ def byline_authors(line: str) -> list[str]:
             return names
     trailing = _TRAILING_LABEL.search(line)
     return _clean_names(trailing.group("names")) if trailing else []
+
+
+# "网易娱乐1月17日报道 (文/小易)近日，…": a byline in brackets opening the first paragraph
+_LEAD_IN = re.compile(
+    rf"^[^（(]{{0,24}}[（(]{_SPACE}*{_OUTLET}{_AUTHOR_LABEL}{_SPACE}*[:：/／]?{_SPACE}*"
+    rf"(?P<names>{_NAMES}){_SPACE}*[）)]"
+)
+
+
+def lead_in_authors(lines: list[str]) -> list[str]:
+    """Names in a ``(文/X)`` or ``（记者 X）`` that opens one of the first body lines."""
+    for line in lines:
+        match = _LEAD_IN.match(line.strip())
+        if match:
+            names = _clean_names(match.group("names"))
+            if names:
+                return names
+    return []
 
 
 def closing_authors(line: str) -> list[str]:
@@ -167,7 +199,12 @@ def name_line(line: str) -> list[str]:
     text = line.strip()
     if _USERNAME.match(text) and not text.lower().startswith(("http", "www")):
         return [text]
-    if re.fullmatch(_NAMES, text) and not _NOT_NAME.search(text) and _clean_names(text):
+    if (
+        re.fullmatch(_NAMES, text)
+        and not _NOT_NAME.search(text)
+        and not _ORGANISATION.search(text)  # "华声在线", "主流媒体 龙江门户": an outlet, a slogan
+        and _clean_names(text)
+    ):
         # keep the page's own separators (赵延东、风笑天)
         return [re.sub(rf"{_SPACE}+", " ", text)]
     return []
@@ -227,7 +264,8 @@ def posted_by(line: str) -> list[str]:
     posted = _POSTED_BY.search(line)
     if not posted:
         return []
-    return name_line(posted.group("name") or posted.group("by"))
+    name = posted.group("name") or posted.group("by") or posted.group("poster") or posted.group("op")
+    return name_line(name)
 
 
 def find_source(lines: list[str]) -> str | None:
@@ -238,7 +276,6 @@ def find_source(lines: list[str]) -> str | None:
     return None
 
 
-_ORGANISATION = re.compile(r"[网站页频道报社台]$|首页|新闻|中心|公司|编辑|admin|管理员", re.I)
 
 
 def plausible_author(name: str, site_name: str | None = None) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 _SEPARATORS = re.compile(
     r"\s+[|｜\-–—:·»/]\s+|\s*[|｜_]\s*|\s*[—–]{1,2}\s*|\s*-{2,}\s*|::"
@@ -183,3 +184,65 @@ def _strip_spaced_site(title: str, site_names: list[str]) -> str:
         if name and title.endswith(" " + name) and len(title) > len(name) + 4:
             return title[: -len(name)].strip()
     return title
+
+
+# the name a site or one of its sections gives itself: 北医新闻网, 科技频道, 淄博时空新闻网(…主办)
+_SITE_WORD_END = re.compile(r"(?:网|網|频道|頻道|新闻|新聞|首页|首頁|论坛|論壇)\s*(?:[(（][^)）]*[)）])?$")
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
+_DATE_LIKE = re.compile(
+    rf"\d{{4}}\s*[-/.年]\s*\d{{1,2}}|\d{{1,2}}:\d{{2}}|\b{_MONTH}\.?\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTH}\b",
+    re.I,
+)
+# a label line under a headline (来源:…, 栏目:…, By …, 字号), a breadcrumb, share and print links
+_NOT_HEADLINE = re.compile(
+    r"^\S{1,4}\s*[:：]|^by\s|^(?:posted|written|updated|published)\b|>|»|›|字号|分享|打印|评论|評論|【",
+    re.I,
+)
+
+
+def names_site_or_section(title: str | None, site_names: Iterable[str | None], url: str) -> bool:
+    """Whether a page's title is the site's or a section's name rather than a headline: a
+    known site name, the site's domain, a short section word (财经, 生活新聞), a name ending
+    in 网/频道, or a list of sections (``News | Sports | Weather``)."""
+    if not title:
+        return True
+    key = _key(title)
+    cjk = _is_cjk(title)
+    # a short title that is a site name, or a site name and a word or two (a whole headline
+    # may be taken for the site name by a page's own markup: length tells them apart)
+    short = _width(title) <= 24 if cjk else len(title.split()) <= 5
+    name_keys = [_key(n) for n in site_names if n and _key(n)]
+    if short and any(key == k or (k in key and len(key) <= len(k) + 6) for k in name_keys):
+        return True
+    host = urlsplit(url).hostname or ""
+    core = next((p for p in host.split(".") if p not in ("www", "m", "news", "blog", "blogs")), "")
+    if len(core) >= 4 and core in key and len(title.split()) <= 4:
+        return True
+    if cjk:
+        whole = len(split_title(title)) == 1  # "标题 - 自由電子報 即時新聞" ends in 新聞 too
+        return _width(title) <= 12 or (whole and bool(_SITE_WORD_END.search(title)))
+    parts = split_title(title)
+    return len(parts) >= 3 and all(len(part.split()) <= 3 for part in parts)
+
+
+def headline_before(
+    lines: list[str], first_paragraph: int | None, headings: Iterable[str] = ()
+) -> str | None:
+    """The headline just above the first paragraph: a heading element, or a line of headline
+    length followed within three lines by a dateline. Skips the date, source, byline, font
+    size and share lines between them."""
+    if first_paragraph is None:
+        return None
+    heads = {_key(h) for h in headings}
+    for i in range(first_paragraph - 1, max(-1, first_paragraph - 9), -1):
+        line = _norm(lines[i])
+        if _DATE_LIKE.search(line) or _NOT_HEADLINE.search(line):
+            continue
+        width = _width(line)
+        long_enough = width >= 12 if _is_cjk(line) else len(line.split()) >= 3
+        if not long_enough or width > 160:
+            continue
+        dated = any(_DATE_LIKE.search(lines[j]) for j in range(i + 1, min(len(lines), i + 4)))
+        if _key(line) in heads or dated:
+            return line
+    return None
