@@ -23,6 +23,7 @@ from scrapy.logformatter import LogFormatter, LogFormatterResult
 from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.task import LoopingCall
+from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
 from core.keys import (
@@ -42,8 +43,8 @@ from crawler.pagelimit import CLOSE_REASON as PAGE_LIMIT_CLOSE
 from crawler.pagelimit import limit_reason
 from crawler.runner import error_kind
 from pipelines.crawl_archive import crawl_archive
-from storage import StorageError, finish_run, mark_dead_runs_interrupted, start_run
-from storage.runs import RunStatus
+from storage import Archive, StorageError, finish_run, mark_dead_runs_interrupted, start_run
+from storage.runs import HEARTBEAT_SECONDS, RunStatus, heartbeat_run
 
 __all__ = ["ArchiveLogFormatter", "CrawlProgress", "CrawlRunRecorder", "crawl_archive", "run_counts"]
 
@@ -82,6 +83,7 @@ class CrawlRunRecorder:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.run_id: int | None = None
+        self.heartbeat: LoopingCall | None = None
         self.archive_failure: str | None = None
 
     @classmethod
@@ -116,6 +118,16 @@ class CrawlRunRecorder:
             logger.warning("Marked %(n)d run(s) left open by dead processes as interrupted", {"n": stale})
         assert self.crawler.stats is not None
         self.crawler.stats.set_value(STAT_RUN_ID, self.run_id)
+        # a heartbeat in the run, so that a crawl on any host can tell this one died
+        self.heartbeat = LoopingCall(lambda: deferToThread(self._beat, archive))
+        self.heartbeat.start(HEARTBEAT_SECONDS, now=False)
+
+    def _beat(self, archive: Archive) -> None:
+        try:
+            with archive.session() as session, session.begin():
+                heartbeat_run(session, self.run_id or 0)
+        except StorageError as exc:  # the next beat tries again; the run's writes report it
+            logger.info("Cannot refresh the run's heartbeat: %(error)s", {"error": exc})
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
         if _is_robots(request):
@@ -164,6 +176,8 @@ class CrawlRunRecorder:
         return "ok", None
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.heartbeat is not None and self.heartbeat.running:
+            self.heartbeat.stop()
         assert self.crawler.stats is not None
         status, why = self.outcome(reason)
         self.crawler.stats.set_value(STAT_RUN_STATUS, status)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any, Literal
 
 from sqlalchemy import select, update
@@ -111,17 +112,36 @@ def _alive(pid: int) -> bool:
     return True
 
 
+# A running crawl refreshes its run's heartbeat_at this often (crawler.extensions) ...
+HEARTBEAT_SECONDS = 60.0
+# ... and a run whose heartbeat is this old is dead, whichever host it ran on
+STALE_AFTER = timedelta(seconds=5 * HEARTBEAT_SECONDS)
+
+
 @wraps_driver_errors
-def mark_dead_runs_interrupted(session: Session) -> int:
-    """Runs still "running" whose process on this host is gone become
-    "interrupted"; returns how many. Runs of other hosts are left alone."""
+def heartbeat_run(session: Session, run_id: int) -> None:
+    """Say that run ``run_id`` is alive (a crawl calls this every HEARTBEAT_SECONDS)."""
+    session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(heartbeat_at=utcnow()))
+
+
+@wraps_driver_errors
+def mark_dead_runs_interrupted(session: Session, *, stale_after: timedelta = STALE_AFTER) -> int:
+    """Runs still "running" whose process is gone become "interrupted"; returns how many.
+
+    A run of this host is dead when its process is; a run of any host is dead when its
+    heartbeat is older than ``stale_after`` (the host may be gone for good). A run of
+    another host from before heartbeats (none recorded) is left alone."""
     host = socket.gethostname()
+    now = utcnow()
     count = 0
     for run in session.scalars(select(CrawlRun).where(CrawlRun.status == "running")):
-        if run.host == host and (run.pid is None or not _alive(run.pid)):
+        gone = run.host == host and (run.pid is None or not _alive(run.pid))
+        silent = run.heartbeat_at is not None and now - run.heartbeat_at > stale_after
+        if gone or silent:
             run.status = "interrupted"
-            run.finished_at = run.finished_at or utcnow()
-            run.reason = run.reason or "process ended without finishing the run"
+            run.finished_at = run.finished_at or now
+            silence = f"no heartbeat from {run.host} since {run.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC"
+            run.reason = run.reason or ("process ended without finishing the run" if gone else silence)
             count += 1
     return count
 

@@ -107,3 +107,29 @@ def test_two_schedule_once_never_crawl_one_site_at_once(serve_site: Any, pg_url:
     runs = cli("--db", pg_url, "runs", "--format", "json")
     assert runs.returncode == 0
     assert runs.stdout.count('"status": "ok"') == 1
+
+
+def test_a_run_of_another_host_is_dead_when_its_heartbeat_stops(any_db: str) -> None:
+    from datetime import timedelta
+
+    from storage import CrawlRun, mark_dead_runs_interrupted, open_archive, start_run
+    from storage.runs import heartbeat_run
+    from storage.types import utcnow
+
+    with open_archive(any_db) as archive:
+        with archive.session() as session, session.begin():
+            silent, alive, old = (start_run(session, "s", pid=1) for _ in range(3))
+            for run_id in (silent, alive, old):
+                run = session.get(CrawlRun, run_id)
+                assert run is not None
+                run.host = "another-host"  # its pid means nothing here
+            session.get(CrawlRun, silent).heartbeat_at = utcnow() - timedelta(minutes=20)  # type: ignore[union-attr]
+            session.get(CrawlRun, old).heartbeat_at = None  # type: ignore[union-attr]  # before heartbeats
+            heartbeat_run(session, alive)
+        with archive.session() as session, session.begin():
+            assert mark_dead_runs_interrupted(session) == 1
+        with archive.session() as session:
+            status = {run_id: session.get(CrawlRun, run_id).status for run_id in (silent, alive, old)}  # type: ignore[union-attr]
+            reason = session.get(CrawlRun, silent).reason  # type: ignore[union-attr]
+    assert status == {silent: "interrupted", alive: "running", old: "running"}
+    assert reason is not None and "no heartbeat from another-host" in reason
