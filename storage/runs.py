@@ -100,6 +100,7 @@ def finish_run(
     run.stats = {key: value for key, value in stats.items() if isinstance(value, int | float | str | bool)}
     run.errors = {str(kind): int(count) for kind, count in errors.items()}
     run.reason = reason
+    session.flush()  # a refusal (read-only, full disk) is a StorageError here, not at commit
 
 
 def _alive(pid: int) -> bool:
