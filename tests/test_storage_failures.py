@@ -52,7 +52,9 @@ def _storage_lines(output: str) -> list[str]:
     return [line for line in output.splitlines() if "Cannot store" in line]
 
 
-def test_a_full_disk_fails_the_run_and_says_why_once(serve_site: Any, small_disk: Path, tmp_path: Path) -> None:
+def test_a_full_disk_fails_the_run_and_says_why_once(
+    serve_site: Any, small_disk: Path, tmp_path: Path
+) -> None:
     db = str(small_disk / "archive.db")
     open_archive(db).close()  # the schema fits; the articles will not
     site = serve_site(synthetic_pages(150))
@@ -67,7 +69,7 @@ def test_a_full_disk_fails_the_run_and_says_why_once(serve_site: Any, small_disk
     assert "full" in result.stderr  # the reason, not just a count
     # logged once (with the count at the end), not once per article
     assert len(_storage_lines(output)) == 1, _storage_lines(output)[:5]
-    (os.remove)(small_disk / "filler")
+    os.remove(small_disk / "filler")
     stored = query(db, "SELECT count(*) FROM article")[0][0]
     assert stored < 150
     ((status, new, errors, reason),) = query(db, "SELECT status, articles_new, errors, reason FROM crawl_run")
