@@ -20,9 +20,11 @@ from storage.fingerprint import content_hash
 from storage.templates import (
     save_site_template,
     set_article_texts,
+    site_article_count,
     site_article_texts,
     site_learning_texts,
     site_template,
+    site_template_pages,
 )
 
 __all__ = ["refresh_site_templates", "store_stripped", "strip_site_template"]
@@ -47,23 +49,38 @@ def store_stripped(
     return store_article(session, page, article, run_id=run_id, reason=reason)
 
 
+# Learn again once a site has this much more than when its template was last learned: the
+# learning pass reads all of a site's texts, and after every import of a few pages that made
+# import slow down as the archive grew. A line near the threshold is learned a little later.
+RELEARN_GROWTH = 0.1
+
+
 def refresh_site_templates(
-    session: Session, sites: Iterable[str], *, min_pages: int = 3, min_share: float = 0.5
+    session: Session, sites: Iterable[str], *, min_pages: int = 3, min_share: float = 0.5,
+    growth: float = RELEARN_GROWTH,
 ) -> dict[str, int]:
     """Learn each site's template from its stored distinct article texts (each copy group
-    once: ``site_learning_texts``), add it to the stored
-    template, and strip the template lines from the site's stored articles in place.
-    Returns the number of articles cleaned per site."""
+    once: ``site_learning_texts``), add it to the stored template, and strip the template
+    lines from the site's stored articles in place. Returns the number of articles cleaned
+    per site.
+
+    Incremental: a site is learned again only when it has grown by ``growth`` (10 %) since
+    it was last learned, and its stored articles are rescanned only when the template has
+    grown (every article is stored stripped of the template it had then)."""
     cleaned: dict[str, int] = {}
     for site in sites:
+        cleaned[site] = 0
+        total = site_article_count(session, site)
+        learned_at = site_template_pages(session, site)
+        if learned_at and total < learned_at * (1 + growth):
+            continue
         learned = learn_template(site_learning_texts(session, site), min_pages=min_pages, min_share=min_share)
         stored = site_template(session, site)
         template = stored | learned
-        if not template:
-            cleaned[site] = 0
+        if total >= min_pages:  # remember when it was learned, even when nothing was
+            save_site_template(session, site, template, pages=total)
+        if template == stored:
             continue
-        if template != stored:
-            save_site_template(session, site, template)
         changes, was = {}, {}
         for article_id, text in site_article_texts(session, site):
             new_text = apply_template(text, template)

@@ -77,14 +77,28 @@ def site_learning_texts(session: Session, site: str) -> Iterator[str]:
 
 
 @wraps_driver_errors
-def save_site_template(session: Session, site: str, lines: Iterable[str]) -> None:
-    """Store ``lines`` as the template of ``site`` (replacing what was stored)."""
+def site_article_count(session: Session, site: str) -> int:
+    return int(session.scalar(select(func.count()).where(Article.site == site)) or 0)
+
+
+@wraps_driver_errors
+def site_template_pages(session: Session, site: str) -> int:
+    """How many articles the site had when its template was last learned (0: never)."""
+    return int(session.scalar(select(SiteTemplate.pages).where(SiteTemplate.site == site)) or 0)
+
+
+@wraps_driver_errors
+def save_site_template(
+    session: Session, site: str, lines: Iterable[str], *, pages: int | None = None
+) -> None:
+    """Store ``lines`` as the template of ``site`` (replacing what was stored), learned from
+    ``pages`` articles (default: all the site has now)."""
     row = session.get(SiteTemplate, site)
     if row is None:
         row = SiteTemplate(site=site, lines=[], pages=0)
         session.add(row)
     row.lines = sorted(lines)
-    row.pages = session.scalar(select(func.count()).where(Article.site == site)) or 0
+    row.pages = site_article_count(session, site) if pages is None else pages
     row.updated_at = utcnow()
     session.info.pop(_CACHE_KEY, None)
     session.flush()

@@ -149,3 +149,41 @@ def test_extraction_runs_with_no_write_lock_and_a_newer_page_wins(archive: Archi
     with archive.session() as session:
         crawled = session.scalars(select(Article).where(Article.url.endswith("/3.html"))).one()
         assert crawled.text.endswith("更正：本文第二段的数据已更新。")  # not overwritten by the older page
+
+
+def _story(n: int, footer: str) -> tuple[Any, Any]:
+    import random
+
+    rnd = random.Random(n)
+    words = ["柳州", "螺蛳粉", "产业", "高新区", "汽车", "工人", "园区", "订单", "出口", "银行", "学校", "医院"]
+    text = "".join(rnd.choice(words) for _ in range(60)) + f"第{n}号报道。" + (f"\n{footer}" if footer else "")
+    url = f"{BASE}story{n}.html"
+    return page_for(url, text), article_for(url, text, title=f"报道{n}")
+
+
+def test_template_refresh_is_incremental(sqlite_db: str) -> None:
+    """The site is learned again only once it has grown by a tenth; an unchanged template
+    leaves the stored articles alone; a grown one strips them."""
+    footer = "本文来源:柳州日报 责任编辑:韦秋燕"
+    arc = open_archive(sqlite_db)
+    fill(arc, [_story(n, "") for n in range(30)])
+
+    def refresh() -> tuple[int, int]:
+        with arc.session() as session, session.begin():
+            cleaned = refresh_site_templates(session, ["xunjk"])["xunjk"]
+        with arc.session() as session:
+            from storage.templates import site_template_pages
+
+            return cleaned, site_template_pages(session, "xunjk")
+
+    assert refresh() == (0, 30)  # learned (nothing repeats), and when
+    fill(arc, [_story(n, footer) for n in range(30, 32)])
+    assert refresh() == (0, 30)  # 2 more of 30: not learned again
+    fill(arc, [_story(n, footer) for n in range(32, 34)])
+    assert refresh() == (0, 34)  # 4 more: learned again, the footer is in 4 of 34: no furniture
+    # most articles carry the footer now: it is learned and stripped from every one
+    fill(arc, [_story(n, footer) for n in range(34, 80)])
+    assert refresh() == (50, 80)
+    with arc.session() as session:
+        assert all(footer not in text for text in session.scalars(select(Article.text)))
+    arc.close()

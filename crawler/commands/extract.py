@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import re
 import tempfile
 from collections.abc import Callable
@@ -146,7 +147,11 @@ def _default_max_record_size() -> int:
 @click.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
-    "--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Extraction processes."
+    "--workers",
+    default=lambda: os.cpu_count() or 2,
+    show_default="every core",
+    type=click.IntRange(1, 64),
+    help="Extraction processes.",
 )
 @click.option(
     "--max-record-size",
