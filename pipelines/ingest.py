@@ -22,6 +22,7 @@ thin adapters over the pool and the writer; ``import`` drives :class:`Ingest`, a
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import logging
 import multiprocessing
 import os
@@ -36,6 +37,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -110,6 +112,47 @@ def extract_page(page: FetchedPage, selectors: Mapping[str, str] | None = None) 
     )
 
 
+_PARENT_ENV = "NEWSARCHIVE_POOL_PARENT"
+_LAUNCHER = """#!{python} -S
+# newsarchive (pipelines/ingest.py): start a multiprocessing worker that dies with its
+# parent. PR_SET_PDEATHSIG survives execve, so it holds from the worker's first instruction,
+# not only once its imports are done (seconds on a loaded machine, when a SIGKILL of the
+# parent would orphan it). Other children (the resource tracker) pass through unchanged:
+# the tracker exits by itself once the workers and the parent are gone.
+import ctypes, os, sys
+if "spawn_main" in " ".join(sys.argv):
+    try:
+        ctypes.CDLL(None).prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        pass
+    parent = os.environ.get("{env}")
+    if parent and os.getppid() != int(parent):
+        os._exit(1)
+os.execv({python!r}, [{python!r}] + sys.argv[1:])
+"""
+
+
+def _launcher() -> str | None:
+    """An executable that starts the spawned workers (see ``_LAUNCHER``), kept in the user's
+    cache; None where there is no PR_SET_PDEATHSIG (not Linux) or nowhere to keep it."""
+    if not sys.platform.startswith("linux"):
+        return None
+    text = _LAUNCHER.format(python=sys.executable, env=_PARENT_ENV)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsarchive"
+    path = cache / f"worker-launcher-{digest}"
+    try:
+        if not path.is_file() or path.read_text() != text:
+            cache.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(f"{path.name}.{os.getpid()}")
+            partial.write_text(text)
+            partial.chmod(0o700)
+            partial.replace(path)
+    except OSError:
+        return None
+    return str(path)
+
+
 class ExtractionPool:
     """A process pool for extraction whose workers die with this process.
 
@@ -124,9 +167,14 @@ class ExtractionPool:
     @property
     def executor(self) -> ProcessPoolExecutor:
         if self._executor is None:
+            context = multiprocessing.get_context("spawn")
+            launcher = _launcher()
+            if launcher is not None:
+                os.environ[_PARENT_ENV] = str(os.getpid())
+                context.set_executable(launcher)
             self._executor = ProcessPoolExecutor(
                 self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
+                mp_context=context,
                 initializer=_die_with_parent,
                 initargs=(os.getpid(),),
             )

@@ -155,8 +155,9 @@ def _story(n: int, footer: str) -> tuple[Any, Any]:
     import random
 
     rnd = random.Random(n)
-    words = ["柳州", "螺蛳粉", "产业", "高新区", "汽车", "工人", "园区", "订单", "出口", "银行", "学校", "医院"]
-    text = "".join(rnd.choice(words) for _ in range(60)) + f"第{n}号报道。" + (f"\n{footer}" if footer else "")
+    words = ["柳州", "螺蛳粉", "产业", "高新区", "汽车", "工人", "园区", "订单", "出口", "银行", "学校"]
+    text = "".join(rnd.choice(words) for _ in range(60)) + f"第{n}号报道。"
+    text += f"\n{footer}" if footer else ""
     url = f"{BASE}story{n}.html"
     return page_for(url, text), article_for(url, text, title=f"报道{n}")
 
