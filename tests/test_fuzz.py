@@ -14,6 +14,7 @@ import gzip
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -305,7 +306,9 @@ def test_canonical_urls_are_stable_keys(url: str) -> None:
     if key.startswith("https://"):
         assert canonicalize_url(key) == key  # a key is its own key
         assert canonicalize_url(clean) == key  # the browser form leads to the same key
-        assert "#" not in key and "utm_" not in key
+        assert "#" not in key  # no fragment
+        params = [name for name, _ in parse_qsl(urlsplit(key).query, keep_blank_values=True)]
+        assert not [name for name in params if name.lower().startswith("utm_")]  # no tracking
 
 
 # --- the WARC reader ----------------------------------------------------------------------------------
