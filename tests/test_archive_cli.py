@@ -150,3 +150,19 @@ def test_every_command_is_documented() -> None:
     for command in COMMANDS:
         assert f"newsarchive {command.name}" in docs, command.name
         assert command.help, command.name
+
+
+def test_articles_only_leaves_uncertain_pages_out_and_stats_show_their_share(any_db: str) -> None:
+    items = [extracted(key, f"{BASE}{n}.html") for n, key in enumerate(SECTIONS)]
+    items[0][1].is_article = "uncertain"
+    with open_archive(any_db) as archive:
+        fill(archive, items)
+    everything = run(any_db, "export", "--format", "jsonl")
+    kept = run(any_db, "export", "--format", "jsonl", "--articles-only")
+    assert everything.exit_code == 0 and kept.exit_code == 0, everything.output + kept.output
+    assert len(everything.output.splitlines()) == len(items)
+    assert len(kept.output.splitlines()) == len(items) - 1
+    assert '"is_article": "uncertain"' not in kept.output
+    stats = json.loads(run(any_db, "stats", "--format", "json").output)
+    (site,) = stats["sites"]
+    assert site["uncertain"] == 1 and site["uncertain_share"] == round(1 / len(items), 4)
