@@ -27,6 +27,11 @@ class FetchedPage:
     not_modified: bool = False
 
 
+# The article fields a site profile may take from the page with a CSS selector of its own
+# (``[sites.X.selectors]``), checked when the profile is loaded and applied after extraction.
+SELECTOR_FIELDS = ("title", "body", "date", "author", "source")
+
+
 @dataclass
 class Article:
     """One extracted news article."""

@@ -80,14 +80,28 @@ def canonicalize_url(url: str) -> str:
     return urlunsplit(("https", netloc, path, query, ""))
 
 
-def site_host(url: str) -> str:
-    """The host without ``www.``, used to tell whether two URLs are one site."""
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def site_of_url(url: str) -> str:
+    """The site of ``url``: its host lower-cased, without a trailing dot or a leading
+    ``www.``, plus ``:port`` when the port is not the scheme's default — another port is
+    another origin, so another site (``example.com:8080`` is not ``www.example.com``, and
+    ``http://example.com:80/`` is). ``""`` when the URL has no host or cannot be parsed."""
     try:
-        host = (urlsplit(url).hostname or "").lower().rstrip(".")
-    except ValueError:  # "Invalid IPv6 URL": no host to compare
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").rstrip(".")
+        port = parts.port
+    except ValueError:  # "Invalid IPv6 URL", a port out of range: no site to name
         return ""
-    return host[4:] if host.startswith("www.") else host
+    host = host.removeprefix("www.")
+    if not host:
+        return ""
+    if port is not None and port != DEFAULT_PORTS.get(parts.scheme.lower()):
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return host
 
 
 def same_site(a: str, b: str) -> bool:
-    return site_host(a) == site_host(b) != ""
+    """Whether two URLs belong to one site (:func:`site_of_url`'s rule)."""
+    return site_of_url(a) == site_of_url(b) != ""

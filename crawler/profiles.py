@@ -27,6 +27,8 @@ from cssselect import SelectorError
 from lxml.cssselect import CSSSelector
 
 from core.errors import ConfigError
+from core.items import SELECTOR_FIELDS
+from core.urls import site_of_url
 from crawler.safety import host_port
 from crawler.setting_check import check_settings
 
@@ -43,7 +45,6 @@ __all__ = [
 
 BUILTIN_PROFILES = Path(__file__).with_name("sites.toml")
 DEFAULT_CONFIG = "newsarchive.toml"
-SELECTOR_FIELDS = ("title", "body", "date", "author", "source")
 
 
 @dataclass(frozen=True)
@@ -359,15 +360,8 @@ def profile_for_urls(urls: list[str], name: str | None = None) -> SiteProfile:
             raise ConfigError(str(exc)) from None
     domains = tuple(dict.fromkeys(_domain(u) for u in urls))
     return SiteProfile(
-        name=name or site_name_for_url(urls[0]),
+        name=name or site_of_url(urls[0]),
         start_urls=tuple(urls),
         allowed_domains=domains,
         source="<command line>",
     )
-
-
-def site_name_for_url(url: str) -> str:
-    """The site name recorded for an ad-hoc URL crawl: its host (and port, if any)."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").removeprefix("www.")
-    return f"{host}:{parts.port}" if parts.port else host

@@ -30,13 +30,13 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
 
 from core.keys import KIND_BAD_SCHEME, KIND_OFF_SITE, KIND_URL_TOO_LONG, error_key
+from core.urls import DEFAULT_PORTS
 
 __all__ = ["ALLOWED_SCHEMES", "DEFAULT_PORTS", "SafetyMiddleware", "SiteScope", "host_port"]
 
 logger = logging.getLogger(__name__)
 
 ALLOWED_SCHEMES = ("http", "https")
-DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def host_port(entry: str) -> tuple[str, int | None]:

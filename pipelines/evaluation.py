@@ -18,8 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import InputError
+from pipelines.extraction.textlines import CJK
 
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
+# ../shared/tools/score.py's tokens: each Chinese character (plus compatibility ideographs,
+# kana and Hangul) is a token of its own
+_CJK = CJK + "\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
 _TOKEN_RE = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+", re.UNICODE)
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 # In these sets the ground-truth body starts with the headline.

@@ -13,7 +13,7 @@ from dataclasses import replace
 from sqlalchemy.orm import Session
 
 from core.items import Article, FetchedPage
-from core.urls import site_host
+from core.urls import site_of_url
 from pipelines.extraction.template import apply_template, learn_template
 from storage import StoreOutcome, store_article
 from storage.fingerprint import content_hash
@@ -42,7 +42,7 @@ def store_stripped(
 ) -> StoreOutcome:
     """Store ``article`` with its site's template lines stripped (``store_article`` stores
     the text it is given)."""
-    site = page.site or site_host(page.final_url or page.url) or None
+    site = page.site or site_of_url(page.final_url or page.url) or None
     text = strip_site_template(session, site, article.text or "")
     if text != (article.text or ""):
         article = replace(article, text=text)

@@ -34,7 +34,7 @@ from warcio.recordloader import ArcWarcRecord
 
 from core.errors import InputError
 from core.items import FetchedPage
-from core.sites import site_of_url
+from core.urls import site_of_url
 
 logger = logging.getLogger(__name__)
 

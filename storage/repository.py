@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.items import Article as ArticleData
 from core.items import FetchedPage
-from core.urls import canonicalize_url, clean_url, same_site, site_host
+from core.urls import canonicalize_url, clean_url, same_site, site_of_url
 from storage.errors import StorageError, wraps_driver_errors
 from storage.fingerprint import BAND_SHIFTS, NEAR_DUPLICATE_DISTANCE, bands, content_hash, hamming, simhash
 from storage.locks import advisory_key, advisory_xact_lock
@@ -300,7 +300,7 @@ def _store(
 ) -> StoreOutcome:
     now = utcnow()
     fetched_at = page.fetched_at or now
-    site = page.site or site_host(page.final_url or page.url) or None
+    site = page.site or site_of_url(page.final_url or page.url) or None
     canonical, aliases = article_urls(page, article)
     text = article.text or ""  # the ingest path has stripped the site's template lines
     body_sha = hashlib.sha256(page.body).hexdigest()

@@ -3,6 +3,13 @@ too, and crawler/ may not reach into storage's internals for it); the names stay
 
 from __future__ import annotations
 
-from core.urls import TRACKING_PARAMS, TRACKING_PREFIXES, canonicalize_url, clean_url, same_site, site_host
+from core.urls import TRACKING_PARAMS, TRACKING_PREFIXES, canonicalize_url, clean_url, same_site, site_of_url
 
-__all__ = ["TRACKING_PARAMS", "TRACKING_PREFIXES", "canonicalize_url", "clean_url", "same_site", "site_host"]
+__all__ = [
+    "TRACKING_PARAMS",
+    "TRACKING_PREFIXES",
+    "canonicalize_url",
+    "clean_url",
+    "same_site",
+    "site_of_url",
+]

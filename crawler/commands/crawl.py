@@ -12,8 +12,9 @@ import click
 
 from core.errors import ConfigError
 from core.keys import DROPPED_PREFIX, ERROR_PREFIX
+from core.urls import site_of_url
 from crawler.commands import table_console, warn_unknown_site
-from crawler.profiles import SiteProfile, load_profiles, profile_for_urls, site_name_for_url
+from crawler.profiles import SiteProfile, load_profiles, profile_for_urls
 
 if TYPE_CHECKING:
     from crawler.runner import RunResult
@@ -65,7 +66,7 @@ def _profiles_for(obj: Any, urls: tuple[str, ...], sites: tuple[str, ...]) -> li
     by_site: dict[str, list[str]] = defaultdict(list)
     for url in urls:
         profile_for_urls([url])  # validates the URL
-        by_site[site_name_for_url(url)].append(url)
+        by_site[site_of_url(url)].append(url)
     profiles += [profile_for_urls(group, name) for name, group in by_site.items()]
     return profiles
 

@@ -25,11 +25,12 @@ from readability.readability import REGEXES, Unparseable
 from trafilatura.utils import load_html
 
 from .boilerplate import remove_furniture
-from .textlines import CJK_CHAR, element_lines
+from .textlines import CJK, CJK_CHAR, element_lines
 
 logger = logging.getLogger(__name__)
 
-_TOKEN = re.compile(r"[\u3400-\u9fff]|[^\W\u3400-\u9fff]+")
+_TOKEN = re.compile(rf"[{CJK}]|[^\W{CJK}]+")
+_NON_CJK_WORD = re.compile(rf"[^\W{CJK}]+")
 
 
 @dataclass
@@ -51,7 +52,7 @@ def mostly_cjk(lines: list[str]) -> bool:
 
 def text_size(text: str) -> int:
     """Length in "words": CJK characters count one each, other words one each."""
-    return len(CJK_CHAR.findall(text)) + len(re.findall(r"[^\W\u3400-\u9fff]+", text))
+    return len(CJK_CHAR.findall(text)) + len(_NON_CJK_WORD.findall(text))
 
 
 # cookie and consent dialogs, newsletter boxes: long prose that both extractors can take

@@ -38,12 +38,11 @@ from .metadata_zh import (
     plausible_author,
     source_of,
 )
-from .textlines import CJK_CHAR, squeeze
+from .textlines import BREADCRUMB, CJK_CHAR, squeeze
 from .titles import clean_title, headline_before, names_site_or_section, pick_h1, site_name_from_title
 
 _TAG_LINE = re.compile(r"^\s*(?:关键词|关键字|标签|Tags?)\s*[:：]\s*(?P<tags>.+)$", re.I)
 _HEADER_WINDOW = 15
-_BREADCRUMB = re.compile(r"首页|当前位置|您的位置|>>|»|＞|\s>\s")
 
 
 def detect_language(meta: PageMeta, text: str, document: Any) -> str | None:
@@ -64,7 +63,7 @@ def _title_index(lines: list[str], title: str | None) -> int | None:
         if squeeze(line) == key:
             return i
     for i, line in enumerate(lines):
-        if key in squeeze(line) and len(line) < 2 * len(title) + 10 and not _BREADCRUMB.search(line):
+        if key in squeeze(line) and len(line) < 2 * len(title) + 10 and not BREADCRUMB.search(line):
             return i
     return None
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-from .textlines import TRADITIONAL_FORMS, WEB_ADDRESS
+from .textlines import BREADCRUMB, CJK, TRADITIONAL_FORMS, WEB_ADDRESS
 
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff"
+_CJK = CJK
 
 def _both(pattern: str) -> str:
     """``pattern`` with each simplified label character outside ``[...]`` accepting its
@@ -210,7 +210,6 @@ def name_line(line: str) -> list[str]:
     return []
 
 
-_BREADCRUMB = re.compile(r"首页|当前位置|您的位置|>>|»|＞")
 
 
 def find_authors(
@@ -224,7 +223,7 @@ def find_authors(
     if end is not None and end > anchor + 25:
         window += lines[end : end + 8]
     for i, line in enumerate(window):
-        if len(line) > INFO_LINE_MAX or _BREADCRUMB.search(line):
+        if len(line) > INFO_LINE_MAX or BREADCRUMB.search(line):
             continue
         names = byline_authors(line)
         if not names:

@@ -8,7 +8,7 @@ from typing import Any
 
 from cssselect import SelectorError
 
-from core.items import Article
+from core.items import SELECTOR_FIELDS, Article
 
 from .boilerplate import remove_furniture
 from .dates import find_date, local_zone, parse_date
@@ -16,8 +16,6 @@ from .metadata_zh import byline_authors, source_of
 from .textlines import element_lines
 
 logger = logging.getLogger(__name__)
-
-SELECTOR_FIELDS = frozenset({"title", "body", "date", "author", "source"})
 
 
 def _select_lines(tree: Any, selector: str) -> list[str]:

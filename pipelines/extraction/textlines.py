@@ -41,7 +41,12 @@ def element_lines(element: Any) -> list[str]:
     return [line for line in lines if line]
 
 
-CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+# The one definition of a Chinese character: CJK Unified Ideographs and Extension A (a
+# character class body, for patterns that need it inside brackets).
+CJK = "\u3400-\u9fff"
+CJK_CHAR = re.compile(f"[{CJK}]")
+# a "where you are" trail (首页 > 新闻 > 正文): never a headline, a byline or a date line
+BREADCRUMB = re.compile(r"首页|当前位置|您的位置|>>|»|＞|\s>\s")
 # a web address where a name should be ("gb.cri.cn", "Terry Pluto, cleveland.com")
 WEB_ADDRESS = re.compile(r"\.(?:com|net|org|co|cn|tw|hk|uk|us|ca|au|news|tv)\b", re.I)
 
@@ -66,4 +71,3 @@ FOLD_TRADITIONAL = str.maketrans(_TRADITIONAL, _SIMPLIFIED)
 TRADITIONAL_FORMS: dict[str, str] = {}  # simplified -> its traditional forms
 for _traditional, _simplified in zip(_TRADITIONAL, _SIMPLIFIED, strict=True):
     TRADITIONAL_FORMS[_simplified] = TRADITIONAL_FORMS.get(_simplified, "") + _traditional
-

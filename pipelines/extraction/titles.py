@@ -11,9 +11,11 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from .textlines import CJK, CJK_CHAR
+
 _SEPARATORS = re.compile(
     r"\s+[|｜\-–—:·»/]\s+|\s*[|｜_]\s*|\s*[—–]{1,2}\s*|\s*-{2,}\s*|::"
-    r"|(?<=[^\x00-\x7f])-(?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff])-(?=[^\x00-\x7f])"
+    rf"|(?<=[^\x00-\x7f])-(?=[{CJK}])|(?<=[{CJK}])-(?=[^\x00-\x7f])"
 )
 _SECTION_WORDS = re.compile(r"^(?:opinion|analysis|review|live|video|watch|exclusive|breaking)$", re.I)
 _SPACES = re.compile(r"\s+")
@@ -34,11 +36,11 @@ def _key(text: str) -> str:
 
 def _width(text: str) -> int:
     """Display width: a Chinese character is as wide as two Latin letters."""
-    return len(text) + len(re.findall(r"[\u3400-\u9fff]", text))
+    return len(text) + len(CJK_CHAR.findall(text))
 
 
 def _is_cjk(text: str) -> bool:
-    return len(re.findall(r"[\u3400-\u9fff]", text)) >= 0.3 * max(1, len(text.replace(" ", "")))
+    return len(CJK_CHAR.findall(text)) >= 0.3 * max(1, len(text.replace(" ", "")))
 
 
 def split_title(title: str) -> list[str]:
@@ -70,7 +72,7 @@ def _is_site(part: str, site_names: Iterable[str]) -> bool:
 
 
 def _tokens(text: str) -> set[str]:
-    return set(re.findall(r"[\u3400-\u9fff]|[^\W_]+", text.lower()))
+    return set(re.findall(rf"[{CJK}]|[^\W_]+", text.lower()))
 
 
 def similarity(a: str, b: str) -> float:
@@ -80,7 +82,7 @@ def similarity(a: str, b: str) -> float:
 
 
 def _headline_like(text: str) -> bool:
-    cjk = len(re.findall(r"[\u3400-\u9fff]", text))
+    cjk = len(CJK_CHAR.findall(text))
     return (cjk >= 5 or len(text.split()) >= 3) and len(text) <= 300
 
 
