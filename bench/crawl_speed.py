@@ -15,6 +15,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from crawler.child_process import crawl_command
+
 EVALDATA = Path(__file__).resolve().parents[2] / "shared" / "evaldata"
 PER_LISTING = 25
 
@@ -71,22 +73,12 @@ def main(workers: int) -> None:
         db = str(Path(tmp) / "bench.db")
         start = time.perf_counter()
         subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "crawler",
-                "--db",
+            crawl_command(
                 db,
-                "--config",
-                str(profile),
-                "crawl",
-                "--site",
                 "bench",
-                "-s",
-                f"EXTRACT_WORKERS={workers}",
-                "-s",
-                "NEWSARCHIVE_PROGRESS=off",
-            ],
+                config=profile,
+                settings={"EXTRACT_WORKERS": workers, "NEWSARCHIVE_PROGRESS": "off"},
+            ),
             check=True,
             capture_output=True,
         )

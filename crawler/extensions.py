@@ -287,12 +287,12 @@ class CrawlProgress:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlProgress:
-        mode = str(crawler.settings.get("NEWSARCHIVE_PROGRESS", "auto")).lower()
+        mode = str(crawler.settings.get("NEWSARCHIVE_PROGRESS")).lower()
         if mode in ("off", "false", "0", "none"):
             raise NotConfigured("NEWSARCHIVE_PROGRESS is off")
         if mode == "auto":
             mode = "live" if sys.stderr.isatty() else "log"
-        interval = crawler.settings.getfloat("NEWSARCHIVE_PROGRESS_INTERVAL", 30.0)
+        interval = crawler.settings.getfloat("NEWSARCHIVE_PROGRESS_INTERVAL")
         ext = cls(crawler, mode, 0.5 if mode == "live" else interval)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)

@@ -312,7 +312,7 @@ class SharedScheduler(Scheduler):
         instance: SharedScheduler = super().from_crawler(crawler)
         instance.crawler = crawler
         instance.keys = FrontierKeys(crawler.settings["NEWSARCHIVE_FRONTIER_PREFIX"])
-        instance.lease_seconds = crawler.settings.getfloat("NEWSARCHIVE_LEASE_SECONDS", 60.0)
+        instance.lease_seconds = crawler.settings.getfloat("NEWSARCHIVE_LEASE_SECONDS")
         instance.worker = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         instance.inflight = {}
         instance.written_upto = float("-inf")

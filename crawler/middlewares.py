@@ -71,7 +71,7 @@ class IncrementalCrawlMiddleware:
     def from_crawler(cls, crawler: Crawler) -> IncrementalCrawlMiddleware:
         if not crawler.settings.get("NEWSARCHIVE_DB"):
             raise NotConfigured("NEWSARCHIVE_DB must be set for incremental crawling")
-        if not crawler.settings.getbool("NEWSARCHIVE_INCREMENTAL", True):
+        if not crawler.settings.getbool("NEWSARCHIVE_INCREMENTAL"):
             raise NotConfigured("NEWSARCHIVE_INCREMENTAL is off")
         mw = cls(crawler)
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)

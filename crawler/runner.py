@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
@@ -22,6 +21,7 @@ from twisted.python.failure import Failure
 from core.errors import ConfigError
 from core.keys import STAT_RUN_ID, STAT_RUN_REASON, STAT_RUN_STATUS
 from crawler.frontier import apply_redis_frontier, shared_frontier_url
+from crawler.identity import user_agent
 from crawler.profiles import SiteProfile
 from crawler.setting_check import CUSTOM_SETTINGS, check_setting, custom_names
 
@@ -50,13 +50,6 @@ ENV_SETTINGS = {
     "NEWSARCHIVE_REDIS_URL": "NEWSARCHIVE_REDIS_URL",
 }
 
-def _version() -> str:
-    try:
-        return version("newsarchive")
-    except PackageNotFoundError:
-        return "0"
-
-
 def apply_site_settings(settings: Settings, profile: SiteProfile) -> None:
     """Layer the site profile and the environment over the project defaults.
 
@@ -72,7 +65,7 @@ def apply_site_settings(settings: Settings, profile: SiteProfile) -> None:
             settings.set(name, os.environ[env], priority=ENV_PRIORITY)
     if (settings.getpriority("USER_AGENT") or 0) < ENV_PRIORITY and "USER_AGENT" not in profile.settings:
         contact = settings.get("NEWSARCHIVE_CONTACT")
-        settings.set("USER_AGENT", f"newsarchive/{_version()} (+{contact})", priority="spider")
+        settings.set("USER_AGENT", user_agent(contact), priority="spider")
     if settings.get("NEWSARCHIVE_REDIS_URL"):  # a shared crawl, see crawler/frontier.py
         apply_redis_frontier(settings, profile.name)
 

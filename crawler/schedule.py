@@ -17,7 +17,6 @@ import logging
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -27,6 +26,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Protocol
 
+from crawler.child_process import crawl_command
 from crawler.frontier import shared_frontier_url
 from crawler.profiles import ProfileSet, SiteProfile
 from storage import Archive, finish_run, list_runs, start_run
@@ -150,14 +150,6 @@ def record_failed_run(archive: Archive, site: str, reason: str) -> int:
     return run_id
 
 
-def crawl_command(db: str, config: str | None, site: str) -> list[str]:
-    """The command line of a child crawl process."""
-    command = [sys.executable, "-m", "crawler", "--db", db]
-    if config:
-        command += ["--config", config]
-    return [*command, "crawl", "--site", site]
-
-
 def select_sites(profiles: ProfileSet, names: Sequence[str] = ()) -> tuple[list[SiteProfile], dict[str, str]]:
     """The named sites (default: every enabled one), as (valid profiles, broken site -> reason).
 
@@ -225,7 +217,7 @@ class Scheduler:
                 continue
             env = {**os.environ, "NEWSARCHIVE_PROGRESS": os.environ.get("NEWSARCHIVE_PROGRESS", "log"),
                    LOCK_HOLDER_ENV: str(os.getpid())}
-            self.running[name] = subprocess.Popen(crawl_command(self.db, self.config, name), env=env)
+            self.running[name] = subprocess.Popen(crawl_command(self.db, name, config=self.config), env=env)
             self.locks[name] = lock
             self.echo(f"{name}: started crawl (schedule {due.profile.schedule!r}, "
                       f"pid {self.running[name].pid})")

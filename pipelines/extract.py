@@ -51,7 +51,7 @@ class ExtractArticlePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractArticlePipeline:
-        workers = crawler.settings.getint("EXTRACT_WORKERS", 2)
+        workers = crawler.settings.getint("EXTRACT_WORKERS")
         if workers < 1:
             raise NotConfigured("EXTRACT_WORKERS must be at least 1 to enable ExtractArticlePipeline")
         return cls(crawler, workers)

@@ -95,8 +95,8 @@ class StoreArticlePipeline:
             raise NotConfigured("NEWSARCHIVE_DB must be set to enable StoreArticlePipeline")
         return cls(
             crawler,
-            batch_size=max(1, crawler.settings.getint("STORE_BATCH_SIZE", 50)),
-            flush_seconds=crawler.settings.getfloat("STORE_FLUSH_SECONDS", 2.0),
+            batch_size=max(1, crawler.settings.getint("STORE_BATCH_SIZE")),
+            flush_seconds=crawler.settings.getfloat("STORE_FLUSH_SECONDS"),
         )
 
     def open_spider(self) -> None:
@@ -209,7 +209,7 @@ class StoreArticlePipeline:
         changed = stats.get(stored_key("new"), 0) + stats.get(stored_key("updated"), 0)
         if not site or not changed or self.writer is None or self.pool is None:
             return succeed(None)
-        if not self.crawler.settings.getbool("NEWSARCHIVE_LEARN_TEMPLATES", True):
+        if not self.crawler.settings.getbool("NEWSARCHIVE_LEARN_TEMPLATES"):
             return succeed(None)
         archive = self.writer.archive
         d: Deferred[Any] = deferToThreadPool(_reactor(), self.pool, refresh_templates, archive, [site])

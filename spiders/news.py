@@ -155,7 +155,7 @@ class NewsSpider(scrapy.Spider):
         robots.txt when the profile names no sitemap. Asked for with the start page's links
         and behind them (depth 1 has priority -1): the sitemaps a site names supplement its
         pages, and a short crawl should not spend its pages on them first."""
-        if self.profile.sitemaps or not self.settings.getbool("NEWSARCHIVE_SITEMAP_DISCOVERY", True):
+        if self.profile.sitemaps or not self.settings.getbool("NEWSARCHIVE_SITEMAP_DISCOVERY"):
             return
         origin = f"{urlsplit(response.url).scheme}://{urlsplit(response.url).netloc}"
         if origin in self._robots_asked:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from core.keys import STAT_RUN_STATUS
 from tests.test_crawl_support import (
     ARTICLES,
     article_urls,
@@ -175,7 +176,7 @@ def test_scrapy_crawl_news_works_too(serve_site: Any, sqlite_db: str) -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert site.url("/2024/0101/2.html") in article_urls(sqlite_db)
-    assert "'newsarchive/run_status': 'ok'" in result.stderr
+    assert f"'{STAT_RUN_STATUS}': 'ok'" in result.stderr
 
 
 def test_unreachable_site_fails_its_run(sqlite_db: str, tmp_path: Path) -> None:

@@ -12,6 +12,8 @@ from scrapy.http import HtmlResponse, Request, Response, TextResponse, XmlRespon
 from scrapy.utils.test import get_crawler
 
 from core.items import FetchedPage
+from core.keys import dropped_key, error_key
+from crawler import settings as project_settings
 from crawler.profiles import SiteProfile
 from spiders.news import META_ALWAYS, META_LASTMOD, NewsSpider, parse_date
 
@@ -25,8 +27,11 @@ PROFILE = SiteProfile(
 
 
 def make_spider(profile: SiteProfile = PROFILE) -> NewsSpider:
+    """The spider with the project's own settings and their defaults (crawler/settings.py), as
+    every real run has them."""
     spider = NewsSpider(profile=profile)
-    spider._set_crawler(get_crawler(NewsSpider))
+    ours = {name: value for name, value in vars(project_settings).items() if name.startswith("NEWSARCHIVE_")}
+    spider._set_crawler(get_crawler(NewsSpider, settings_dict=ours))
     return spider
 
 
@@ -95,7 +100,7 @@ def test_non_html_response_is_dropped_and_counted() -> None:
         url, body=b"%PDF-1.4", headers={"Content-Type": "application/pdf"}, request=Request(url)
     )
     assert list(spider.parse(response)) == []
-    assert spider.crawler.stats.get_value("newsarchive/dropped/not_html") == 1
+    assert spider.crawler.stats.get_value(dropped_key("not_html")) == 1
 
 
 def test_not_modified_revisit_is_passed_on() -> None:
@@ -133,7 +138,7 @@ def test_junk_sitemap_is_counted() -> None:
     spider = make_spider()
     for junk in (b"\x00\x01 not xml", b"", b"<html><body>Moved</body></html>"):
         assert list(spider.parse_sitemap(Response(BASE + "/sitemap.xml", body=junk))) == []
-    assert spider.crawler.stats.get_value("newsarchive/errors/bad_sitemap") == 3
+    assert spider.crawler.stats.get_value(error_key("bad_sitemap")) == 3
 
 
 RSS = f"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>

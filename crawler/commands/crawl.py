@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from core.errors import ConfigError
-from core.keys import DROPPED_PREFIX, ERROR_PREFIX
+from core.keys import DROPPED_PREFIX, ERROR_PREFIX, STAT_INCREMENTAL_SKIPPED, STAT_PAGES, stored_key
 from core.urls import site_of_url
 from crawler.commands import table_console, warn_unknown_site
 from crawler.profiles import SiteProfile, load_profiles, profile_for_urls
@@ -75,12 +75,12 @@ def _summary(result: RunResult) -> str:
     stats = result.stats
     line = (
         f"{result.site}: {result.status}"
-        f" - {stats.get('newsarchive/pages_fetched', 0)} pages,"
-        f" {stats.get('newsarchive/stored/new', 0)} new,"
-        f" {stats.get('newsarchive/stored/duplicate', 0)} copies of stored ones,"
-        f" {stats.get('newsarchive/stored/updated', 0)} updated,"
-        f" {stats.get('newsarchive/stored/unchanged', 0)} unchanged,"
-        f" {stats.get('newsarchive/incremental/skipped', 0)} known pages skipped"
+        f" - {stats.get(STAT_PAGES, 0)} pages,"
+        f" {stats.get(stored_key('new'), 0)} new,"
+        f" {stats.get(stored_key('duplicate'), 0)} copies of stored ones,"
+        f" {stats.get(stored_key('updated'), 0)} updated,"
+        f" {stats.get(stored_key('unchanged'), 0)} unchanged,"
+        f" {stats.get(STAT_INCREMENTAL_SKIPPED, 0)} known pages skipped"
     )
     dropped = {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith(DROPPED_PREFIX)}
     if dropped:

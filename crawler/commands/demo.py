@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from core.errors import NewsArchiveError
+from crawler.child_process import crawl_command
 from crawler.demo import DEMO_ORIGIN, proxy_environment, serve_demo_site, write_demo_profile
 
 
@@ -45,18 +46,7 @@ def demo_command(query: str) -> None:
             f"crawling it into [bold]{obj.db}[/bold]"
         )
         # A fresh process for the crawl: Twisted's reactor cannot be restarted in one process.
-        command = [
-            sys.executable,
-            "-m",
-            "crawler",
-            "--db",
-            obj.db,
-            "--config",
-            str(profile),
-            "crawl",
-            "--site",
-            "demo",
-        ]
+        command = crawl_command(obj.db, "demo", config=profile)
         # its stderr is held back so that a failure is one error line, not the child's and ours
         env = proxy_environment(dict(os.environ), base_url)
         finished = subprocess.run(command, check=False, stderr=subprocess.PIPE, text=True, env=env)

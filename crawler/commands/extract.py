@@ -23,7 +23,6 @@ from core.keys import DROPPED_PREFIX, ERROR_PREFIX, STORED_PREFIX
 from crawler.commands import table_console
 
 MAX_EXTRACT_BYTES = 50 * 1024 * 1024
-USER_AGENT = "newsarchive/0.1 (+https://github.com/newsarchive/newsarchive)"
 
 
 def _jsonable(value: Any) -> Any:
@@ -32,6 +31,13 @@ def _jsonable(value: Any) -> Any:
 
 def article_json(article: Any) -> dict[str, Any]:
     return {key: _jsonable(value) for key, value in dataclasses.asdict(article).items()}
+
+
+def _user_agent() -> str:
+    """The crawl's User-Agent, with the same environment overrides."""
+    from crawler.identity import user_agent
+
+    return os.environ.get("NEWSARCHIVE_USER_AGENT") or user_agent(os.environ.get("NEWSARCHIVE_CONTACT"))
 
 
 def _read_source(source: str) -> tuple[bytes, str | None, str | None]:
@@ -52,7 +58,7 @@ def _fetch(url: str) -> tuple[bytes, str | None, str | None]:
     from w3lib.encoding import http_content_type_encoding
 
     http = urllib3.PoolManager(
-        headers={"User-Agent": USER_AGENT}, timeout=urllib3.Timeout(connect=10, read=30)
+        headers={"User-Agent": _user_agent()}, timeout=urllib3.Timeout(connect=10, read=30)
     )
     # urllib3 logs every retry as a warning with the whole exception; the one
     # error line below says it (-vv still shows them)
