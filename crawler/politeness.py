@@ -74,7 +74,7 @@ class SharedPolitenessMiddleware:
         self.max_pages = crawler.settings.getint(PAGE_LIMIT_SETTING)
         self.delay = crawler.settings.getfloat("NEWSARCHIVE_SHARED_DELAY")
         self.limit = crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
-        self.lease = crawler.settings.getfloat("NEWSARCHIVE_LEASE_SECONDS", 60.0)
+        self.lease = crawler.settings.getfloat("NEWSARCHIVE_LEASE_SECONDS")
         self.reserve = server.register_script(_RESERVE)
         self.acquire = server.register_script(_ACQUIRE)
 

@@ -83,7 +83,6 @@ NEWSARCHIVE_MAX_PAGES = 0  # pages per crawl at most (0: no limit); --max-pages 
 NEWSARCHIVE_PROGRESS = "auto"  # "auto" (live display on a terminal), "live", "log" or "off"
 NEWSARCHIVE_PROGRESS_INTERVAL = 30.0  # seconds between stats lines when not live
 NEWSARCHIVE_LEASE_SECONDS = 60.0  # a shared crawl's request whose worker went silent this long goes back
-NEWSARCHIVE_FRONTIER_PREFIX = ""  # derived, not set by hand: the shared frontier's Redis key prefix
 # NEWSARCHIVE_DB: the archive; when unset the store pipeline, run recorder and incremental
 # middleware switch themselves off (a bare ``scrapy crawl`` then just fetches and extracts).
 NEWSARCHIVE_DB = None

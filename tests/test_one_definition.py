@@ -3,7 +3,9 @@ and documented, read without a second default; stats keys only from core/keys.py
 
 from __future__ import annotations
 
+import ast
 import re
+from collections import Counter
 from pathlib import Path
 
 from crawler import settings as project_settings
@@ -34,7 +36,8 @@ def test_every_setting_read_is_declared_once_and_without_a_second_default() -> N
 
 def test_every_project_setting_is_in_the_readme_table() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    table = {m.group(1) for m in re.finditer(r"^\| `([A-Z_]+)`", readme, re.M)}
+    first_cells = re.findall(r"^\|([^|\n]*)\|", readme, re.M)
+    table = {name for cell in first_cells for name in re.findall(r"`([A-Z_]+)`", cell)}
     assert _declared() - table == set()
 
 
@@ -46,3 +49,15 @@ def test_stats_keys_are_named_only_in_core_keys() -> None:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             code = line.split("#", 1)[0]
             assert not literal.search(code), f"{path.relative_to(ROOT)}:{number}: a stats key literal"
+
+
+def test_each_setting_is_assigned_once_in_crawler_settings() -> None:
+    tree = ast.parse((ROOT / "crawler" / "settings.py").read_text(encoding="utf-8"))
+    names = Counter(
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign | ast.AnnAssign)
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Name)
+    )
+    assert [name for name, count in names.items() if count > 1] == []
