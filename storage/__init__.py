@@ -27,7 +27,7 @@ from storage.repository import (
     store_article,
 )
 from storage.runs import finish_run, list_runs, mark_dead_runs_interrupted, start_run
-from storage.search import SearchHit, search
+from storage.search import SearchHit, SearchPage, known_sites, search, search_page
 from storage.stats import archive_summary, articles_per_day, site_stats
 from storage.templates import site_template
 
@@ -45,6 +45,7 @@ __all__ = [
     "NotFound",
     "RawPage",
     "SearchHit",
+    "SearchPage",
     "SiteTemplate",
     "StorageError",
     "StoreOutcome",
@@ -62,6 +63,7 @@ __all__ = [
     "iter_articles",
     "iter_export_rows",
     "known_pages",
+    "known_sites",
     "list_runs",
     "mark_dead_runs_interrupted",
     "mark_not_modified",
@@ -70,6 +72,7 @@ __all__ = [
     "raw_page",
     "raw_page_body",
     "search",
+    "search_page",
     "site_stats",
     "site_template",
     "start_run",

@@ -4,27 +4,34 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.errors import ArchiveTooNew, StorageError, one_line
 from storage.locks import advisory_xact_lock
+from storage.search_index import register_sqlite_functions
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 MIGRATION_LOCK = "schema-migration"
 
+# Alembic takes about half a second to import: a read command on an up-to-date archive
+# (the common case) compares the version row with the newest migration's file name
+# (each migration's revision is its file name) and never imports it.
+
 
 def _alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config  # only when the schema must change: see above
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
@@ -32,11 +39,16 @@ def _alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+def _script() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory  # only when the schema must change
+
+    return ScriptDirectory.from_config(_alembic_config())
+
+
 def head_revision() -> str:
-    """The schema revision this code writes."""
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
-    assert head is not None
-    return head
+    """The schema revision this code writes: the newest migration (revisions are
+    named after their files, ``NNNN_what.py``, numbered in order)."""
+    return max(path.stem for path in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
 
 
 def _to_url(db: str) -> URL:
@@ -86,6 +98,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA synchronous = NORMAL")
     finally:
         cursor.close()
+    register_sqlite_functions(dbapi_connection)
 
 
 def _sqlite_read_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -197,7 +210,13 @@ def create_archive_engine(db: str, *, create: bool = True, ro_url: URL | None = 
 
 
 def schema_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    """The archive's schema revision (None when it has none), read without Alembic."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    rows = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    if len(rows) > 1:
+        raise StorageError(f"archive has several schema heads: {', '.join(sorted(rows))}")
+    return rows[0] if rows else None
 
 
 def _check_known(current: str | None, script: ScriptDirectory, head: str) -> None:
@@ -216,7 +235,6 @@ def upgrade_schema(engine: Engine, revision: str = "head") -> tuple[str | None, 
     revision this code does not know. The common case, an archive already up
     to date, is checked without taking SQLite's write lock.
     """
-    script = ScriptDirectory.from_config(_alembic_config())
     head = head_revision()
     target = head if revision == "head" else revision
     try:
@@ -224,6 +242,9 @@ def upgrade_schema(engine: Engine, revision: str = "head") -> tuple[str | None, 
             current = schema_revision(connection)
         if current == target:
             return current, target
+        from alembic import command  # the schema changes: see the note on _alembic_config
+
+        script = _script()
         _check_known(current, script, head)
         with engine.begin() as connection:  # writers queue here; re-check under the lock
             if connection.dialect.name == "postgresql":

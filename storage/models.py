@@ -59,6 +59,8 @@ class Article(Base):
     """The current version of one article: one row per canonical URL."""
 
     __tablename__ = "article"
+    # listing a site newest first (``search`` without a query, ``list --site``)
+    __table_args__ = (Index("ix_article_site_published_at", "site", "published_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     url: Mapped[str] = mapped_column(Text)
@@ -180,3 +182,19 @@ class SiteTemplate(Base):
     lines: Mapped[list[str]] = mapped_column(JSONType, default=list)
     pages: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SiteDayStats(Base):
+    """Articles per site and UTC publication day, kept by triggers (migration 0009) so
+    that ``stats`` reads a few rows, not every article. ``site`` is '' for articles
+    without one, ``day`` '' for undated ones; rows may count zero after deletions."""
+
+    __tablename__ = "site_day_stats"
+
+    site: Mapped[str] = mapped_column(String(200), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD or ''
+    articles: Mapped[int] = mapped_column(Integer)
+    duplicates: Mapped[int] = mapped_column(Integer)
+    missing_author: Mapped[int] = mapped_column(Integer)
+    uncertain: Mapped[int] = mapped_column(Integer)  # is_article other than "yes"
+    last_fetched: Mapped[datetime | None] = mapped_column(UTCDateTime)

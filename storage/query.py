@@ -1,29 +1,26 @@
 """Article filters shared by search, export, re-extraction and stats.
 
-A text query is matched with SQLite FTS5 (trigram tokenizer) when every term
-has three or more characters, and with substring matching otherwise (the
-trigram index cannot see shorter terms) and on PostgreSQL (ILIKE, sped up by
-pg_trgm indexes).
+A text query (see ``storage.search_syntax`` for the language) is answered from the
+search index: an FTS5 table over bigram tokens on SQLite (``article_fts_bigram``), a
+``tsvector`` with a GIN index on PostgreSQL (``article_fts_vector``); both hold the
+tokens of ``storage.search_tokens``, traditional characters folded to simplified.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, column, func, literal_column, not_, or_, select, table, text, true
+from sqlalchemy import ColumnElement, column, func, or_, select, table, text
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import TextClause
 
 from storage.errors import StorageError
 from storage.models import Article
+from storage.search_syntax import All, Any_, Node, only_excludes, parse, positive_terms, to_fts5, to_tsquery
 
-FTS_TABLE = table("article_fts", column("rowid"))
-_FTS_SYNTAX = re.compile(r'["*()^:+]|\b(AND|OR|NOT|NEAR)\b')
-_TERM = re.compile(r'"([^"]*)"|(\S+)')
-_OPERATORS = {"AND", "OR", "NOT", "NEAR"}
+FTS_TABLE = table("article_fts_bigram", column("rowid"))
+VECTOR_TABLE = table("article_fts_vector", column("article_id"), column("vector"))
 
 
 @dataclass(frozen=True)
@@ -39,85 +36,24 @@ class ArticleFilter:
     articles_only: bool = False  # only pages the classifier was sure of (is_article = "yes")
 
 
-@dataclass(frozen=True)
-class Clause:
-    """Terms that must all be present (``include``) and absent (``exclude``)."""
-
-    include: tuple[str, ...]
-    exclude: tuple[str, ...] = ()
-
-
-def parse_query(query: str) -> list[Clause]:
-    """The query as OR-ed clauses of AND-ed terms, the subset of FTS5 syntax
-    that substring matching can honour: ``a b`` (both), ``a OR b``,
-    ``NOT b`` / ``-b``, ``"a phrase"``. Other operators are dropped."""
-    clauses: list[Clause] = []
-    include: list[str] = []
-    exclude: list[str] = []
-    negate = False
-    for quoted, bare in _TERM.findall(query):
-        if not quoted and bare in _OPERATORS:
-            if bare == "OR" and include:
-                clauses.append(Clause(tuple(include), tuple(exclude)))
-                include, exclude = [], []
-            negate = bare == "NOT"
-            continue
-        if not quoted and bare.startswith("-") and len(bare) > 1:
-            negate, bare = True, bare[1:]
-        term = (quoted if quoted else bare.strip('*()^:+"')).strip()
-        if term:
-            (exclude if negate else include).append(term)
-        negate = False
-    if include:
-        clauses.append(Clause(tuple(include), tuple(exclude)))
-    return clauses
+def check_query(query: str) -> Node:
+    """The parsed query; it must name something to look for."""
+    if not query.strip():
+        raise StorageError("empty search query")
+    node = parse(query)
+    if node is None:
+        raise StorageError(f"search query {query!r} has no term to look for")
+    return node
 
 
 def query_terms(query: str) -> list[str]:
-    """The terms a match must contain one of (for snippets and scores)."""
-    terms: list[str] = []
-    for clause in parse_query(query):
-        terms.extend(term for term in clause.include if term not in terms)
-    return terms
+    """The terms a match contains (for snippets), longest first."""
+    return positive_terms(parse(query)) if query.strip() else []
 
 
-def check_query(query: str) -> None:
-    """A query must name something to look for: not empty, not only NOT terms."""
-    if not query.strip():
-        raise StorageError("empty search query")
-    if not query_terms(query):
-        raise StorageError(f"search query {query!r} has no term to look for")
-
-
-def _fts_can_see(query: str) -> bool:
-    return all(len(term) >= 3 for clause in parse_query(query) for term in (*clause.include, *clause.exclude))
-
-
-def uses_fts_syntax(query: str) -> bool:
-    return bool(_FTS_SYNTAX.search(query))
-
-
-def use_fts(session: Session, query: str) -> bool:
-    """FTS5 MATCH on SQLite when the trigram index can see every term (three
-    or more characters); substring matching otherwise, and on PostgreSQL."""
-    return session.get_bind().dialect.name == "sqlite" and _fts_can_see(query)
-
-
-def fts_expression(query: str) -> str:
-    """The MATCH expression: the query as written when it uses FTS5 syntax,
-    else its terms quoted (so ``-`` or ``.`` inside a term is no operator)."""
-    if uses_fts_syntax(query):
-        return query
-
-    def quote(term: str) -> str:
-        return '"' + term.replace('"', '""') + '"'
-
-    clause = parse_query(query)[0]  # without OR there is one clause
-    return " ".join(map(quote, clause.include)) + "".join(f" NOT {quote(t)}" for t in clause.exclude)
-
-
-def fts_match() -> TextClause:
-    return text("article_fts MATCH :fts_query")
+def is_listing(query: str | None) -> bool:
+    """No query (or a blank one): every article, newest first."""
+    return query is None or not query.strip()
 
 
 def _contains(column_: Any, term: str, dialect: str) -> ColumnElement[bool]:
@@ -127,38 +63,25 @@ def _contains(column_: Any, term: str, dialect: str) -> ColumnElement[bool]:
     return column_.ilike(f"%{escaped}%", escape="\\")
 
 
-def _anywhere(term: str, dialect: str) -> ColumnElement[bool]:
-    return or_(_contains(Article.title, term, dialect), _contains(Article.text, term, dialect))
+def match_condition(session: Session, query: str) -> ColumnElement[bool]:
+    """``Article.id`` among the index's matches for ``query`` (or, for a query of
+    NOT terms only, not among the matches of those terms). Needs the parameters
+    of ``bind_params``."""
+    node = check_query(query)
+    if session.get_bind().dialect.name == "sqlite":
+        matches = select(FTS_TABLE.c.rowid).where(text("article_fts_bigram MATCH :fts_query"))
+    else:
+        matches = select(VECTOR_TABLE.c.article_id).where(text("vector @@ CAST(:ts_query AS tsquery)"))
+    return Article.id.not_in(matches) if only_excludes(node) else Article.id.in_(matches)
 
 
-def substring_condition(query: str, dialect: str) -> ColumnElement[bool]:
-    """The parsed query (see ``parse_query``) over title and text."""
-    clauses = parse_query(query)
-    if not clauses:
-        return true()
-    return or_(
-        *(
-            and_(
-                *(_anywhere(term, dialect) for term in clause.include),
-                *(not_(func.coalesce(_anywhere(term, dialect), False)) for term in clause.exclude),
-            )
-            for clause in clauses
-        )
-    )
-
-
-def occurrence_score(query: str) -> ColumnElement[float]:
-    """A portable relevance score: occurrences in the text, title hits weigh 10."""
-    score: ColumnElement[float] = literal_column("0")
-    for term in query_terms(query):
-        size = len(term)
-        in_text = (func.length(Article.text) - func.length(func.replace(Article.text, term, ""))) / size
-        in_title = (
-            func.length(func.coalesce(Article.title, ""))
-            - func.length(func.replace(func.coalesce(Article.title, ""), term, ""))
-        ) / size
-        score = score + in_text + in_title * 10
-    return score
+def match_params(session: Session, query: str) -> dict[str, str]:
+    node = check_query(query)
+    if isinstance(node, All) and not node.include:  # matched: any excluded term
+        node = node.exclude[0] if len(node.exclude) == 1 else Any_(node.exclude)
+    if session.get_bind().dialect.name == "sqlite":
+        return {"fts_query": to_fts5(node)}
+    return {"ts_query": to_tsquery(node)}
 
 
 # the largest integer SQLite and PostgreSQL's bigint take; a bigger LIMIT or id means "no limit"
@@ -209,15 +132,12 @@ def filter_conditions(session: Session, filters: ArticleFilter) -> list[ColumnEl
             or_(Article.language == filters.language, Article.language.like(filters.language + "-%"))
         )
     if filters.query is not None:
-        check_query(filters.query)
-        if use_fts(session, filters.query):
-            conditions.append(Article.id.in_(select(FTS_TABLE.c.rowid).where(fts_match())))
-        else:
-            conditions.append(substring_condition(filters.query, dialect))
+        conditions.append(match_condition(session, filters.query))
     return conditions
 
 
 def bind_params(session: Session, filters: ArticleFilter) -> dict[str, str]:
-    if filters.query and use_fts(session, filters.query):
-        return {"fts_query": fts_expression(filters.query)}
+    """The parameters ``filter_conditions`` needs (the query for the index)."""
+    if filters.query is not None:
+        return match_params(session, filters.query)
     return {}

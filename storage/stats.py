@@ -10,8 +10,17 @@ from sqlalchemy import ColumnElement, Date, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from storage.errors import wraps_driver_errors
-from storage.models import Article
+from storage.models import Article, SiteDayStats
 from storage.query import ArticleFilter, bind_params, filter_conditions
+
+
+def _counted(filters: ArticleFilter) -> bool:
+    """What ``site_day_stats`` answers: no filter, or a site alone."""
+    return filters == ArticleFilter(site=filters.site)
+
+
+def _site(site: str) -> str | None:
+    return site or None  # '' stands for "no site" in site_day_stats
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,35 @@ def archive_summary(session: Session) -> dict[str | None, int]:
 @wraps_driver_errors
 def site_stats(session: Session, filters: ArticleFilter | None = None) -> list[SiteStats]:
     filters = filters or ArticleFilter()
+    if _counted(filters):
+        counts = (
+            select(
+                SiteDayStats.site,
+                func.sum(SiteDayStats.articles),
+                func.sum(SiteDayStats.duplicates),
+                func.sum(case((SiteDayStats.day == "", SiteDayStats.articles), else_=0)),
+                func.sum(SiteDayStats.missing_author),
+                func.max(SiteDayStats.last_fetched),
+                func.sum(SiteDayStats.uncertain),
+            )
+            .group_by(SiteDayStats.site)
+            .having(func.sum(SiteDayStats.articles) > 0)
+            .order_by(SiteDayStats.site)
+        )
+        if filters.site:
+            counts = counts.where(SiteDayStats.site == filters.site)
+        return [
+            SiteStats(
+                _site(site),
+                int(n),
+                int(dup or 0),
+                int(no_date or 0),
+                int(no_author or 0),
+                last,
+                int(unsure or 0),
+            )
+            for site, n, dup, no_date, no_author, last, unsure in session.execute(counts)
+        ]
     missing_author = func.sum(case((func.coalesce(Article.author, "") == "", 1), else_=0))
     query = (
         select(
@@ -76,6 +114,15 @@ def articles_per_day(
 ) -> list[tuple[str | None, date, int]]:
     """(site, UTC publication day, articles), newest day first; undated articles are left out."""
     filters = filters or ArticleFilter()
+    if _counted(filters):
+        counts = (
+            select(SiteDayStats.site, SiteDayStats.day, SiteDayStats.articles)
+            .where(SiteDayStats.day != "", SiteDayStats.articles > 0)
+            .order_by(SiteDayStats.day.desc(), SiteDayStats.site)
+        )
+        if filters.site:
+            counts = counts.where(SiteDayStats.site == filters.site)
+        return [(_site(site), date.fromisoformat(d), int(n)) for site, d, n in session.execute(counts)]
     day: ColumnElement[Any]
     if session.get_bind().dialect.name == "postgresql":
         day = cast(func.timezone("UTC", Article.published_at), Date)

@@ -77,6 +77,64 @@ def test_search_table_and_json(db: str) -> None:
     assert json.loads(run(db, "search", "柳州", "--since", "2030-01-01", "--format", "json").output) == []
 
 
+def test_search_pages_with_a_total(db: str) -> None:
+    first = run(db, "search", "柳州", "--limit", "2")
+    assert first.exit_code == 0, first.output
+    assert "1-2 of 4 hit(s) for 柳州" in first.output
+    assert "Next page: --offset 2 (or --page 2)" in first.output
+    ids = [[hit["id"] for hit in json.loads(run(db, "search", "柳州", "--limit", "2", *how, "--format", "json").output)]
+           for how in ([], ["--offset", "2"], ["--page", "2"])]  # fmt: skip
+    assert ids[1] == ids[2] and len(set(ids[0] + ids[1])) == 4
+    both = run(db, "search", "柳州", "--offset", "2", "--page", "2")
+    assert both.exit_code == 2 and "not both" in both.output
+
+
+@pytest.mark.parametrize("how", [["search"], ["search", ""], ["list"]])
+def test_list_every_article(db: str, how: list[str]) -> None:
+    result = run(db, *how, "--limit", "3")
+    assert result.exit_code == 0, result.output
+    assert "1-3 of 4 article(s)" in result.output
+    listed = json.loads(run(db, *how, "--page", "2", "--limit", "3", "--format", "json").output)
+    assert len(listed) == 1
+
+
+def test_search_words_starting_with_a_dash(db: str) -> None:
+    everything = {hit["id"] for hit in json.loads(run(db, "list", "--format", "json").output)}
+    with_it = {hit["id"] for hit in json.loads(run(db, "search", "蝴蝶", "--format", "json").output)}
+    for args in (
+        ["-蝴蝶", "--format", "json"],
+        ["--format", "json", "-蝴蝶"],
+        ["-蝴蝶", "--limit", "10", "--format=json"],
+        ["--format", "json", "--", "-蝴蝶"],
+    ):
+        result = run(db, "search", *args)
+        assert result.exit_code == 0, result.output
+        assert {hit["id"] for hit in json.loads(result.output)} == everything - with_it
+    result = run(db, "search", "柳州", "-hello", "--format", "json")  # not -h (help) -e -l -l -o
+    assert result.exit_code == 0 and len(json.loads(result.output)) == 4
+    assert json.loads(run(db, "search", "柳州", "-蝴蝶", "--format", "json").output).__len__() == 3
+
+
+def test_near_as_fts5_spells_it(db: str) -> None:
+    near = json.loads(run(db, "search", "NEAR(柳州 高新区)", "--format", "json").output)
+    assert near and all("柳州" in hit["snippet"] or "高新区" in hit["snippet"] for hit in near)
+    one_line_error(run(db, "search", "柳州 NEAR 高新区"), "NEAR(police station)")
+
+
+def test_unknown_site_is_warned_about(db: str) -> None:
+    result = CliRunner().invoke(main, ["--db", db, "search", "柳州", "--site", "nosuch"])
+    assert result.exit_code == 0
+    assert "Warning: no articles from site 'nosuch'; known sites: xunjk" in result.stderr
+    known = CliRunner().invoke(main, ["--db", db, "search", "不存在的词", "--site", "xunjk"])
+    assert "Warning" not in known.stderr
+
+
+def test_folded_search_from_the_cli(db: str) -> None:
+    traditional = json.loads(run(db, "search", "柳州高新區", "--format", "json").output)
+    simplified = json.loads(run(db, "search", "柳州高新区", "--format", "json").output)
+    assert traditional == simplified and simplified
+
+
 def test_search_bad_input(sqlite_db: str) -> None:
     one_line_error(run(sqlite_db, "search", "AND 柳州市"), "invalid search query")
     bad_date = run(sqlite_db, "search", "柳州", "--since", "yesterday")

@@ -286,8 +286,9 @@ CASES: dict[str, Case] = {
     "search unterminated quote": Case(_db("search", '"高新区'), "invalid search query", 1),
     "search stray parenthesis": Case(_db("search", "柳州市)"), "invalid search query", 1),
     "search leading AND": Case(_db("search", "AND 柳州市"), "invalid search query", 1),
-    "search only NOT": Case(_db("search", "NOT 柳州市"), "no term to look for", 1),
-    "search empty": Case(_db("search", ""), "empty search query", 1),
+    "search only OR": Case(_db("search", "OR"), "no term to look for", 1),
+    "search NEAR between words": Case(_db("search", "a NEAR b"), "NEAR(police station)", 1),
+    "search --offset and --page": Case(_db("search", "a", "--offset", "1", "--page", "2"), "not both", 2),
     # unwritable export path
     "export into a missing folder": Case(
         lambda w: ["--db", str(w.db), "export", "--out", str(w.path / "missing" / "a.jsonl")],

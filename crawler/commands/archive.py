@@ -202,40 +202,54 @@ def show(obj: Any, ref: str, versions: bool, raw: bool, fmt: str) -> None:
 # -- search ------------------------------------------------------------------------------------
 
 
-@click.command("search")
-@click.argument("query")
-@filter_options
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.pass_obj
-def search_command(obj: Any, query: str, limit: int, fmt: str, **options: Any) -> None:
-    """Full-text search, best match first, with a highlighted snippet.
+def _page_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Hits per page."
+        ),
+        click.option(
+            "--offset",
+            type=click.IntRange(min=0),
+            default=None,
+            help="Skip this many hits (0 = from the first).",
+        ),
+        click.option("--page", type=click.IntRange(min=1), default=None, help="Page N of --limit hits each."),
+        click.option(
+            "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
 
-    Chinese works at any length. On SQLite, terms of three or more characters
-    use the FTS5 trigram index and FTS5 syntax works ("a phrase", OR, NOT);
-    shorter terms are matched as substrings.
 
-    \b
-    Examples:
-      newsarchive search 高新区 --since 2022-01-01
-      newsarchive search 柳州 --site xunjk --format json
-      newsarchive search '"知识产权" OR 排头兵'
-    """
-    from storage import search
+def _run_search(
+    obj: Any, query: str, limit: int, offset: int | None, page: int | None, fmt: str, **options: Any
+) -> None:
+    from storage import known_sites, search_page
 
+    if offset is not None and page is not None:
+        raise click.UsageError("give --offset or --page, not both")
+    start = offset if offset is not None else ((page or 1) - 1) * limit
     with _open(obj, reading=True) as archive, archive.session(read_only=True) as session:
-        hits = search(session, query, limit=limit, **options)
-    if fmt == "json":
-        rows = [{**hit.__dict__, "published_at": _iso(hit.published_at)} for hit in hits]
+        result = search_page(session, query, limit=limit, offset=start, **options)
+        site = options.get("site")
+        sites = known_sites(session) if site and result.total == 0 else []
+    if site and result.total == 0 and site not in sites:
+        known = ", ".join(sites) if sites else "none"
+        click.echo(f"Warning: no articles from site {site!r}; known sites: {known}", err=True)
+    if fmt == "json":  # the hits alone, as before paging: the total is in the table's title
+        rows = [{**hit.__dict__, "published_at": _iso(hit.published_at)} for hit in result.hits]
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=f"{len(hits)} hit(s) for {query}")
+    label = f"hit(s) for {query}" if query.strip() else "article(s)"
+    table = Table(title=f"{result.describe()} {label}")
     for column in ("id", "published", "site", "title", "snippet"):
         table.add_column(column, overflow="fold")
-    for hit in hits:
+    for hit in result.hits:
         snippet = Text()
         position = 0
         for match in _HIGHLIGHT.finditer(hit.snippet):
@@ -246,6 +260,86 @@ def search_command(obj: Any, query: str, limit: int, fmt: str, **options: Any) -
         published = hit.published_at.date().isoformat() if hit.published_at else "-"
         table.add_row(str(hit.id), published, hit.site or "-", hit.title or "", snippet)
     table_console().print(table)
+    shown_to = result.offset + len(result.hits)
+    if result.hits and (shown_to < result.total or not result.total_exact):
+        click.echo(f"Next page: --offset {shown_to} (or --page {shown_to // limit + 1}).", err=True)
+
+
+class QueryCommand(click.Command):
+    """A command whose arguments are query words, any of which may start with "-"
+    (`search -police`, `search police -station`): every argument that is not one of
+    the command's options (or an option's value) is a query word, even `-hello`,
+    which click would read as -h -e -l -l -o."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value: dict[str, bool] = {}
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                for name in (*param.opts, *param.secondary_opts):
+                    takes_value[name] = not param.is_flag and not param.count
+        options: list[str] = []
+        words: list[str] = []
+        rest = iter(args)
+        for arg in rest:
+            name = arg.split("=", 1)[0]
+            if arg == "--":
+                words.extend(rest)
+            elif name in takes_value:
+                options.append(arg)
+                if takes_value[name] and "=" not in arg:
+                    value = next(rest, None)
+                    if value is not None:  # its value, whatever it looks like
+                        options.append(value)
+            else:
+                words.append(arg)
+        return super().parse_args(ctx, [*options, *(["--", *words] if words else [])])
+
+
+@click.command("search", cls=QueryCommand)
+@click.argument("query", nargs=-1)
+@filter_options
+@_page_options
+@click.pass_obj
+def search_command(obj: Any, query: tuple[str, ...], **options: Any) -> None:
+    """Full-text search, best match first, with a highlighted snippet and the number
+    of hits; no query lists the articles, newest first.
+
+    \b
+    Query language (SQLite and PostgreSQL alike):
+      高新区            contains the characters (Chinese: any length, 1 or more)
+      police station    both words (AND); police OR station: either
+      "police station"  the phrase; econom* a word starting with econom
+      -police, NOT police   without it (alone: every article without it)
+      NEAR(police station)  within 10 words of each other; NEAR(a b, 5): within 5
+    Traditional and simplified characters find each other (中国 finds 中國).
+    Words of the query may be given unquoted: a word starting with "-" is a query
+    word (use `--` before the query if it clashes with an option).
+
+    \b
+    Examples:
+      newsarchive search 高新区 --since 2022-01-01
+      newsarchive search 柳州 --site demo --format json
+      newsarchive search '"知识产权" OR 排头兵' --page 2
+      newsarchive search police -station
+      newsarchive search          # every article, newest first
+    """
+    _run_search(obj, " ".join(query), **options)
+
+
+@click.command("list")
+@filter_options
+@_page_options
+@click.pass_obj
+def list_command(obj: Any, **options: Any) -> None:
+    """List articles newest published first (undated last), page by page, with the total.
+
+    \b
+    Examples:
+      newsarchive list
+      newsarchive list --site demo --page 2
+      newsarchive list --since 2024-01-01 --limit 50 --format json
+    """
+    _run_search(obj, "", **options)
 
 
 # -- export ------------------------------------------------------------------------------------
@@ -464,4 +558,6 @@ def stats_command(obj: Any, days: int, fmt: str, **options: Any) -> None:
         click.echo("The archive has no articles yet.", err=True)
 
 
-COMMANDS: list[click.Command] = [db_group, show, search_command, export, reextract_command, stats_command]
+COMMANDS: list[click.Command] = [
+    db_group, show, search_command, list_command, export, reextract_command, stats_command,
+]  # fmt: skip

@@ -23,9 +23,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column(
-        "article", sa.Column("is_article", sa.String(10), nullable=False, server_default="yes")
-    )
+    op.add_column("article", sa.Column("is_article", sa.String(10), nullable=False, server_default="yes"))
 
 
 def downgrade() -> None:

@@ -1,0 +1,99 @@
+"""The words the search index holds: Chinese as overlapping character pairs, other
+scripts as lower-cased words, traditional characters folded to simplified ones.
+
+One tokenizer serves the index and the queries, on SQLite and PostgreSQL, so that a
+query finds what the index holds whatever the database. Chinese has no spaces between
+words; indexing every pair of neighbouring characters (a bigram) lets a query of any
+length match anywhere: 中国 is the token 中国, 新能源汽车 the phrase 新能 能源 源汽 汽车,
+and one character the prefix 中* (every character of a run starts a token: the last one
+is indexed on its own as well).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+
+from core.hanzi import fold_chinese
+
+# Han (with extension A and the compatibility block) and kana: scripts written without
+# spaces between words. Hangul is written with spaces and is indexed as words.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_RUN = re.compile(f"([{_CJK}]+)|([^\\W_{_CJK}]+)")
+# PostgreSQL keeps token positions up to 16383 (later ones collapse onto it)
+PG_MAX_POSITION = 16383
+
+
+def normalise(text: str) -> str:
+    """What both the index and the queries see: NFKC (full-width ＡＢＣ１２ become ABC12),
+    lower case, traditional characters folded to simplified ones."""
+    return fold_chinese(unicodedata.normalize("NFKC", text).lower())
+
+
+def _runs(text: str) -> list[tuple[str, bool]]:
+    """(run, is_cjk) in order."""
+    return [(cjk or word, bool(cjk)) for cjk, word in _RUN.findall(normalise(text))]
+
+
+def index_tokens(text: str) -> list[str]:
+    """The tokens stored for ``text``: per Chinese run its bigrams then its last
+    character; per other word the word."""
+    tokens: list[str] = []
+    for run, cjk in _runs(text):
+        if cjk and len(run) > 1:
+            tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+            tokens.append(run[-1])
+        else:
+            tokens.append(run)
+    return tokens
+
+
+def index_text(text: str | None) -> str:
+    """``index_tokens`` joined by spaces: what the SQLite index (FTS5 ``ascii`` tokenizer,
+    which splits on the spaces and leaves the tokens alone) is fed."""
+    return " ".join(index_tokens(text or ""))
+
+
+def tsvector_literal(title: str | None, text: str | None) -> str:
+    """A PostgreSQL ``tsvector`` literal of the title and text tokens with their
+    positions (the title weighted A, the text D), cast with ``::tsvector`` so that no
+    text-search parser splits the tokens again."""
+    positions: dict[str, list[str]] = defaultdict(list)
+    offset = 0
+    for part, weight in ((title, "A"), (text, "")):
+        tokens = index_tokens(part or "")
+        for n, token in enumerate(tokens, start=offset + 1):
+            positions[token].append(f"{min(n, PG_MAX_POSITION)}{weight}")
+        offset += len(tokens) + 1  # a gap: no phrase runs from the title into the text
+    return " ".join(f"'{token}':{','.join(places)}" for token, places in positions.items())
+
+
+@dataclass(frozen=True)
+class TermTokens:
+    """A query term as index tokens that must follow each other; ``prefix`` when
+    the last token may be the start of a longer one."""
+
+    tokens: tuple[str, ...]
+    prefix: bool
+
+
+def query_tokens(term: str, *, prefix: bool = False) -> TermTokens:
+    """The tokens of a query term (a word or a quoted phrase). A Chinese run at the
+    end of the term is matched by its bigrams alone (the text may go on after it);
+    one of a single character becomes a prefix; a run followed by more of the term
+    also has its last character, as the index does."""
+    runs = _runs(term)
+    tokens: list[str] = []
+    for n, (run, cjk) in enumerate(runs):
+        last = n == len(runs) - 1
+        if cjk and len(run) > 1:
+            tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+            if not last:
+                tokens.append(run[-1])
+        else:
+            tokens.append(run)
+            if last and cjk:
+                prefix = True
+    return TermTokens(tuple(tokens), prefix and bool(tokens))
