@@ -48,7 +48,9 @@ def evaluation_texts() -> list[dict[str, Any]]:
     return texts
 
 
-def _rows(texts: list[dict[str, Any]], first_id: int, count: int, sites: int, total: int) -> Iterator[dict[str, Any]]:
+def _rows(
+    texts: list[dict[str, Any]], first_id: int, count: int, sites: int, total: int
+) -> Iterator[dict[str, Any]]:
     now = datetime.now(UTC)
     for n in range(count):
         i = first_id + n
@@ -95,10 +97,13 @@ def fill(db: str, articles: int, *, sites: int = 20, quiet: bool = False) -> dic
         with archive.session() as session, session.begin():
             session.execute(insert(Article), rows)
             session.execute(
-                insert(ArticleUrl), [{"url": r["url"], "article_id": r["id"], "first_seen_at": r["fetched_at"]} for r in rows]
+                insert(ArticleUrl),
+                [{"url": r["url"], "article_id": r["id"], "first_seen_at": r["fetched_at"]} for r in rows],
             )
             if archive.dialect == "postgresql":  # SQLite's triggers index; here storage's mapper events would
-                write_vectors(session.connection(), [vector_row(r["id"], r["title"], r["text"]) for r in rows])
+                write_vectors(
+                    session.connection(), [vector_row(r["id"], r["title"], r["text"]) for r in rows]
+                )
         done += count
         if not quiet:
             rate = done / (time.perf_counter() - started)

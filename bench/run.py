@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/run.py            # everything (a few minutes on 2 cores)
     .venv/bin/python bench/run.py extract    # one part: extract | import | reextract | export | crawl
+    .venv/bin/python bench/run.py fill --db big.db --articles 1000000   # a synthetic archive
+    .venv/bin/python bench/run.py search --db big.db [--json]          # search, stats, start-up
 
 Each part runs the real code in a fresh process and measures wall time and peak
 RSS (``resource.getrusage(RUSAGE_CHILDREN)``). Inputs: the evaluation pages in
@@ -110,7 +112,7 @@ def bench_export(rows: list[list[str]]) -> None:
     for copies in (1, 8):
         with tempfile.TemporaryDirectory() as tmp:
             db = str(Path(tmp) / "a.db")
-            subprocess.run([sys.executable, str(script), db, str(copies)], check=True)
+            subprocess.run([sys.executable, str(script), db, str(copies * 550)], check=True)
             out = Path(tmp) / "out.jsonl"
             seconds, rss, _ = _run([*CLI, "--db", db, "export", "--format", "jsonl", "--out", str(out)])
             count = sum(1 for _ in out.open(encoding="utf-8"))
@@ -159,6 +161,12 @@ PARTS = {
 
 
 def main() -> None:
+    if sys.argv[1:2] in (["fill"], ["search"]):  # parts with options of their own: bench/search_speed.py
+        sys.path.insert(0, str(ROOT))
+        from bench.search_speed import main as search_main
+
+        search_main(sys.argv[1:])
+        return
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -53,7 +53,7 @@ def test_counts_follow_inserts_updates_and_deletes(any_db: str) -> None:
         with archive.session() as session:
             per_site, per_day = _expected(session)
             got = [
-                (s.site, s.articles, s.duplicates, s.missing_date, s.missing_author)
+                (s.site, s.articles, s.duplicates, s.missing_date, s.missing_author, s.uncertain)
                 for s in site_stats(session)
             ]
             assert got == per_site
