@@ -31,6 +31,7 @@ from storage.query import (
     check_query,
     filter_conditions,
     is_listing,
+    match_condition,
     match_params,
     query_terms,
 )
@@ -100,28 +101,42 @@ def _ts_query() -> ColumnElement[Any]:
     return cast(bindparam("ts_query", type_=String), TSQUERY)
 
 
-def _matches(session: Session, others: list[ColumnElement[bool]], ranked: bool) -> Select[Any]:
-    """(id, score) of the matching articles, newest first (score only when ``ranked``).
-    The index drives the scan, newest first, so a LIMIT stops it early."""
+def _index_score(session: Session) -> ColumnElement[Any]:
     if session.get_bind().dialect.name == "sqlite":
-        score: ColumnElement[Any] = -func.bm25(literal_column("article_fts_bigram"), 10.0, 1.0)
+        return -func.bm25(literal_column("article_fts_bigram"), 10.0, 1.0)  # title weighs 10
+    return func.ts_rank(VECTOR_TABLE.c.vector, _ts_query())  # the title's tokens weigh A
+
+
+def _index_matches(session: Session) -> Select[Any]:
+    """The index's matching rows: columns ``id`` and ``score`` (its relevance)."""
+    if session.get_bind().dialect.name == "sqlite":
         return (
-            select(FTS_TABLE.c.rowid.label("id"), (score if ranked else literal_column("0")).label("score"))
+            select(FTS_TABLE.c.rowid.label("id"), _index_score(session).label("score"))
             .select_from(FTS_TABLE)
-            .join(Article, Article.id == FTS_TABLE.c.rowid)
-            .where(text("article_fts_bigram MATCH :fts_query"), *others)
-            .order_by(FTS_TABLE.c.rowid.desc())
+            .where(text("article_fts_bigram MATCH :fts_query"))
         )
-    score = func.ts_rank(VECTOR_TABLE.c.vector, _ts_query())
-    return (
-        select(
-            VECTOR_TABLE.c.article_id.label("id"), (score if ranked else literal_column("0")).label("score")
-        )
-        .select_from(VECTOR_TABLE)
-        .join(Article, Article.id == VECTOR_TABLE.c.article_id)
-        .where(VECTOR_TABLE.c.vector.op("@@")(_ts_query()), *others)
-        .order_by(VECTOR_TABLE.c.article_id.desc())
+    return select(VECTOR_TABLE.c.article_id.label("id"), _index_score(session).label("score")).where(
+        VECTOR_TABLE.c.vector.op("@@")(_ts_query())
     )
+
+
+def _matches(session: Session, others: list[ColumnElement[bool]]) -> Select[Any]:
+    """(id, score) of the matching articles, newest first: the index drives the scan
+    and scores (relevance), so that a LIMIT stops it early."""
+    statement = _index_matches(session)
+    id_ = statement.selected_columns.id
+    if others:  # the article row only when a filter needs it
+        statement = statement.join(Article, Article.id == id_).where(*others)
+    return statement.order_by(id_.desc())
+
+
+def _counted_matches(session: Session, others: list[ColumnElement[bool]], query: str) -> Select[Any]:
+    """The matches to count. With filters, the articles they keep are looked up in the
+    index's matches gathered once: walking a common word's matches to test each
+    against a site or a month costs a lookup per match."""
+    if not others:
+        return _matches(session, others)
+    return select(Article.id).where(match_condition(session, query), *others)
 
 
 def _ranked_page(
@@ -130,7 +145,7 @@ def _ranked_page(
     """Positions [offset, offset + limit) of: the window ranked, then the rest newest first."""
     rows: list[tuple[int, float]] = []
     if offset < RANK_WINDOW:
-        window = _matches(session, others, ranked=True).limit(RANK_WINDOW).subquery()
+        window = _matches(session, others).limit(RANK_WINDOW).subquery()
         statement = (
             select(window.c.id, window.c.score)
             .order_by(window.c.score.desc(), window.c.id.desc())
@@ -140,7 +155,7 @@ def _ranked_page(
         rows = [(int(i), float(s or 0)) for i, s in session.execute(statement, params)]
     if offset + limit > RANK_WINDOW:
         start = max(offset, RANK_WINDOW)
-        tail = _matches(session, others, ranked=True).offset(start).limit(offset + limit - start)
+        tail = _matches(session, others).offset(start).limit(offset + limit - start)
         rows += [(int(i), float(s or 0)) for i, s in session.execute(tail, params)]
     return rows
 
@@ -230,7 +245,7 @@ def search_page(
             params = match_params(session, query)
             others = filter_conditions(session, replace(filters, query=None))
             rows = _ranked_page(session, others, params, offset, limit)
-            total, exact = _count(session, _matches(session, others, ranked=False), params)
+            total, exact = _count(session, _counted_matches(session, others, query), params)
         hits = _hits(session, rows, query_terms(query or ""))
     except DBAPIError as exc:
         message = one_line(exc)

@@ -110,18 +110,26 @@ def site_stats(session: Session, filters: ArticleFilter | None = None) -> list[S
 
 @wraps_driver_errors
 def articles_per_day(
-    session: Session, filters: ArticleFilter | None = None
+    session: Session, filters: ArticleFilter | None = None, *, days: int | None = None
 ) -> list[tuple[str | None, date, int]]:
-    """(site, UTC publication day, articles), newest day first; undated articles are left out."""
+    """(site, UTC publication day, articles), newest day first; undated articles are
+    left out. ``days``: only the newest that many publication days (from the
+    maintained counts when the filters allow: a few rows, not ten years of them)."""
     filters = filters or ArticleFilter()
     if _counted(filters):
+        kept = [SiteDayStats.day != "", SiteDayStats.articles > 0]
+        if filters.site:
+            kept.append(SiteDayStats.site == filters.site)
         counts = (
             select(SiteDayStats.site, SiteDayStats.day, SiteDayStats.articles)
-            .where(SiteDayStats.day != "", SiteDayStats.articles > 0)
+            .where(*kept)
             .order_by(SiteDayStats.day.desc(), SiteDayStats.site)
         )
-        if filters.site:
-            counts = counts.where(SiteDayStats.site == filters.site)
+        if days is not None:
+            newest = (
+                select(SiteDayStats.day).where(*kept).distinct().order_by(SiteDayStats.day.desc()).limit(days)
+            )
+            counts = counts.where(SiteDayStats.day.in_(newest))
         return [(_site(site), date.fromisoformat(d), int(n)) for site, d, n in session.execute(counts)]
     day: ColumnElement[Any]
     if session.get_bind().dialect.name == "postgresql":
@@ -135,4 +143,8 @@ def articles_per_day(
         .order_by(day.desc(), Article.site)
     )
     rows = session.execute(query, bind_params(session, filters))
-    return [(site, d if isinstance(d, date) else date.fromisoformat(d), int(n)) for site, d, n in rows]
+    found = [(site, d if isinstance(d, date) else date.fromisoformat(d), int(n)) for site, d, n in rows]
+    if days is not None:
+        newest = set(sorted({d for _, d, _ in found}, reverse=True)[:days])
+        found = [row for row in found if row[1] in newest]
+    return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
@@ -58,6 +58,10 @@ def test_counts_follow_inserts_updates_and_deletes(any_db: str) -> None:
             ]
             assert got == per_site
             assert articles_per_day(session) == per_day
+            newest = per_day[0][1]
+            assert articles_per_day(session, days=1) == [row for row in per_day if row[1] == newest]
+            full = ArticleFilter(until=date.max)  # counted from the articles, not the maintained counts
+            assert articles_per_day(session, full, days=1) == articles_per_day(session, days=1)
             only_a = site_stats(session, ArticleFilter(site="a"))
             assert [(s.site, s.articles) for s in only_a] == [r[:2] for r in per_site if r[0] == "a"]
             assert all(s.last_fetched is not None for s in site_stats(session))

@@ -517,7 +517,7 @@ def stats_command(obj: Any, days: int, fmt: str, **options: Any) -> None:
     with _open(obj, reading=True) as archive, archive.session(read_only=True) as session:
         warn_unknown_site(session, filters.site)
         sites = site_stats(session, filters)
-        per_day = articles_per_day(session, filters)
+        per_day = articles_per_day(session, filters, days=days)
     recent_days = sorted({day for _, day, _ in per_day}, reverse=True)[:days]
     per_day = [row for row in per_day if row[1] in recent_days]
     if fmt == "json":

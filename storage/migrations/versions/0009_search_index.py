@@ -73,7 +73,8 @@ SQLITE_TRIGRAM = [
 _SQLITE_ROW = """coalesce({r}.site, ''), coalesce(date({r}.published_at), ''), {sign},
     {sign} * ({r}.duplicate_of IS NOT NULL), {sign} * (coalesce({r}.author, '') = ''),
     {sign} * coalesce({r}.is_article != 'yes', 0), {r}.fetched_at"""
-_SQLITE_UPSERT = """INSERT INTO site_day_stats(site, day, articles, duplicates, missing_author, uncertain, last_fetched)
+_SQLITE_UPSERT = """INSERT INTO site_day_stats
+        (site, day, articles, duplicates, missing_author, uncertain, last_fetched)
     SELECT {row} WHERE true
     ON CONFLICT(site, day) DO UPDATE SET
         articles = articles + excluded.articles,
