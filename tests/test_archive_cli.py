@@ -82,8 +82,9 @@ def test_search_pages_with_a_total(db: str) -> None:
     assert first.exit_code == 0, first.output
     assert "1-2 of 4 hit(s) for 柳州" in first.output
     assert "Next page: --offset 2 (or --page 2)" in first.output
-    ids = [[hit["id"] for hit in json.loads(run(db, "search", "柳州", "--limit", "2", *how, "--format", "json").output)]
-           for how in ([], ["--offset", "2"], ["--page", "2"])]  # fmt: skip
+    pages = [run(db, "search", "柳州", "--limit", "2", *how, "--format", "json").output
+             for how in ([], ["--offset", "2"], ["--page", "2"])]  # fmt: skip
+    ids = [[hit["id"] for hit in json.loads(page)] for page in pages]
     assert ids[1] == ids[2] and len(set(ids[0] + ids[1])) == 4
     both = run(db, "search", "柳州", "--offset", "2", "--page", "2")
     assert both.exit_code == 2 and "not both" in both.output
