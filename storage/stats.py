@@ -145,6 +145,6 @@ def articles_per_day(
     rows = session.execute(query, bind_params(session, filters))
     found = [(site, d if isinstance(d, date) else date.fromisoformat(d), int(n)) for site, d, n in rows]
     if days is not None:
-        newest = set(sorted({d for _, d, _ in found}, reverse=True)[:days])
-        found = [row for row in found if row[1] in newest]
+        recent = set(sorted({d for _, d, _ in found}, reverse=True)[:days])
+        found = [row for row in found if row[1] in recent]
     return found
