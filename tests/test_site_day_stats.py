@@ -8,7 +8,15 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
-from storage import Article, ArticleFilter, articles_per_day, open_archive, site_stats, store_article
+from storage import (
+    Article,
+    ArticleFilter,
+    archive_summary,
+    articles_per_day,
+    open_archive,
+    site_stats,
+    store_article,
+)
 from tests.test_storage_data import SECTIONS, item_for
 
 
@@ -57,6 +65,7 @@ def test_counts_follow_inserts_updates_and_deletes(any_db: str) -> None:
                 for s in site_stats(session)
             ]
             assert got == per_site
+            assert archive_summary(session) == {row[0]: row[1] for row in per_site}
             assert articles_per_day(session) == per_day
             newest = per_day[0][1]
             assert articles_per_day(session, days=1) == [row for row in per_day if row[1] == newest]
