@@ -46,7 +46,9 @@ class PageLimitMiddleware:
     def from_crawler(cls, crawler: Crawler) -> PageLimitMiddleware:
         limit = crawler.settings.getint(SETTING)
         if limit <= 0:
-            raise NotConfigured(f"{SETTING} is not set: no page limit")
+            # no message: Scrapy logs a NotConfigured reason as a WARNING, and a crawl
+            # without a page limit is the normal case, not worth a line on stderr
+            raise NotConfigured
         return cls(crawler, limit)
 
     def process_request(self, request: Request) -> None:
