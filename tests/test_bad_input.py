@@ -444,6 +444,7 @@ ARCHIVES: dict[str, tuple[Callable[[Workspace], Path], tuple[str, ...]]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", list(ARCHIVE_COMMANDS))
 @pytest.mark.parametrize("kind", list(ARCHIVES))
 def test_an_unusable_archive_is_one_error_line_and_left_alone(ws: Workspace, kind: str, command: str) -> None:
@@ -471,6 +472,7 @@ def _read_only(w: Workspace) -> str:
         pytest.param(lambda w: ["crawl", DEAD_URL], "readonly database", id="crawl"),
     ],
 )
+@pytest.mark.slow
 def test_a_read_only_archive_is_one_error_line(ws: Workspace, args: Args, expected: str) -> None:
     before = archive_state(ws.db)
     result = run("--db", _read_only(ws), *args(ws), cwd=ws.path)
@@ -478,6 +480,7 @@ def test_a_read_only_archive_is_one_error_line(ws: Workspace, args: Args, expect
     assert archive_state(ws.db) == before
 
 
+@pytest.mark.slow
 def test_reading_commands_work_on_a_read_only_archive(ws: Workspace) -> None:
     for args in (["stats"], ["search", "高新区"], ["show", "1"], ["runs"], ["export"]):
         result = run("--db", _read_only(ws), *args, cwd=ws.path)
@@ -704,6 +707,7 @@ def test_broken_html_is_stored_or_dropped_never_a_crash(ws: Workspace, serve_sit
 # --- extract: URLs answering errors or something other than HTML, mis-declared charsets ------------
 
 
+@pytest.mark.slow
 def test_extract_a_url_answering_an_error_or_binary(tmp_path: Path, serve_site: Any) -> None:
     site = serve_site(
         {
@@ -747,6 +751,7 @@ def _damage_raw_page(db: Path, article_id: int) -> None:
     conn.close()
 
 
+@pytest.mark.slow
 def test_a_damaged_raw_page_is_one_error_line_or_a_counted_skip(ws: Workspace) -> None:
     _damage_raw_page(ws.db, 2)
     before = file_hash(ws.db)

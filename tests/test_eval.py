@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from crawler.cli import main
@@ -45,6 +46,7 @@ def test_score_counts_missing_pages_and_matches_canonical_url() -> None:
     assert result["body_recall"] == 0.5
 
 
+@pytest.mark.slow
 def test_eval_imports_exports_and_scores_a_dataset_folder(tmp_path: Path) -> None:
     dataset = tmp_path / "mini_zh"
     dataset.mkdir()
@@ -85,6 +87,7 @@ def test_demo_pages_are_all_articles_in_the_eval_sense() -> None:
     assert all(page(p) for p in ARTICLE_PATHS)
 
 
+@pytest.mark.slow
 def test_folds_split_by_url_hash_and_show_their_gap(tmp_path: Path) -> None:
     from pipelines.evaluation import fold_of
 

@@ -151,6 +151,7 @@ def test_export_streams(archive: Archive) -> None:
         assert len(session.identity_map) == 0
 
 
+@pytest.mark.slow
 def test_export_warc_then_newsarchive_import(archive: Archive, tmp_path: Path) -> None:
     """The done-when of issue 4, through both commands."""
     from click.testing import CliRunner

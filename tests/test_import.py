@@ -27,6 +27,7 @@ def _export(db: str) -> list[dict]:
     return [json.loads(line) for line in result.output.splitlines() if line.strip()]
 
 
+@pytest.mark.slow
 def test_import_stores_articles_and_drops_the_rest(tmp_path: Path, sqlite_db: str) -> None:
     warc = _warc(tmp_path, ARTICLE_PATHS + ["/zixun/index.html", "/about/index.html"])
     result = CliRunner().invoke(main, ["--db", sqlite_db, "import", str(warc)])
@@ -45,6 +46,7 @@ def test_import_stores_articles_and_drops_the_rest(tmp_path: Path, sqlite_db: st
     )
 
 
+@pytest.mark.slow
 def test_importing_twice_adds_nothing(tmp_path: Path, sqlite_db: str) -> None:
     warc = _warc(tmp_path, ARTICLE_PATHS[:3])
     runner = CliRunner()
@@ -83,6 +85,7 @@ def test_import_skips_non_html_records(tmp_path: Path, sqlite_db: str) -> None:
     assert _export(sqlite_db) == []
 
 
+@pytest.mark.slow
 def test_a_warc_cut_anywhere_is_reported_after_its_intact_records(tmp_path: Path, sqlite_db: str) -> None:
     """Truncated downloads: a cut inside a record, inside a gzip member or in a member's
     trailer is always reported (the strict reader raises after the records it could read);

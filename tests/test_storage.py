@@ -289,6 +289,7 @@ def run_writers(db: str, mode: str) -> list[int]:
     return [writer.wait(timeout=120) for writer in writers]
 
 
+@pytest.mark.slow
 def test_concurrent_writer_processes_queue_on_sqlite(sqlite_db: str) -> None:
     open_archive(sqlite_db).close()
     assert run_writers(sqlite_db, "immediate") == [0, 0, 0, 0]

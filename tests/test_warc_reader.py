@@ -90,6 +90,7 @@ def test_a_corrupt_member_in_the_middle_keeps_the_records_after_it(tmp_path: Pat
     assert len(reader.damage) == 1 and "read on from byte" in reader.damage[0]
 
 
+@pytest.mark.slow
 def test_import_of_a_truncated_file_stores_what_it_can_and_exits_1(tmp_path: Path, sqlite_db: str) -> None:
     sound = _warc(tmp_path / "pages.warc.gz", ARTICLE_PATHS[:4])
     records = _record_ends(sound)
