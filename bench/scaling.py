@@ -30,6 +30,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.crawl_speed import build_site  # noqa: E402
+from crawler.child_process import crawl_command  # noqa: E402
 
 ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -82,9 +83,8 @@ def run(base_url: str, workers: int, shared: bool, hits: Counter[str], tmp: Path
                        capture_output=True)
         hits.clear()
         started = time.monotonic()
-        procs = [subprocess.Popen([sys.executable, "-m", "crawler", "--db", db, "--config", str(config),
-                                   "crawl", "--site", "bench"], env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE, text=True)
+        procs = [subprocess.Popen(crawl_command(db, "bench", config=config), env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
                  for _ in range(workers)]
         codes = [proc.wait() for proc in procs]
         wall = time.monotonic() - started
