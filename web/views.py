@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from storage import ArticleFilter, CrawlRun, export_row, search
+from storage import ArticleFilter, CrawlRun, SearchHit, export_row, search_page
 from storage.browse import SiteHealth, latest_articles
 from storage.inspect import VersionView
 from storage.models import Article
@@ -87,6 +87,7 @@ class ResultPage:
     page: int
     per_page: int
     hits: list[dict[str, Any]] = field(default_factory=list)
+    total_exact: bool = True  # False: more matches than storage counts (total is a lower bound)
 
     @property
     def pages(self) -> int:
@@ -98,6 +99,7 @@ class ResultPage:
             "page": self.page,
             "per_page": self.per_page,
             "pages": self.pages,
+            "total_exact": self.total_exact,
             "hits": self.hits,
         }
 
@@ -131,17 +133,43 @@ def _hit(article: Article, text_snippet: str, score: float | None) -> dict[str, 
     }
 
 
+def _search_hit(hit: SearchHit) -> dict[str, Any]:
+    return {
+        "id": hit.id,
+        "site": hit.site,
+        "title": hit.title,
+        "url": hit.url,
+        "author": hit.author,
+        "published_at": _iso(hit.published_at),
+        "language": None,
+        "duplicate_of": hit.duplicate_of,
+        "score": hit.score,
+        "snippet": hit.snippet,
+    }
+
+
 def find(session: Session, params: SearchParams) -> ResultPage:
-    """One page of results: ranked search hits for a query, else the latest articles."""
-    filters = params.filters()
+    """One page of results: ranked search hits for a query, else the latest articles
+    (storage's search_page does both, with the total)."""
     result = ResultPage(0, params.page, params.per_page)
+    if params.hide_duplicates:
+        return _find_originals(session, params, result)
+    found = search_page(
+        session, params.q or None, site=params.site, since=params.since, until=params.until,
+        author=params.author, language=params.lang, limit=params.per_page, offset=params.offset,
+    )  # fmt: skip
+    result.total = found.total
+    result.total_exact = found.total_exact
+    result.hits = [_search_hit(hit) for hit in found.hits]
+    return result
+
+
+def _find_originals(session: Session, params: SearchParams, result: ResultPage) -> ResultPage:
+    """The same without duplicates (``duplicate_of`` set), which search_page cannot filter."""
+    filters = params.filters()
     if not params.q:
         found = latest_articles(
-            session,
-            filters,
-            hide_duplicates=params.hide_duplicates,
-            offset=params.offset,
-            limit=params.per_page,
+            session, filters, hide_duplicates=True, offset=params.offset, limit=params.per_page
         )
         result.total = found.total
         result.hits = [_hit(a, excerpt(a.text), None) for a in found.articles]
@@ -149,37 +177,16 @@ def find(session: Session, params: SearchParams) -> ResultPage:
     wanted = params.offset + params.per_page
     limit = wanted
     while True:  # duplicates are left out after ranking: ask for more until the page is full
-        hits = search(
-            session,
-            params.q,
-            site=params.site,
-            since=params.since,
-            until=params.until,
-            author=params.author,
-            language=params.lang,
-            limit=limit,
-        )
-        kept = [h for h in hits if not (params.hide_duplicates and h.duplicate_of is not None)]
-        if len(kept) >= wanted or len(hits) < limit:
+        page = search_page(
+            session, params.q, site=params.site, since=params.since, until=params.until,
+            author=params.author, language=params.lang, limit=limit,
+        )  # fmt: skip
+        kept = [hit for hit in page.hits if hit.duplicate_of is None]
+        if len(kept) >= wanted or len(page.hits) < limit:
             break
         limit *= 2
-    # counted after searching: search() tells a malformed query from a failing archive
-    result.total = latest_articles(session, filters, hide_duplicates=params.hide_duplicates, limit=0).total
-    for hit in kept[params.offset : wanted]:
-        result.hits.append(
-            {
-                "id": hit.id,
-                "site": hit.site,
-                "title": hit.title,
-                "url": hit.url,
-                "author": hit.author,
-                "published_at": _iso(hit.published_at),
-                "language": None,
-                "duplicate_of": hit.duplicate_of,
-                "score": hit.score,
-                "snippet": hit.snippet,
-            }
-        )
+    result.total = latest_articles(session, filters, hide_duplicates=True, limit=0).total
+    result.hits = [_search_hit(hit) for hit in kept[params.offset : wanted]]
     return result
 
 
