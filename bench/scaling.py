@@ -8,7 +8,7 @@ workers sharing one Redis frontier. Reported: wall time (first start to last exi
 page fetches in total, pages fetched more than once, articles stored, and each worker's
 share. Needs PostgreSQL (127.0.0.1:5432, user postgres) and Redis (127.0.0.1:6379, db 14).
 
-Usage: python bench/scaling.py [--latency 0.05]
+Usage: python bench/scaling.py [--latency 0.05] [--articles N]
 """
 
 from __future__ import annotations
@@ -111,9 +111,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--latency", type=float, default=0.05, help="seconds the site takes per page")
+    parser.add_argument("--articles", type=int, default=0, help="only the first N articles (default: all)")
     args = parser.parse_args()
     hits: Counter[str] = Counter()
     pages = build_site()
+    if args.articles:
+        pages = {path: body for path, body in pages.items()
+                 if not path.startswith("/a/") or int(path[3:-5]) < args.articles}
     server = serve(pages, args.latency, hits)
     base_url = f"http://127.0.0.1:{server.server_address[1]}"
     rows = []
