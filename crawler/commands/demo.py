@@ -78,6 +78,7 @@ def _print_summary(console: Console, db: str, query: str) -> None:
     for hit in hits:
         _print_hit(console, hit)
     console.print(f"Try: newsarchive --db {db} search {query} / export --format jsonl / show {hits[0].id}")
+    console.print(f"Browse it: newsarchive --db {db} serve, then open http://127.0.0.1:8080/")
 
 
 def _print_hit(console: Console, hit: Any) -> None:
