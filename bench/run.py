@@ -4,6 +4,12 @@
     .venv/bin/python bench/run.py extract    # one part: extract | import | reextract | export | crawl
     .venv/bin/python bench/run.py fill --db big.db --articles 1000000   # a synthetic archive
     .venv/bin/python bench/run.py search --db big.db [--json]          # search, stats, start-up
+    .venv/bin/python bench/run.py crawl --json   # the rows as JSON
+
+Every speed figure stands beside its baseline measured in the same run: extraction beside
+bare trafilatura (CPU per page, page by page in one process), a crawl beside cores × bare
+trafilatura and plain Scrapy (+ bare trafilatura) on the same loopback site, and ``scrapy
+bench``; ratios are what count on a shared machine.
 
 Each part runs the real code in a fresh process and measures wall time and peak
 RSS (``resource.getrusage(RUSAGE_CHILDREN)``). Inputs: the evaluation pages in
@@ -52,17 +58,20 @@ def _run(args: list[str], **kwargs: object) -> tuple[float, float, subprocess.Co
 
 
 def bench_extract(rows: list[list[str]]) -> None:
-    """Single-process extraction speed over every evaluation page."""
+    """CPU per page of extract_article beside bare trafilatura, page by page in one process."""
     script = ROOT / "bench" / "extract_speed.py"
     for dataset in _datasets():
         seconds, rss, done = _run([sys.executable, str(script), str(dataset / "pages.warc.gz")])
         info = json.loads(done.stdout.strip().splitlines()[-1])
+        pages = info["pages"]
         rows.append(
             [
                 f"extract (1 process) {dataset.name}",
-                f"{info['pages']} pages",
-                f"{info['seconds']:.1f} s",
-                f"{info['pages'] / info['seconds']:.1f} pages/s (median {info['median_ms']:.0f} ms/page)",
+                f"{pages} pages",
+                f"{seconds:.1f} s",
+                f"{1000 * info['cpu_seconds'] / pages:.0f} ms CPU/page (median {info['median_ms']:.0f})",
+                f"bare trafilatura {1000 * info['bare_cpu_seconds'] / pages:.0f} ms CPU/page",
+                f"{info['ratio']:.2f}× (target ≤ 1.2×)",
                 f"{rss:.0f} MiB",
             ]
         )
@@ -129,20 +138,64 @@ def bench_export(rows: list[list[str]]) -> None:
 
 
 def bench_crawl(rows: list[list[str]]) -> None:
-    """Crawl a 300-article site on 127.0.0.1 with 1 and 2 extraction workers."""
+    """Crawls of loopback sites beside cores × bare trafilatura and plain Scrapy (crawl_speed.py)."""
     script = ROOT / "bench" / "crawl_speed.py"
-    for workers in (1, 2):
-        seconds, rss, done = _run([sys.executable, str(script), str(workers)])
+    cores = os.cpu_count() or 1
+    for site in ("news", "light"):
+        extra = ["--scrapy-bench"] if site == "news" else []
+        done = subprocess.run(
+            [sys.executable, str(script), "--site", site, *extra], capture_output=True, text=True, check=True
+        )
         info = json.loads(done.stdout.strip().splitlines()[-1])
+        ours, bare, plain, plain_tr = info["ours"], info["bare"], info["scrapy"], info["scrapy_trafilatura"]
+        crawl = f"{ours['pages']} pages, {ours['articles']} articles"
         rows.append(
             [
-                f"crawl loopback site, EXTRACT_WORKERS={workers}",
-                f"{info['pages']} pages, {info['articles']} articles",
-                f"{info['seconds']:.1f} s",
-                f"{info['pages'] / info['seconds']:.1f} pages/s",
-                f"{rss:.0f} MiB",
+                f"crawl {site} site, EXTRACT_WORKERS={cores}",
+                crawl,
+                f"{ours['seconds']:.1f} s",
+                f"{ours['pages_per_s']:.1f} pages/s; {ours['cores_busy']:.2f} of {cores} cores busy",
+                f"{cores} × bare trafilatura {bare['pages_per_s']:.1f} pages/s",
+                f"{ours['pages_per_s'] / bare['pages_per_s']:.2f}× (target ≥ 0.8×)",
+                f"{ours['peak_rss_tree_mib']:.0f} MiB (tree)",
             ]
         )
+        rows.append(
+            [
+                f"crawl {site} site: main process",
+                crawl,
+                "–",
+                f"{ours['main_cpu_ms_per_page']:.0f} ms CPU/page",
+                "–",
+                "–",
+                "–",
+            ]
+        )
+        rows.append(
+            [
+                f"crawl {site} site beside plain Scrapy + bare trafilatura",
+                crawl,
+                f"{ours['seconds']:.1f} s",
+                f"{ours['pages_per_s']:.1f} pages/s",
+                f"Scrapy + trafilatura {plain_tr['pages_per_s']:.1f} pages/s "
+                f"(Scrapy alone {plain['pages_per_s']:.1f})",
+                f"{ours['pages_per_s'] / plain_tr['pages_per_s']:.2f}×"
+                + (" (target ≥ 0.8×)" if site == "light" else ""),
+                "–",
+            ]
+        )
+        if "scrapy_bench" in info:
+            rows.append(
+                [
+                    "scrapy bench (Scrapy's own loopback crawl, 10 s)",
+                    f"{info['scrapy_bench']['pages']:.0f} pages",
+                    f"{info['scrapy_bench']['seconds']:.1f} s",
+                    f"{info['scrapy_bench']['pages_per_s']:.1f} pages/s",
+                    "–",
+                    "–",
+                    "–",
+                ]
+            )
 
 
 def _datasets() -> list[Path]:
@@ -160,6 +213,21 @@ PARTS = {
 }
 
 
+_BEGIN, _END = "<!-- bench/run.py parts: begin -->", "<!-- bench/run.py parts: end -->"
+
+
+def _write_results(table: str) -> None:
+    """Replace this command's block of RESULTS.md; what other benchmarks and notes wrote stays."""
+    block = f"{_BEGIN}\n{table}\n{_END}"
+    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+    if _BEGIN in old and _END in old:
+        head, rest = old.split(_BEGIN, 1)
+        new = head + block + rest.split(_END, 1)[1]
+    else:
+        new = block + "\n\n" + old
+    RESULTS.write_text(new, encoding="utf-8")
+
+
 def main() -> None:
     if sys.argv[1:2] in (["fill"], ["search"]):  # parts with options of their own: bench/search_speed.py
         sys.path.insert(0, str(ROOT))
@@ -171,29 +239,41 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("parts", nargs="*", metavar="PART", help=f"one of {', '.join(PARTS)} (default: all)")
+    parser.add_argument(
+        "--json", action="store_true", help="print the rows as JSON (RESULTS.md is still written)"
+    )
     args = parser.parse_args()
     unknown = [part for part in args.parts if part not in PARTS]
     if unknown:
         parser.error(f"unknown part(s): {', '.join(unknown)}")
     rows: list[list[str]] = []
+    load_before = os.getloadavg()
     for part in args.parts or PARTS:
         print(f"bench: {part} ...", file=sys.stderr)
         PARTS[part](rows)
-    header = ["benchmark", "input", "wall time", "throughput", "peak RSS"]
+    load_after = os.getloadavg()
+    header = ["benchmark", "input", "wall time", "throughput", "baseline (same run)", "ratio", "peak RSS"]
+    # parts without a baseline of their own report five cells
+    rows = [row if len(row) == len(header) else [*row[:4], "–", "–", *row[4:]] for row in rows]
     lines = [
         "# Benchmark results",
         "",
         f"Reproduce with `.venv/bin/python bench/run.py` (parts: {', '.join(args.parts or PARTS)}).",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{time.strftime('%Y-%m-%d')}. Peak RSS is the largest single process (main or worker).",
+        f"{time.strftime('%Y-%m-%d %H:%M')}; load average {load_before[0]:.1f} before, "
+        f"{load_after[0]:.1f} after. Peak RSS is the largest single process (main or worker) "
+        "unless marked (tree): the sum over the crawl's processes.",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
         *("| " + " | ".join(row) + " |" for row in rows),
         "",
     ]
-    RESULTS.write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
+    _write_results("\n".join(lines))
+    if args.json:
+        print(json.dumps([dict(zip(header, row, strict=True)) for row in rows], ensure_ascii=False, indent=1))
+    else:
+        print("\n".join(lines))
 
 
 if __name__ == "__main__":
