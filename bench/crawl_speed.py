@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -67,12 +68,21 @@ def news_site() -> dict[str, bytes]:
     return pages
 
 
+_SYLLABLES = ("ka", "lo", "mi", "ren", "tus", "bel", "dor", "fin", "gar", "hul", "jas", "kev", "mon", "pra")
+
+
+def _word(rnd: random.Random) -> str:
+    return "".join(rnd.choice(_SYLLABLES) for _ in range(rnd.randint(1, 3)))
+
+
 def light_site() -> dict[str, bytes]:
-    words = "council budget river school market harbour festival transport housing library".split()
     pages = {}
     for i in range(LIGHT_PAGES):
-        text = " ".join(words[(i + k) % len(words)] for k in range(60))
-        paragraphs = "".join(f"<p>{text.capitalize()} item {i}, part {k}.</p>" for k in range(4))
+        rnd = random.Random(i)  # every article its own text: near-duplicates would not be stored
+        paragraphs = "".join(
+            "<p>" + " ".join(_word(rnd) for _ in range(50)).capitalize() + f", item {i}, part {k}.</p>"
+            for k in range(4)
+        )
         pages[f"/a/{i}.html"] = (
             f"<!doctype html><html><head><meta charset='utf-8'><title>Story {i}</title>"
             "<meta property='article:published_time' content='2024-03-01T08:00:00+00:00'></head>"
