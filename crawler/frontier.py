@@ -266,7 +266,10 @@ def apply_redis_frontier(settings: Settings, site: str) -> None:
     for name, value in takeover.items():
         settings.set(name, value, priority=OVER_CMDLINE)
     middlewares = {**settings.getdict("DOWNLOADER_MIDDLEWARES"),
-                   "crawler.politeness.SharedPolitenessMiddleware": 950}
+                   "crawler.politeness.SharedPolitenessMiddleware": 950,
+                   # robots.txt fetched once for all workers (robots.py), in Scrapy's place
+                   "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+                   "crawler.robots.SharedRobotsTxtMiddleware": 100}
     settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
 
 

@@ -94,6 +94,9 @@ def test_three_workers_share_one_crawl_no_page_fetched_or_stored_twice(
     assert len(articles) == ARTICLES
     assert all(site.hits[path] == 1 for path in articles), site.hits  # fetched once in total
     assert site.hits["/"] == 1
+    # once for the robots rules, shared through Redis (not once per worker), and once by the
+    # spider looking for sitemaps in it after the home page
+    assert site.hits["/robots.txt"] == 2
     urls = [row[0] for row in _rows(pg_url, "SELECT url FROM article")]
     assert len(urls) == ARTICLES == len(set(urls))  # stored once each
     assert _rows(pg_url, "SELECT count(*) FROM article_version")[0][0] == 0
