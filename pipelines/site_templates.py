@@ -18,6 +18,7 @@ from pipelines.extraction.template import apply_template, learn_template
 from storage import StoreOutcome, store_article
 from storage.fingerprint import content_hash
 from storage.templates import (
+    article_texts,
     save_site_template,
     set_article_texts,
     site_article_count,
@@ -55,6 +56,25 @@ def store_stripped(
 RELEARN_GROWTH = 0.1
 
 
+def _strip_stored(session: Session, texts: Iterable[tuple[int, str]], template: frozenset[str]) -> int:
+    """Strip ``template`` from stored articles; returns how many changed. A row another
+    writer changed since we read it (a correction committed meanwhile) is not overwritten
+    (compare-and-set): it is read again, as committed, and stripped from its new text."""
+    done = 0
+    for _ in range(3):  # a row corrected again while we strip it waits for the next refresh
+        changes, was = {}, {}
+        for article_id, text in texts:
+            new_text = apply_template(text, template)
+            if new_text != text:
+                changes[article_id], was[article_id] = new_text, content_hash(text)
+        missed = set_article_texts(session, changes, was=was)
+        done += len(changes) - len(missed)
+        if not missed:
+            break
+        texts = list(article_texts(session, missed).items())
+    return done
+
+
 def refresh_site_templates(
     session: Session, sites: Iterable[str], *, min_pages: int = 3, min_share: float = 0.5,
     growth: float = RELEARN_GROWTH,
@@ -81,12 +101,6 @@ def refresh_site_templates(
             save_site_template(session, site, template, pages=total)
         if template == stored:
             continue
-        changes, was = {}, {}
-        for article_id, text in site_article_texts(session, site):
-            new_text = apply_template(text, template)
-            if new_text != text:
-                changes[article_id], was[article_id] = new_text, content_hash(text)
-        # a row another writer changed since we read it keeps its new text (compare-and-set)
-        cleaned[site] = set_article_texts(session, changes, was=was)
+        cleaned[site] = _strip_stored(session, site_article_texts(session, site), template)
     session.flush()
     return cleaned

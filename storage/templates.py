@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 from storage.errors import wraps_driver_errors
 from storage.fingerprint import NEAR_DUPLICATE_DISTANCE, bands, content_hash, hamming, simhash
 from storage.models import Article, SiteTemplate
+from storage.search_index import vector_row, write_vectors
 from storage.types import utcnow
 
 __all__ = [
+    "article_texts",
     "save_site_template",
     "set_article_texts",
     "site_article_texts",
@@ -105,7 +107,7 @@ def save_site_template(
 
 
 @wraps_driver_errors
-def set_article_texts(session: Session, texts: Mapping[int, str], *, was: Mapping[int, str]) -> int:
+def set_article_texts(session: Session, texts: Mapping[int, str], *, was: Mapping[int, str]) -> list[int]:
     """Replace the texts of stored articles in place, fingerprints with them. That is
     cleaning, not a new version: no ``article_version`` rows, the raw pages keep the
     original text.
@@ -114,20 +116,43 @@ def set_article_texts(session: Session, texts: Mapping[int, str], *, was: Mappin
     ``content_hash`` is in ``was`` (what the caller read). Another writer may have
     committed a new version in between (a correction); its text is kept, not overwritten
     with the cleaned old one (PostgreSQL re-checks the condition on the row that writer
-    committed). Returns the rows changed."""
+    committed). Returns the ids of the rows *not* changed (the caller may read them again)."""
     if not texts:
-        return 0
+        return []
     table = cast(Table, Article.__table__)
     statement = (
         update(table)
         .where(table.c.id == bindparam("b_id"), table.c.content_hash == bindparam("b_was"))
         .values(text=bindparam("b_text"), content_hash=bindparam("b_hash"), simhash=bindparam("b_simhash"))
     )
-    changed = 0
+    # PostgreSQL's search index is kept by mapper events, which a Core UPDATE bypasses: the
+    # UPDATE returns the title, and the article's vector is written here (SQLite: triggers)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        statement = statement.returning(table.c.title)
+    missed, vectors = [], []
     for article_id, new_text in texts.items():  # one by one: rowcount says which held
         result = session.execute(statement, {
             "b_id": article_id, "b_was": was[article_id], "b_text": new_text,
             "b_hash": content_hash(new_text), "b_simhash": simhash(new_text),
         })  # fmt: skip
-        changed += max(0, getattr(result, "rowcount", 0) or 0)
-    return changed
+        if postgres:
+            row = result.first()
+            if row is None:
+                missed.append(article_id)
+            else:
+                vectors.append(vector_row(article_id, row.title, new_text))
+        elif not getattr(result, "rowcount", 0):
+            missed.append(article_id)
+    write_vectors(session.connection(), vectors)
+    return missed
+
+
+@wraps_driver_errors
+def article_texts(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    """The current texts of the given articles (as committed now)."""
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    rows = session.execute(select(Article.id, Article.text).where(Article.id.in_(wanted)))
+    return {int(article_id): text for article_id, text in rows}
