@@ -174,6 +174,7 @@ def test_export_bad_input(sqlite_db: str, tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_reextract_command(db: str) -> None:
     # an article stored by an "older extractor" that kept a furniture line
     page, article = extracted("people", f"{BASE}3.html")

@@ -387,6 +387,7 @@ def _params() -> list[Any]:
     return params
 
 
+@pytest.mark.slow  # a subprocess per case
 @pytest.mark.parametrize("case", _params())
 def test_bad_input_is_one_error_line_and_the_archive_is_untouched(ws: Workspace, case: Case) -> None:
     before = archive_state(ws.db, skip=("crawl_run",)) if case.records_failed_run else file_hash(ws.db)

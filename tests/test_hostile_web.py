@@ -392,6 +392,7 @@ INJECTIONS = [
 ]
 
 
+@pytest.mark.slow
 def test_sql_and_fts_injection_in_search_is_a_query_or_one_error_line(hostile: dict[str, Any]) -> None:
     c: Crawl = hostile["crawl"]
     count = query(str(c.db), "SELECT count(*) FROM article")[0][0]
