@@ -294,6 +294,17 @@ class ArchiveWriter(Generic[T]):
         return report
 
     def _write(self, batch: Sequence[T], progress: Mapping[str, int] | None) -> Counter[str]:
+        # PostgreSQL may abort one of two concurrent writers whose row and duplicate-check
+        # locks cross (a deadlock, 40P01); that transaction is simply run again
+        for attempt in range(_TRANSIENT_RETRIES):
+            try:
+                return self._write_once(batch, progress)
+            except (StorageError, SQLAlchemyError) as exc:
+                if attempt + 1 == _TRANSIENT_RETRIES or not _transient(exc):
+                    raise
+        raise AssertionError("unreachable")
+
+    def _write_once(self, batch: Sequence[T], progress: Mapping[str, int] | None) -> Counter[str]:
         with self.archive.session() as session, session.begin():
             if self.prepare is not None:
                 self.prepare(session, batch)
@@ -301,6 +312,15 @@ class ArchiveWriter(Generic[T]):
             if self.run_id is not None:
                 add_run_progress(session, self.run_id, outcomes, progress or {})
         return outcomes
+
+
+_TRANSIENT_RETRIES = 3
+
+
+def _transient(exc: BaseException) -> bool:
+    """A write PostgreSQL aborted only because of another writer: worth running again."""
+    message = str(exc)
+    return "deadlock detected" in message or "could not serialize access" in message
 
 
 def store_pending(provenance: Provenance) -> StoreOne[Pending]:
