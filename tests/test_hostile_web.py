@@ -427,7 +427,11 @@ def test_export_file_names_stay_in_the_export_folder(hostile: dict[str, Any], tm
     ids = [row[0] for row in query(str(db), "SELECT id FROM article ORDER BY id")]
     import sqlite3
 
+    from storage.search_index import register_sqlite_functions
+
     with sqlite3.connect(db) as conn:
+        # the search-index triggers call newsarchive's SQL function (docs/archive.md)
+        register_sqlite_functions(conn)
         for article_id, title in zip(ids, titles, strict=False):
             conn.execute("UPDATE article SET title = ? WHERE id = ?", (title, article_id))
     out = tmp_path / "out" / "md"
