@@ -77,7 +77,9 @@ def _check_sqlite_path(url: URL, create: bool) -> None:
             raise StorageError(f"cannot read archive {path}: permission denied")
         return
     if not create:
-        raise StorageError(f"no archive at {path}")
+        raise StorageError(
+            f"no archive at {path}: crawl, import or run `newsarchive demo` first, or give --db"
+        )
     if not path.parent.is_dir():
         raise StorageError(f"cannot create archive {path}: directory {path.parent} does not exist")
     if not os.access(path.parent, os.W_OK):

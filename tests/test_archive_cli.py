@@ -136,9 +136,9 @@ def test_folded_search_from_the_cli(db: str) -> None:
     assert traditional == simplified and simplified
 
 
-def test_search_bad_input(sqlite_db: str) -> None:
-    one_line_error(run(sqlite_db, "search", "AND 柳州市"), "invalid search query")
-    bad_date = run(sqlite_db, "search", "柳州", "--since", "yesterday")
+def test_search_bad_input(db: str) -> None:
+    one_line_error(run(db, "search", "AND 柳州市"), "invalid search query")
+    bad_date = run(db, "search", "柳州", "--since", "yesterday")
     assert bad_date.exit_code == 2 and "not a date" in bad_date.output
 
 
@@ -162,6 +162,7 @@ def test_export_formats(db: str, tmp_path: Path) -> None:
 
 
 def test_export_bad_input(sqlite_db: str, tmp_path: Path) -> None:
+    open_archive(sqlite_db).close()  # reading commands refuse a missing archive before all else
     one_line_error(run(sqlite_db, "export", "--out", str(tmp_path / "missing" / "a.jsonl")), "cannot write")
     one_line_error(run(sqlite_db, "export", "--format", "md"), "give a folder with --out")
     one_line_error(run(sqlite_db, "export", "--out", str(tmp_path)), "is a directory")
@@ -201,6 +202,7 @@ def test_stats(db: str) -> None:
 
 
 def test_stats_of_an_empty_archive(tmp_path: Path) -> None:
+    open_archive(str(tmp_path / "new.db")).close()
     result = run(str(tmp_path / "new.db"), "stats")
     assert result.exit_code == 0 and "no articles yet" in result.output
 

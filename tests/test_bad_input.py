@@ -460,6 +460,22 @@ def test_an_unusable_archive_is_one_error_line_and_left_alone(ws: Workspace, kin
     assert not (ws.path / "out.jsonl").exists()
 
 
+READING_COMMANDS: dict[str, Args] = {
+    name: ARCHIVE_COMMANDS[name] for name in ("stats", "search", "show", "export") if name in ARCHIVE_COMMANDS
+} | {"list": lambda w: ["list"]}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", list(READING_COMMANDS))
+def test_a_reading_command_on_a_mistyped_archive_path_creates_nothing(ws: Workspace, command: str) -> None:
+    """A typo in --db must not answer "0 hits" from a new empty archive it just made."""
+    db = ws.path / "archvie.db"
+    result = run("--db", str(db), *READING_COMMANDS[command](ws), cwd=ws.path)
+    assert_one_line_error(result, f"no archive at {db}", 1)
+    assert not db.exists(), "a reading command created an archive"
+    assert not (ws.path / "out.jsonl").exists()
+
+
 def _read_only(w: Workspace) -> str:
     """The archive opened read-only (SQLite URI): writes fail even for root."""
     return f"sqlite:///file:{w.db}?mode=ro&uri=true"

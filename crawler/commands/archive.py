@@ -77,10 +77,11 @@ def _filters(query: str | None = None, **options: Any) -> Any:
 
 
 def _open(obj: Any, *, reading: bool = False) -> Any:
-    """The archive; ``reading``: a SQLite file that cannot be written opens read-only."""
+    """The archive; ``reading``: it must exist already (a mistyped path is an error, not a new
+    empty archive), and a SQLite file that cannot be written opens read-only."""
     from storage import open_archive
 
-    return open_archive(obj.db, reading=reading)
+    return open_archive(obj.db, create=not reading, reading=reading)
 
 
 def _progress(description: str) -> Any:
@@ -412,7 +413,7 @@ def export(obj: Any, fmt: str, out: Path | None, query: str | None, **options: A
     \b
     Examples:
       newsarchive export --format jsonl --out articles.jsonl
-      newsarchive export --format md --out articles/ --site xunjk
+      newsarchive export --format md --out articles/ --site demo
       newsarchive export --format warc --out pages.warc.gz --since 2024-01-01
       newsarchive export --format csv --query 高新区 > hits.csv
     """
@@ -458,7 +459,7 @@ def reextract_command(obj: Any, workers: int, **options: Any) -> None:
 
     \b
     Examples:
-      newsarchive reextract --site xunjk
+      newsarchive reextract --site demo
       newsarchive reextract --since 2024-01-01 --workers 4
     """
     from pipelines.reextract import reextract
@@ -509,7 +510,7 @@ def stats_command(obj: Any, days: int, fmt: str, **options: Any) -> None:
     \b
     Examples:
       newsarchive stats
-      newsarchive stats --site xunjk --days 30 --format json
+      newsarchive stats --site demo --days 30 --format json
     """
     from storage import articles_per_day, site_stats
 

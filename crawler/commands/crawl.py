@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 
 CRAWL_EPILOG = """\b
 Examples:
-  newsarchive crawl --site xunjk
-  newsarchive crawl --site xunjk --max-pages 200 -s DOWNLOAD_DELAY=2
+  newsarchive crawl --site example            # a profile in sites.toml with enabled = true
+  newsarchive crawl --site example --max-pages 200 -s DOWNLOAD_DELAY=2
   newsarchive crawl https://example.com/news/
   newsarchive --config sites.toml crawl --site mysite --site othersite
 
@@ -40,7 +40,7 @@ SCHEDULE_EPILOG = """\b
 Examples:
   newsarchive schedule                 # foreground; Ctrl-C stops cleanly
   newsarchive schedule --once          # for cron or a systemd timer
-  newsarchive schedule --once --site xunjk
+  newsarchive schedule --once --site example
 
 \b
 crontab line:   */5 * * * *  cd /srv/news && newsarchive schedule --once
@@ -52,7 +52,7 @@ Exit status of --once: 0 all ok, 1 a crawl failed, 2 a site's profile is broken.
 RUNS_EPILOG = """\b
 Examples:
   newsarchive runs
-  newsarchive runs --site xunjk --limit 5
+  newsarchive runs --site demo --limit 5
   newsarchive runs --format json
 
 \b

@@ -60,7 +60,7 @@ def probe_command(obj: Any, url: str, site: str | None, sample: str | None, show
     \b
     Examples:
       newsarchive probe https://example.com/news/
-      newsarchive probe https://www.xunjk.com/ --site xunjk
+      newsarchive probe https://news.example.com/world/ --site example
       newsarchive probe https://example.com/ --article https://example.com/2024/05/story.html
     """
     from crawler.commands.extract import _fetch
