@@ -1,9 +1,11 @@
 """The web UI in a real headless Chromium (Debian's chromium + chromium-driver, through
 Selenium): search, open an article, its versions, the raw page inert, a phone-sized
-screen, and the screenshots the docs show (written to docs/img/)."""
+screen, and the screenshots the docs show (written to docs/img/ with
+NEWSARCHIVE_UPDATE_SCREENSHOTS=1, else to a temporary folder)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -98,9 +100,24 @@ def follow(driver: Any, action: Any) -> None:
     WebDriverWait(driver, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
+SHOTS: list[Path] = []  # where screenshots go in this run: docs/img only when asked to update them
+
+
+@pytest.fixture(scope="module", autouse=True)
+def screenshot_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Screenshots go to docs/img with NEWSARCHIVE_UPDATE_SCREENSHOTS=1, else to a temporary
+    folder, so that running the tests leaves the working tree clean."""
+    update = os.environ.get("NEWSARCHIVE_UPDATE_SCREENSHOTS", "") not in ("", "0")
+    SHOTS[:] = [DOCS_IMG if update else tmp_path_factory.mktemp("screenshots")]
+    yield
+    SHOTS.clear()
+
+
 def screenshot(driver: Any, name: str) -> None:
-    DOCS_IMG.mkdir(parents=True, exist_ok=True)
-    assert driver.save_screenshot(str(DOCS_IMG / name))
+    folder = SHOTS[0]
+    folder.mkdir(parents=True, exist_ok=True)
+    assert driver.save_screenshot(str(folder / name))
+    assert (folder / name).stat().st_size > 1000
 
 
 def test_search_and_open_an_article(browser: Any, server: Server) -> None:
