@@ -101,7 +101,7 @@ class CrawlRunRecorder:
         site = getattr(spider, "site", spider.name)
         try:
             archive = crawl_archive(self.crawler)
-            with archive.session() as session, session.begin():
+            with archive.transaction() as session:
                 stale = mark_dead_runs_interrupted(session)
                 self.run_id = start_run(session, site, pid=os.getpid(),
                                         crawl_id=self.crawler.stats.get_value(STAT_CRAWL_ID))
@@ -124,7 +124,7 @@ class CrawlRunRecorder:
 
     def _beat(self, archive: Archive) -> None:
         try:
-            with archive.session() as session, session.begin():
+            with archive.transaction() as session:
                 heartbeat_run(session, self.run_id or 0)
         except StorageError as exc:  # the next beat tries again; the run's writes report it
             logger.info("Cannot refresh the run's heartbeat: %(error)s", {"error": exc})
@@ -186,7 +186,7 @@ class CrawlRunRecorder:
         if self.run_id is None:
             return
         try:
-            with crawl_archive(self.crawler).session() as session, session.begin():
+            with crawl_archive(self.crawler).transaction() as session:
                 finish_run(session, self.run_id, status=status, stats=run_counts(stats),
                            errors=run_errors(stats), reason=why)
         except StorageError as exc:

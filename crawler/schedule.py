@@ -144,7 +144,7 @@ def due_sites(archive: Archive, profiles: Sequence[SiteProfile], now: datetime) 
 
 def record_failed_run(archive: Archive, site: str, reason: str) -> int:
     """A failed run for a site that could not even start (bad profile, bad cron, bad setting)."""
-    with archive.session() as session, session.begin():
+    with archive.transaction() as session:
         run_id = start_run(session, site, pid=os.getpid())
         finish_run(session, run_id, status="failed", stats={}, errors={"not_started": 1}, reason=reason)
     return run_id

@@ -305,7 +305,7 @@ class ArchiveWriter(Generic[T]):
         raise AssertionError("unreachable")
 
     def _write_once(self, batch: Sequence[T], progress: Mapping[str, int] | None) -> Counter[str]:
-        with self.archive.session() as session, session.begin():
+        with self.archive.transaction() as session:
             if self.prepare is not None:
                 self.prepare(session, batch)
             outcomes = Counter(self.store_one(session, item) for item in batch)
@@ -346,7 +346,7 @@ def refresh_templates(archive: Archive, sites: Iterable[str]) -> int:
     sites = sorted(s for s in set(sites) if s)
     if not sites:
         return 0
-    with archive.session() as session, session.begin():
+    with archive.transaction() as session:
         return sum(refresh_site_templates(session, sites).values())
 
 

@@ -45,7 +45,7 @@ class RunRecord:
 def recorded_run(archive: Archive, kind: RunKind, site: str | None = None) -> Iterator[RunRecord]:
     """Open a run of ``kind``; close it with the job's outcome, or ``failed`` /
     ``interrupted`` with the reason when the job raises."""
-    with archive.session() as session, session.begin():
+    with archive.transaction() as session:
         stale = mark_dead_runs_interrupted(session)
         record = RunRecord(start_run(session, site, kind=kind))
     if stale:
@@ -67,7 +67,7 @@ def recorded_run(archive: Archive, kind: RunKind, site: str | None = None) -> It
 
 def _finish(archive: Archive, record: RunRecord, status: RunStatus, reason: str | None) -> None:
     try:
-        with archive.session() as session, session.begin():
+        with archive.transaction() as session:
             finish_run(session, record.run_id, status=status, stats=_counters(record.stats),
                        errors=record.errors, reason=reason)
     except StorageError as exc:

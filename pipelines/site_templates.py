@@ -39,7 +39,7 @@ def strip_site_template(session: Session, site: str | None, text: str) -> str:
 
 
 def store_stripped(
-    session: Session, page: FetchedPage, article: Article, *, run_id: int | None = None, reason: str = "crawl"
+    session: Session, page: FetchedPage, article: Article, *, reason: str = "crawl"
 ) -> StoreOutcome:
     """Store ``article`` with its site's template lines stripped (``store_article`` stores
     the text it is given)."""
@@ -47,7 +47,7 @@ def store_stripped(
     text = strip_site_template(session, site, article.text or "")
     if text != (article.text or ""):
         article = replace(article, text=text)
-    return store_article(session, page, article, run_id=run_id, reason=reason)
+    return store_article(session, page, article, reason=reason)
 
 
 # Learn again once a site has this much more than when its template was last learned: the

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
@@ -162,7 +164,8 @@ def _sqlite_begin_deferred(connection: Connection) -> None:
 
 class Archive:
     """An open archive. ``session()`` gives a Session; the caller owns the
-    transaction: ``with archive.session() as s, s.begin(): ...``."""
+    transaction: ``with archive.session() as s, s.begin(): ...``, or ``with
+    archive.transaction() as s: ...`` where a failed commit must be a StorageError."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -183,6 +186,18 @@ class Archive:
         ``read_only=True`` for long reads (exports, search) that must not
         hold it."""
         return self._readers() if read_only else self._sessions()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A writing session in one transaction, committed at the end: ``with
+        archive.transaction() as session: ...``. A driver error, also one raised by the
+        commit itself (a disk that turned read-only or filled up under the archive), leaves
+        as a one-line :class:`StorageError`: what every caller of a write catches."""
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        except SQLAlchemyError as exc:
+            raise StorageError(one_line(exc)) from exc
 
     def close(self) -> None:
         self.engine.dispose()

@@ -282,7 +282,6 @@ def store_article(
     page: FetchedPage,
     article: ArticleData,
     *,
-    run_id: int | None = None,
     reason: str = "crawl",
 ) -> StoreOutcome:
     """Insert or update the article fetched in ``page``.
@@ -421,9 +420,7 @@ def find_article_id(session: Session, url: str) -> int | None:
 
 
 @wraps_driver_errors
-def mark_not_modified(
-    session: Session, url: str, *, fetched_at: datetime, run_id: int | None = None
-) -> int | None:
+def mark_not_modified(session: Session, url: str, *, fetched_at: datetime) -> int | None:
     """Record a 304 revisit of ``url``; returns the article id, or None when
     the URL is not in the archive."""
     article_id = find_article_id(session, url)

@@ -1,7 +1,8 @@
 """An archive that cannot be written never reports success: a crawl in which any article
 could not be stored ends `failed` with exit 1 and the count in its record, and a repeated
 error is logged once with a count. Real failures: a full filesystem (a small tmpfs, when
-this machine lets the test mount one), a PostgreSQL connection killed by the server, a
+this machine lets the test mount one), a SQLite archive whose filesystem the kernel turns
+read-only mid-run (ext4 on a loop device), a PostgreSQL connection killed by the server, a
 PostgreSQL archive switched to read-only mid-run."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,7 +21,8 @@ import pytest
 
 from storage import open_archive
 from tests.test_crawl_support import cli, popen, query, site_table, synthetic_pages, write_config
-from tests.test_incremental import slow_site
+from tests.test_incremental import slow_site, wait_for_articles
+from tests.warc_util import write_warc
 
 pytestmark = pytest.mark.slow
 
@@ -75,6 +78,151 @@ def test_a_full_disk_fails_the_run_and_says_why_once(
     ((status, new, errors, reason),) = query(db, "SELECT status, articles_new, errors, reason FROM crawl_run")
     assert status == "failed" and new == stored and '"storage"' in errors
     assert reason.startswith("cannot write the archive:")
+
+
+class Ext4Disk:
+    """An ext4 filesystem on a loop device, mounted ``errors=remount-ro``: :meth:`fail` makes
+    the kernel turn it read-only (``emergency_ro``) under the files open on it, as it does
+    on a real disk error. A tmpfs cannot do that: remounting it read-only with a file open
+    for writing is refused (EBUSY)."""
+
+    def __init__(self, image: Path, mount_point: Path) -> None:
+        self.image, self.mount_point = image, mount_point
+
+    @property
+    def trigger(self) -> Path:
+        source = subprocess.run(["findmnt", "-n", "-o", "SOURCE", str(self.mount_point)],
+                                capture_output=True, text=True, check=False).stdout.strip()
+        return Path("/sys/fs/ext4") / Path(source).name / "trigger_fs_error"
+
+    def fail(self) -> None:
+        self.trigger.write_text("test")
+
+    def read_only(self) -> bool:
+        options = subprocess.run(["findmnt", "-n", "-o", "OPTIONS", str(self.mount_point)],
+                                 capture_output=True, text=True, check=False).stdout
+        # a filesystem the kernel turned read-only still lists "rw", with "emergency_ro"
+        return bool({"ro", "emergency_ro"} & set(options.strip().split(",")))
+
+    def remount(self) -> None:
+        """Unmount and mount the image again, writable (its journal replayed): what a user
+        does after the disk error, and where the articles committed before it must be."""
+        _umount(self.mount_point)
+        _mount_ext4(self.image, self.mount_point)
+
+
+def _mount_ext4(image: Path, mount_point: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["mount", "-o", "loop,errors=remount-ro", str(image), str(mount_point)],
+                          capture_output=True, text=True, check=False)
+
+
+def _umount(mount_point: Path) -> None:
+    if subprocess.run(["umount", str(mount_point)], capture_output=True, check=False).returncode != 0:
+        subprocess.run(["umount", "-l", str(mount_point)], capture_output=True, check=False)
+
+
+def _detach_loops(image: Path) -> None:
+    """Loop devices still backing ``image`` (mount's autoclear missed one): detached."""
+    listed = subprocess.run(["losetup", "-j", str(image)], capture_output=True, text=True, check=False)
+    for line in listed.stdout.splitlines():
+        subprocess.run(["losetup", "-d", line.split(":", 1)[0]], capture_output=True, check=False)
+
+
+@pytest.fixture
+def failing_disk(tmp_path: Path) -> Iterator[Ext4Disk]:
+    """A 32 MiB ext4 filesystem that the test can turn read-only with the archive open."""
+    tools = ("mount", "mkfs.ext4", "losetup", "findmnt")
+    if os.geteuid() != 0 or not all(shutil.which(tool) for tool in tools):
+        pytest.skip("an ext4 loop mount needs root, mount(8), mkfs.ext4, losetup and findmnt")
+    if not Path("/dev/loop-control").exists():
+        pytest.skip("no loop devices here (/dev/loop-control is missing)")
+    image, mount_point = tmp_path / "ext4.img", tmp_path / "ext4"
+    mount_point.mkdir()
+    with image.open("wb") as stream:
+        stream.truncate(32 << 20)
+    made = subprocess.run(["mkfs.ext4", "-q", "-F", str(image)], capture_output=True, text=True, check=False)
+    if made.returncode != 0:
+        pytest.skip(f"mkfs.ext4 failed: {made.stderr.strip()}")
+    mounted = _mount_ext4(image, mount_point)
+    if mounted.returncode != 0:
+        _detach_loops(image)
+        pytest.skip(f"cannot mount an ext4 image on a loop device here: {mounted.stderr.strip()}")
+    disk = Ext4Disk(image, mount_point)
+    try:
+        if not disk.trigger.exists():
+            pytest.skip(f"this kernel has no {disk.trigger} to turn the filesystem read-only")
+        yield disk
+    finally:
+        _umount(mount_point)
+        _detach_loops(image)
+
+
+def _run_until_read_only(child: subprocess.Popen[str], disk: Ext4Disk, db: str, articles: int) -> str:
+    """Let ``child`` run; once ``articles`` are committed, the filesystem turns read-only
+    under it. Returns its output once it has ended, having checked what every run whose
+    archive turns read-only must do: fail with exit 1, say why in one line per distinct
+    error (not once per article), no traceback."""
+
+    def watch() -> None:
+        wait_for_articles(db, articles, timeout=120)
+        disk.fail()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        output, _ = child.communicate(timeout=600)
+        watcher.join(timeout=5)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert disk.read_only(), "the filesystem did not turn read-only"
+    assert child.returncode == 1, output[-3000:]
+    assert "Traceback" not in output, output[-3000:]
+    assert "cannot write the archive" in output, output[-3000:]
+    assert len(_storage_lines(output)) == 1, _storage_lines(output)[:5]
+    return output
+
+
+def _committed_before(disk: Ext4Disk, db: str) -> list[tuple[str, int]]:
+    """The archive's articles (url, text length) as they are after the disk error: the
+    filesystem is mounted again and the archive opened and checked."""
+    disk.remount()
+    assert query(db, "PRAGMA integrity_check") == [("ok",)]
+    return query(db, "SELECT url, length(text) FROM article ORDER BY url")
+
+
+def test_a_sqlite_archive_turned_read_only_mid_crawl_fails_the_run(
+    serve_site: Any, failing_disk: Ext4Disk, tmp_path: Path
+) -> None:
+    db = str(failing_disk.mount_point / "archive.db")
+    open_archive(db).close()
+    site, paths, child = _crawl_in_background(serve_site, db, tmp_path, count=60)
+    output = _run_until_read_only(child, failing_disk, db, articles=10)
+    assert "Error: local: run failed: cannot write the archive:" in output, output[-3000:]
+    stored = _committed_before(failing_disk, db)
+    assert 10 <= len(stored) < len(paths)
+    assert all(length > 500 for _, length in stored), stored
+    ((status,),) = query(db, "SELECT status FROM crawl_run")
+    # the run record could not be closed on a read-only disk: the next run marks it interrupted
+    assert status in ("failed", "running")
+
+
+def test_a_sqlite_archive_turned_read_only_mid_import_fails_the_import(
+    failing_disk: Ext4Disk, tmp_path: Path
+) -> None:
+    db = str(failing_disk.mount_point / "archive.db")
+    open_archive(db).close()
+    pages = synthetic_pages(600)
+    warc = write_warc(tmp_path / "pages.warc.gz", [
+        (f"http://news.example.org{path}", body) for path, body in pages.items() if path != "/"
+    ])
+    child = popen("--db", db, "import", str(warc), "--workers", "1")
+    output = _run_until_read_only(child, failing_disk, db, articles=100)
+    assert "Error: cannot write the archive:" in output, output[-3000:]
+    stored = _committed_before(failing_disk, db)
+    assert 100 <= len(stored) < 600
+    assert all(length > 500 for _, length in stored)
 
 
 def _pg_admin(sql: str) -> None:
