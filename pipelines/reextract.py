@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Protocol
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.items import Article as ArticleData
@@ -26,11 +25,9 @@ from pipelines.extraction import EXTRACTOR_VERSION, extract_article
 from pipelines.ingest import ArchiveWriter, ExtractionPool
 from pipelines.site_templates import strip_site_template
 from storage.archive import Archive
-from storage.errors import StorageError, wraps_driver_errors
-from storage.models import Article, RawPage
-from storage.query import ArticleFilter, bind_params, filter_conditions
-from storage.repository import apply_changes, copy_metadata, header, raw_body
-from storage.types import utcnow
+from storage.errors import wraps_driver_errors
+from storage.query import ArticleFilter
+from storage.reextraction import ReextractJob, lock_articles, raw_pages_to_reextract, store_reextracted
 
 logger = logging.getLogger(__name__)
 
@@ -52,19 +49,6 @@ class ReextractStats:
     failed: Counter[str] = field(default_factory=Counter)  # reason -> count; the article is kept as is
     not_stored: int = 0  # extracted, but the archive could not be written (the run fails)
     failure: str | None = None  # the first such storage error
-
-
-@dataclass
-class _Job:
-    """What one article needs for extraction, read in a short read-only transaction."""
-
-    article_id: int
-    raw_page_id: int
-    body: bytes | None  # None: the stored raw page is damaged (``error`` says how)
-    url: str
-    encoding: str | None
-    content_type: str | None
-    error: str | None = None
 
 
 @wraps_driver_errors
@@ -114,7 +98,7 @@ def reextract(
 
 def _extract_batch(
     extract: ExtractFunction,
-    jobs: list[_Job],
+    jobs: list[ReextractJob],
     pool: ExtractionPool | None,
     stats: ReextractStats,
     progress: Callable[[int], None] | None,
@@ -143,15 +127,15 @@ def _extract_batch(
     return results
 
 
-def _call(extract: ExtractFunction, job: _Job) -> ExtractResult:
+def _call(extract: ExtractFunction, job: ReextractJob) -> ExtractResult:
     return extract(job.body, job.url, http_charset=job.encoding, content_type=job.content_type)
 
 
-_Extracted = tuple[_Job, ArticleData]
+_Extracted = tuple[ReextractJob, ArticleData]
 
 
 def _write_batch(
-    writer: ArchiveWriter[_Extracted], jobs: list[_Job], results: list[ExtractResult | None],
+    writer: ArchiveWriter[_Extracted], jobs: list[ReextractJob], results: list[ExtractResult | None],
     stats: ReextractStats,
 ) -> None:
     extracted = [
@@ -166,43 +150,16 @@ def _write_batch(
 
 
 def _lock_rows(session: Session, batch: Sequence[_Extracted]) -> None:
-    """One query for the batch, the rows locked (PostgreSQL) until the commit; ``_store_one``
-    then finds them in the session."""
-    ids = [job.article_id for job, _ in batch]
-    session.scalars(select(Article).where(Article.id.in_(ids)).with_for_update()).all()
+    lock_articles(session, [job.article_id for job, _ in batch])
 
 
 def _store_one(extractor_version: str | None, session: Session, item: _Extracted) -> str:
     job, article = item
-    row = session.get(Article, job.article_id)
-    if row is None:
-        return "unchanged"  # deleted meanwhile
-    if row.raw_page_id != job.raw_page_id:
-        return "unchanged"  # a crawl stored a newer page (and extracted it) meanwhile
-    text = strip_site_template(session, row.site, article.text or "")
-    changed = apply_changes(session, row, title=article.title, text=text, reason="reextract", now=utcnow())
-    copy_metadata(row, article)
-    row.extractor_version = extractor_version or article.extractor_version or ""
-    return "updated" if changed else "unchanged"
+    text = strip_site_template(session, job.site, article.text or "")
+    return store_reextracted(session, job, article, text=text,
+                             extractor_version=extractor_version or article.extractor_version or "")
 
 
-def _read_batch(archive: Archive, filters: ArticleFilter, after: int, batch: int) -> list[_Job]:
-    jobs: list[_Job] = []
+def _read_batch(archive: Archive, filters: ArticleFilter, after: int, batch: int) -> list[ReextractJob]:
     with archive.session(read_only=True) as session:
-        rows = session.execute(
-            select(Article.id, RawPage)
-            .join(RawPage, RawPage.id == Article.raw_page_id)
-            .where(Article.id > after, *filter_conditions(session, filters))
-            .order_by(Article.id)
-            .limit(batch),
-            bind_params(session, filters),
-        ).all()
-        for article_id, raw in rows:
-            content_type = header(raw.headers, "content-type")
-            try:
-                body: bytes | None = raw_body(raw)
-                error = None
-            except StorageError as exc:  # kept as it is, counted and logged
-                body, error = None, str(exc)
-            jobs.append(_Job(article_id, raw.id, body, raw.final_url, raw.encoding, content_type, error))
-    return jobs
+        return raw_pages_to_reextract(session, filters, after=after, limit=batch)
