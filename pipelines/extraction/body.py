@@ -269,3 +269,51 @@ def choose_body(
         # readability's text is inside trafilatura's, which adds furniture around it
         return second
     return primary
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def _squeezed(text: str) -> str:
+    return _SPACES.sub(" ", text).strip()
+
+
+def without_other_articles(text: str, tree: HtmlElement) -> str:
+    """``text`` without the lines that belong to other ``<article>`` elements than the headline's.
+
+    A blog or magazine page marks its story up as one ``<article>`` (holding the ``<h1>``) and
+    the "you may like" teasers under it as further ``<article>`` elements, each with its own
+    paragraph: both methods can take those paragraphs for more of the story. Only when the
+    headline's ``<article>`` holds the text's first paragraph (it is the story, not a featured
+    teaser of another page) are lines that only other articles hold dropped. Pages without
+    ``<article>`` markup (most older ones) are left as they are.
+    """
+    articles = list(tree.iter("article"))
+    if len(articles) < 2:
+        return text
+    main = next(
+        (
+            article
+            for h1 in tree.iter("h1")
+            if _squeezed(h1.text_content())
+            for article in h1.iterancestors("article")
+        ),
+        None,
+    )
+    if main is None:
+        return text
+    related = set(main.iterancestors("article")) | set(main.iterdescendants("article")) | {main}
+    others = [_squeezed(article.text_content()) for article in articles if article not in related]
+    lines = text.split("\n")
+    paragraphs = [_squeezed(line) for line in lines if len(_squeezed(line)) >= 20]
+    own = _squeezed(main.text_content())
+    if not others or not paragraphs or paragraphs[0] not in own:
+        return text
+    kept = [
+        line
+        for line in lines
+        if len(_squeezed(line)) < 20
+        or _squeezed(line) in own
+        or not any(_squeezed(line) in other for other in others)
+    ]
+    return "\n".join(kept)

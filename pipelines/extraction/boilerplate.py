@@ -42,6 +42,22 @@ _STRONG_RULES = [
         r"版权归.{1,20}所有|股市有风险[，,\s]*投资需谨慎|ctrl.{0,12}enter",
         # "Follow the … section on Facebook, Instagram, TikTok, X and Threads."
         r"^follow\b.{0,60}\bon (?:facebook|twitter|x|instagram|tiktok|threads|linkedin|youtube)\b.{0,60}$",
+        # a link to another story, however it reads: "RELATED: Strong days for A, B end in …",
+        # "[Related: How to tune up a table saw]", "(MORE: Iceland Volcano Eruption: What We Know)"
+        r"^[\[(]\s*(?:related|more)\s*:\s*\S|^related\s*:\s*\S|^(?-i:MORE)\s*:\s*\S",
+        # podcast promotions: "Listen to Short Wave on Spotify, Apple Podcasts and Google Podcasts."
+        r"^(?:listen to|(?:also )?available on)\b.{0,60}"
+        r"\b(?:spotify|apple podcasts|google podcasts)\b.{0,60}$",
+        # inbox promotions that read like a sentence ("Get all the latest news, reviews and
+        # exclusives, direct to your inbox.", "Sign up for X newsletter for our top … inbox.")
+        r"^(?:get|sign up|subscribe)\b.{0,80}\b(?:(?:in|to|into) your inbox|newsletters?)\b.{0,80}$",
+        # picture and video credits: "Image: Kevin Winter / Getty Images", "Video by MEGA Media.",
+        # "Source images by A, B and C/Getty Images.", "Lead image: …"
+        r"^\(?\s*(?:(?:lead|top|main|header|source|cover|featured)\s+)?"
+        r"(?:photo|photograph|image|picture|video|illustration)s?(?:\s+credits?)?\s*(?::|by\b)",
+        # an editor's note on the text itself: "This interview has been edited for length and clarity."
+        r"^(?:this|the|these|reviews?|answers?|responses?|quotes?|comments?|interviews?|conversations?)\b"
+        r".{0,40}\b(?:been|was|were|are|is)\s+(?:lightly\s+)?(?:edited|condensed)\b.{0,30}\b(?:length|clarity)\b",
     )
 ]
 # the other rules only fire on lines that are not prose
@@ -92,7 +108,10 @@ _LINE_RULES = [
         r"\s*:",
         r"^(?:advertisement|story continues(?: below)?|continue reading|recommended(?: stories| for you)?|"
         r"sign up for [\w ]{0,30}newsletters?|subscribe(?: now)?|share this (?:article|story)|"
-        r"(?:share|follow us) on [\w ,]{1,40}|skip advertisement|click here to [\w ]{1,40})\.?$",
+        r"(?:share|follow us) on [\w ,]{1,40}|skip advertisement|click here to [\w ]{1,40}|"
+        r"(?:article|story) continues below(?: this)?(?: ad| advertisement)?|"
+        r"courtesy(?: of)? [\w .&'’-]{1,40}|"
+        r"(?:read )?more (?:on|about) [\w '’-]{1,40})\.?$",
         r"oops!?\s*something went wrong",
         # newsletter, subscription and app promotions
         r"^(?:subscribe to|sign up for|sign up to|get)\b.{0,60}\b(?:newsletters?|in your inbox)\b.{0,60}$",
@@ -118,7 +137,8 @@ _BLOCK_HEADINGS = re.compile(
     r"更多\w{0,4}新闻|其他\w{0,4}新闻|"
     r"related(?: content| stories| articles| coverage| reading| links)?|"
     r"more (?:must-reads|stories|coverage|articles)? ?from [\w ]{1,30}|more (?:stories|coverage|to read)|"
-    r"you (?:may|might) also like(?:\.\.\.|…)?|read next|most popular|most read(?: in [\w ]{1,30})?|"
+    r"you (?:may|might) (?:also )?like(?:\.\.\.|…)?|people are also reading(?:\.\.\.|…)?|explore more|"
+    r"read next|most popular|most read(?: in [\w ]{1,30})?|"
     r"trending(?: now)?|don['’]t miss|more great [\w ]{1,20} stories|editors['’]? picks)"
     r"\s*[】\]]?\s*[:：>»]?\s*$",
     re.I,

@@ -23,6 +23,7 @@ from .body import (
     parse_page,
     readability_body,
     trafilatura_body,
+    without_other_articles,
     without_overlays,
 )
 from .boilerplate import remove_furniture, without_headline
@@ -35,7 +36,7 @@ from .textlines import element_lines
 
 logger = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION = "2026.11.17"
+EXTRACTOR_VERSION = "2026.11.18"
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
 _WRAPPER = re.compile(r"^\s*<text\b[^>]*>\s*", re.I)
@@ -102,6 +103,7 @@ def _extract(
     chosen = choose_body(primary, second, trim=cjk, topic=topic)
     # both methods found nothing: the page's own visible text is better than an empty article
     text = chosen.text if chosen else remove_furniture("\n".join(page_lines))
+    text = without_other_articles(text, tree)
 
     article = Article(url=url, text=text, extractor_version=EXTRACTOR_VERSION)
     resolve_fields(article, meta=meta, document=document, page_lines=page_lines)

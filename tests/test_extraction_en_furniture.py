@@ -1,0 +1,122 @@
+"""English furniture found on the visible evaluation sets, each rule shown both ways.
+
+The lines that must go are quoted from real pages of ``../shared/evaldata`` (naeb_en,
+scrapinghub_en); the lines that must stay are sentences of the same shape that an article
+can hold. The two pages are real pages copied from scrapinghub_en (``fixtures/pages/SOURCES.json``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from lxml import html as lxml_html
+
+from pipelines.extraction import extract_article
+from pipelines.extraction.body import without_other_articles
+from pipelines.extraction.boilerplate import remove_furniture
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+SOURCES = json.loads((PAGES / "SOURCES.json").read_text(encoding="utf-8"))
+STORY = "The council approved the budget on Tuesday after a long debate about school funding."
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # links to other stories, however they read (nascar, popsci, weather, sportingnews)
+        "RELATED: Strong days for Bubba Wallace, Kyle Larson end in Texas-size heartbreak",
+        "[Related: How to tune up a table saw]",
+        "(MORE: Iceland Volcano Eruption: What We Know)",
+        "MORE: College football realignment for 2024, explained",
+        "READ MORE ON KATIE PRICE",
+        "Read more on The Sun",
+        # inbox and podcast promotions (techradar, topgear, pcmag, npr, eweek)
+        "Get daily insight, inspiration and deals in your inbox",
+        "Get all the latest news, reviews and exclusives, direct to your inbox.",
+        "Sign up for SecurityWatch newsletter for our top privacy and security stories delivered right to "
+        "your inbox.",
+        "Listen to Short Wave on Spotify, Apple Podcasts and Google Podcasts.",
+        "Also available on Apple Podcasts",
+        # picture and video credits (forbesindia, nytimes, ebony, cosmopolitan, washingtontechnology)
+        "Image: Kevin Winter / Getty Images North America / Getty Images Via Afp",
+        "Source images by Stephen Simpson, mauro mattarelli, 9Air and Maskot/Getty Images.",
+        "Video by MEGA Media.",
+        "Lead image: Lee Top. Levi’s Jeans. Omega Watch.",
+        "Courtesy of ASRC Federal.",
+        # ad markers and editors' notes (sfgate, nymag, buzzfeed)
+        "Article continues below this ad",
+        "This interview has been edited for length and clarity.",
+        "Reviews have been edited for length and/or clarity.",
+    ],
+)
+def test_furniture_line_goes(line: str) -> None:
+    assert remove_furniture(f"{STORY}\n{line}\n{STORY}") == f"{STORY}\n{STORY}"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "More: the mayor said the plan would cost more than expected.",
+        "More on that later, he said.",
+        "Courtesy of the new law, residents can now vote by mail in every county election held in the state.",
+        "Video shows the moment the car hit the wall, and the driver walking away from it unhurt.",
+        "Get the kids ready: the first day of school is Monday, the district said.",
+        "The interview, which was edited by a producer, ran for an hour and covered his whole career.",
+        "Listen to the recording and you can hear the crowd turn on the speaker.",
+        "Related cases in three other states were settled out of court last year.",
+    ],
+)
+def test_sentences_of_the_same_shape_stay(line: str) -> None:
+    text = f"{STORY}\n{line}"
+    assert remove_furniture(text) == text
+
+
+@pytest.mark.parametrize(
+    "heading", ["You might like", "You may like", "People are also reading…", "Explore more"]
+)
+def test_teaser_headings_go_with_their_links(heading: str) -> None:
+    links = "The best earbuds of the year\nBrussels plans a greener city centre"
+    assert remove_furniture(f"{STORY}\n{heading}\n{links}") == STORY
+
+
+def test_teaser_heading_inside_a_sentence_stays() -> None:
+    text = f"{STORY}\nYou may like the new plan or not, but the council has the votes to pass it."
+    assert remove_furniture(text) == text
+
+
+def _extract(name: str) -> str:
+    result = extract_article((PAGES / name).read_bytes(), SOURCES[name]["url"])
+    assert result.article is not None and result.is_article
+    return result.article.text
+
+
+def test_teaser_articles_under_the_story_go() -> None:
+    # a blog post in one <article> (with the <h1>), "Você pode gostar..." teasers in further
+    # <article> elements below it, each with a full paragraph
+    text = _extract("en_mensagens_teaser_articles.html")
+    assert text.startswith("Viver uma verdadeira experiência amorosa")
+    assert "Um Amor de Verdade" in text
+    teasers = ("A vida requer da gente otimismo", "Gratidão pela vida está nos detalhes", "Bem-aventurados")
+    for teaser in teasers:
+        assert teaser not in text
+
+
+def test_story_outside_the_headline_article_stays() -> None:
+    # the page's only <h1> belongs to a featured teaser of another story; the story itself is
+    # in a different <article>: nothing is dropped
+    text = _extract("en_digg_featured_teaser_h1.html")
+    assert text.startswith("Stadia, Google's streaming gaming platform, launches today.")
+    assert "What Does Stadia Offer?" in text
+    assert text.endswith("When February rolls around and those free trials are offered, you should give it a "
+                         "shot. You might be surprised.\n[Wired]")
+
+
+def test_pages_without_article_markup_are_left_alone() -> None:
+    tree = lxml_html.document_fromstring(
+        "<html><body><h1>Title</h1><div><p>One paragraph of the story, long enough.</p></div>"
+        "<div><p>Another paragraph elsewhere on the page.</p></div></body></html>"
+    )
+    text = "One paragraph of the story, long enough.\nAnother paragraph elsewhere on the page."
+    assert without_other_articles(text, tree) == text
