@@ -21,3 +21,7 @@ class InputError(NewsArchiveError):
 
 class RunFailed(NewsArchiveError):
     """A run finished but failed: some articles could not be stored (exit 1)."""
+
+
+class Busy(NewsArchiveError):
+    """Another live process holds what this one was asked to do (a shard of a job)."""

@@ -37,6 +37,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
@@ -269,13 +270,22 @@ class ArchiveWriter(Generic[T]):
         self.describe = describe
         self.failures = FailureLog()
 
-    def write(self, batch: Sequence[T], progress: Mapping[str, int] | None = None) -> WriteReport:
-        """Store ``batch``; ``progress`` (e.g. ``pages_fetched``) is set on the run's record."""
-        if not batch:
+    def write(
+        self, batch: Sequence[T], progress: Mapping[str, int] | None = None,
+        mark: Callable[[Session], None] | None = None,
+    ) -> WriteReport:
+        """Store ``batch``; ``progress`` (e.g. ``pages_fetched``) is set on the run's record.
+        ``mark(session)`` runs in the transaction that commits the whole batch (to record a
+        job's progress with the work it covers); when the batch is stored item by item, it
+        runs in a transaction of its own after them, and only if none failed."""
+        if not batch and mark is None:
             return WriteReport()
         try:
-            return WriteReport(self._write(batch, progress))
+            return WriteReport(self._write(batch, progress, mark))
         except (StorageError, SQLAlchemyError) as exc:
+            if not batch:
+                self.failures.note("the job's progress", exc)
+                return WriteReport(failed=1)
             if len(batch) > 1:
                 logger.warning(
                     "Batch of %(n)d failed (%(error)s); storing one by one",
@@ -291,26 +301,40 @@ class ArchiveWriter(Generic[T]):
             except (StorageError, SQLAlchemyError) as item_exc:
                 report.failed += 1
                 self.failures.note(self.describe(item), item_exc)
+        if mark is not None and not report.failed:
+            try:
+                self._write([], None, mark)
+            except (StorageError, SQLAlchemyError) as exc:
+                report.failed += 1  # the work is stored, but a re-run will not know it
+                self.failures.note("the job's progress", exc)
         return report
 
-    def _write(self, batch: Sequence[T], progress: Mapping[str, int] | None) -> Counter[str]:
+    def _write(
+        self, batch: Sequence[T], progress: Mapping[str, int] | None,
+        mark: Callable[[Session], None] | None = None,
+    ) -> Counter[str]:
         # PostgreSQL may abort one of two concurrent writers whose row and duplicate-check
         # locks cross (a deadlock, 40P01); that transaction is simply run again
         for attempt in range(_TRANSIENT_RETRIES):
             try:
-                return self._write_once(batch, progress)
+                return self._write_once(batch, progress, mark)
             except (StorageError, SQLAlchemyError) as exc:
                 if attempt + 1 == _TRANSIENT_RETRIES or not _transient(exc):
                     raise
         raise AssertionError("unreachable")
 
-    def _write_once(self, batch: Sequence[T], progress: Mapping[str, int] | None) -> Counter[str]:
+    def _write_once(
+        self, batch: Sequence[T], progress: Mapping[str, int] | None,
+        mark: Callable[[Session], None] | None,
+    ) -> Counter[str]:
         with self.archive.transaction() as session:
-            if self.prepare is not None:
+            if self.prepare is not None and batch:
                 self.prepare(session, batch)
             outcomes = Counter(self.store_one(session, item) for item in batch)
             if self.run_id is not None:
                 add_run_progress(session, self.run_id, outcomes, progress or {})
+            if mark is not None:
+                mark(session)
         return outcomes
 
 
@@ -350,6 +374,10 @@ def refresh_templates(archive: Archive, sites: Iterable[str]) -> int:
         return sum(refresh_site_templates(session, sites).values())
 
 
+def _mark(mark_progress: Callable[[Session, Any], None], tag: Any, session: Session) -> None:
+    mark_progress(session, tag)
+
+
 # --- the synchronous driver (import) -------------------------------------------------------
 
 
@@ -373,8 +401,14 @@ class Ingest:
         batch_size: int = 100,
         run_id: int | None = None,
         on_batch: Callable[[Ingest], None] | None = None,
+        mark_progress: Callable[[Session, Any], None] | None = None,
     ) -> None:
+        """``mark_progress(session, tag)``: record, in the transaction of each batch, that
+        the page added with ``tag`` and every page added before it are done (stored,
+        or dropped); a killed job can then resume after it."""
         self.archive = archive
+        self.mark_progress = mark_progress
+        self._done_tag: Any = None
         self.provenance = provenance
         self.pool = pool
         self.batch_size = max(1, batch_size)
@@ -385,16 +419,19 @@ class Ingest:
         self.counts: Counter[str] = Counter()
         self.pages = 0  # pages handed to extraction
         self.sites: set[str] = set()
-        self._in_flight: deque[tuple[FetchedPage, Future[ExtractionResult]]] = deque()
+        self._in_flight: deque[tuple[FetchedPage, Future[ExtractionResult], Any]] = deque()
         self._batch: list[Pending] = []
 
-    def add(self, page: FetchedPage) -> None:
-        """Take one page: not HTML is dropped, the rest goes to the pool."""
+    def add(self, page: FetchedPage, tag: Any = None) -> None:
+        """Take one page: not HTML is dropped, the rest goes to the pool. ``tag``: what
+        ``mark_progress`` is given once this page is done."""
         if not is_html(page):
             self.counts[dropped_key("not_html")] += 1
+            if not self._in_flight:
+                self._done_tag = tag
             return
         self.pages += 1
-        self._in_flight.append((page, self._submit(page)))
+        self._in_flight.append((page, self._submit(page), tag))
         # enough look-ahead to keep every worker busy while a batch is written
         while len(self._in_flight) > max(self.batch_size, 8 * self.pool.workers):
             self._collect_one()
@@ -407,7 +444,7 @@ class Ingest:
             return self.pool.submit(extract_page, page)
 
     def _collect_one(self) -> None:
-        page, future = self._in_flight.popleft()
+        page, future, self._done_tag = self._in_flight.popleft()
         try:
             result = future.result()
         except BrokenProcessPool:
@@ -428,16 +465,20 @@ class Ingest:
     def _resubmit_after_crash(self) -> None:
         """Every page in flight was lost with the pool: submit them to a new one."""
         self.pool.restart()
-        pages = [page for page, _ in self._in_flight]
+        pages = [(page, tag) for page, _, tag in self._in_flight]
         self._in_flight.clear()
-        for page in pages:
-            self._in_flight.append((page, self._submit(page)))
+        for page, tag in pages:
+            self._in_flight.append((page, self._submit(page), tag))
 
     def flush(self) -> None:
         batch, self._batch = self._batch, []
-        if not batch:
+        tag, mark_progress = self._done_tag, self.mark_progress
+        mark = None if mark_progress is None or tag is None else partial(_mark, mark_progress, tag)
+        if self.storage_failures:
+            mark = None  # the progress recorded never passes a page that could not be stored
+        if not batch and mark is None:
             return
-        report = self.writer.write(batch)
+        report = self.writer.write(batch, mark=mark)
         for outcome, n in report.outcomes.items():
             self.counts[stored_key(outcome)] += n
         if report.failed:
@@ -446,11 +487,16 @@ class Ingest:
         if self.on_batch:
             self.on_batch(self)
 
-    def finish(self, *, learn_templates: bool = True) -> None:
-        """Extract and write what is left, then learn the sites' templates."""
+    def drain(self) -> None:
+        """Extract and write every page added so far."""
         while self._in_flight:
             self._collect_one()
         self.flush()
+        self._done_tag = None
+
+    def finish(self, *, learn_templates: bool = True) -> None:
+        """Extract and write what is left, then learn the sites' templates."""
+        self.drain()
         self.writer.failures.summary()
         if learn_templates and self.stored:
             try:

@@ -14,10 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from core.keys import DROPPED_PREFIX, STORED_PREFIX, dropped_key
 from pipelines.ingest import ExtractionPool, Ingest
 from pipelines.warc_reader import WarcReader, check_warc, read_warc_pages
 from storage import Archive
+from storage.jobs import advance_part, claim_part, finish_part
 
 __all__ = ["ImportStats", "check_warc", "import_warcs", "read_warc_pages"]
 
@@ -37,6 +40,8 @@ class ImportStats:
     counts: Counter[str] = field(default_factory=Counter)  # everything, under core.keys names
     sites: set[str] = field(default_factory=set)
     damage: list[str] = field(default_factory=list)  # one line per damaged stretch of a file
+    skipped: list[str] = field(default_factory=list)  # one line per file left alone (tracked import)
+    resumed: list[str] = field(default_factory=list)  # one line per file resumed where it stopped
 
 
 def import_warcs(
@@ -47,15 +52,25 @@ def import_warcs(
     max_record_size: int | None = None,
     run_id: int | None = None,
     on_page: Callable[[ImportStats], None] | None = None,
+    track: bool = False,
+    redo: bool = False,
 ) -> ImportStats:
     """Import every HTML response of ``paths`` that can be read through the ingest path
     (extraction in ``workers`` processes, batched writes, the run record of ``run_id`` kept
     up to date); return what was stored and dropped, and where a file was damaged
     (``stats.damage``). A record larger than ``max_record_size`` is skipped and counted as
-    dropped ``too_large``."""
+    dropped ``too_large``.
+
+    ``track`` (several importers, on several machines, given the same files): each file is
+    claimed in the archive for ``run_id`` before it is read (``storage.jobs``), so a file
+    another live importer has is left to it and a file an earlier run finished is skipped
+    (unless ``redo``); the pages done are recorded with each committed batch, so the file of
+    an importer that died is resumed after them, by whichever importer claims it next."""
     stats = ImportStats()
     for path in paths:
         check_warc(path)
+    if track and run_id is None:
+        raise ValueError("a tracked import needs the run it records its progress for")
 
     def progress(ingest: Ingest) -> None:
         _tally(stats, ingest)
@@ -64,21 +79,72 @@ def import_warcs(
 
     with ExtractionPool(workers) as pool:
         ingest = Ingest(archive, provenance="import", pool=pool, batch_size=BATCH_SIZE, run_id=run_id,
-                        on_batch=progress)
+                        on_batch=progress, mark_progress=_mark_file if track else None)
         try:
             for path in paths:
-                reader = WarcReader(path, max_record_size=max_record_size)
-                for page in reader:
-                    stats.records += 1
-                    ingest.add(page)
-                if reader.too_large:
-                    ingest.counts[dropped_key("too_large")] += reader.too_large
-                stats.damage.extend(reader.damage)
+                if track:
+                    _import_claimed(archive, path, ingest, stats, max_record_size, run_id or 0, redo)
+                else:
+                    _read_into(WarcReader(path, max_record_size=max_record_size), ingest, stats)
         finally:
             # what was read before an error is stored, not lost with it
             ingest.finish()
             _tally(stats, ingest)
     return stats
+
+
+def _read_into(reader: WarcReader, ingest: Ingest, stats: ImportStats, *, part: str | None = None,
+               skip: int = 0) -> None:
+    """Hand the file's pages to ``ingest``; the first ``skip`` (done by an earlier run) are
+    read past, not extracted."""
+    for number, page in enumerate(reader, 1):
+        if number <= skip:
+            continue
+        stats.records += 1
+        ingest.add(page, (part, number) if part is not None else None)
+    if reader.too_large:
+        ingest.counts[dropped_key("too_large")] += reader.too_large
+    stats.damage.extend(reader.damage)
+
+
+IMPORT_JOB = "import"
+
+
+def file_part(path: Path) -> str:
+    """A file's name in the job's records: its name and size, not its folder (which may
+    differ between the machines that import it)."""
+    return f"{path.name}:{path.stat().st_size}"
+
+
+def _import_claimed(
+    archive: Archive, path: Path, ingest: Ingest, stats: ImportStats, max_record_size: int | None,
+    run_id: int, redo: bool,
+) -> None:
+    part = file_part(path)
+    with archive.transaction() as session:
+        claim = claim_part(session, IMPORT_JOB, part, run_id, redo=redo)
+    if claim.status == "done":
+        stats.skipped.append(f"{path.name}: imported by an earlier run ({claim.run_id})")
+        return
+    if claim.status == "taken":
+        stats.skipped.append(f"{path.name}: being imported by run {claim.run_id} "
+                             f"(host {claim.host}, pid {claim.pid})")
+        return
+    if claim.position:
+        stats.resumed.append(f"{path.name}: after {claim.position} pages")
+        logger.warning("Resuming %(file)s after %(n)d pages", {"file": path.name, "n": claim.position})
+    failures = ingest.storage_failures
+    reader = WarcReader(path, max_record_size=max_record_size)
+    _read_into(reader, ingest, stats, part=part, skip=claim.position)
+    ingest.drain()
+    if ingest.storage_failures == failures:
+        with archive.transaction() as session:
+            finish_part(session, IMPORT_JOB, part)
+
+
+def _mark_file(session: Session, tag: tuple[str, int]) -> None:
+    part, pages = tag
+    advance_part(session, IMPORT_JOB, part, pages)
 
 
 def _tally(stats: ImportStats, ingest: Ingest) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -170,6 +171,22 @@ class CrawlRun(Base):
     # the shared crawl (crawler/frontier.py) this run was one worker of; null for a crawl alone
     crawl_id: Mapped[str | None] = mapped_column(String(64), index=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # refreshed while running
+
+
+class JobPart(Base):
+    """One shard or one file of a job split across processes (``reextract --shard``,
+    ``import --shard`` / ``--claim``): which run has it, how far it got, whether it is done
+    (see ``storage.jobs``)."""
+
+    __tablename__ = "job_part"
+
+    job: Mapped[str] = mapped_column(String(200), primary_key=True)
+    part: Mapped[str] = mapped_column(String(500), primary_key=True)
+    # reextract: the last article id done; import: the pages of the file done
+    position: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    done: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class SiteTemplate(Base):

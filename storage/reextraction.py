@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.items import Article as ArticleData
+from core.shard import Shard
 from storage.errors import StorageError, wraps_driver_errors
 from storage.models import Article, RawPage
 from storage.query import ArticleFilter, bind_params, filter_conditions
@@ -37,14 +38,16 @@ class ReextractJob:
 
 @wraps_driver_errors
 def raw_pages_to_reextract(
-    session: Session, filters: ArticleFilter, *, after: int, limit: int
+    session: Session, filters: ArticleFilter, *, after: int, limit: int, shard: Shard | None = None
 ) -> list[ReextractJob]:
     """The next ``limit`` articles matching ``filters`` with an id above ``after`` (id
-    order), each with its raw page; a damaged raw page comes without a body."""
+    order), each with its raw page; a damaged raw page comes without a body. ``shard``
+    K/N: only the articles whose id is K-1 modulo N."""
+    in_shard = [Article.id % shard.count == shard.remainder] if shard else []
     rows = session.execute(
         select(Article.id, Article.site, RawPage)
         .join(RawPage, RawPage.id == Article.raw_page_id)
-        .where(Article.id > after, *filter_conditions(session, filters))
+        .where(Article.id > after, *in_shard, *filter_conditions(session, filters))
         .order_by(Article.id)
         .limit(limit),
         bind_params(session, filters),

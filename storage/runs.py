@@ -73,6 +73,7 @@ def add_run_progress(
     }
     values.update({name: int(value) for name, value in (absolute or {}).items() if name in COUNTERS})
     if values:
+        values["heartbeat_at"] = utcnow()  # a run that commits is alive
         session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(**values))
 
 

@@ -3,6 +3,9 @@ from typing import Any
 import click
 from rich.console import Console
 
+from core.errors import InputError
+from core.shard import Shard
+
 
 def table_console() -> Console:
     """A console for printing tables: piped or redirected output is not cut to 80 columns."""
@@ -22,3 +25,20 @@ def warn_unknown_site(session: Any, site: str | None, *, what: str = "articles")
         return
     known = ", ".join(sorted(s for s in sites if s)) or "none"
     click.echo(f"Warning: no {what} from site {site!r}; known sites: {known}", err=True)
+
+
+class ShardParam(click.ParamType):
+    """``K/N``: shard K of N (``core.shard``)."""
+
+    name = "K/N"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Shard:
+        if isinstance(value, Shard):
+            return value
+        try:
+            return Shard.parse(str(value))
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+SHARD = ShardParam()

@@ -17,7 +17,7 @@ from typing import IO, Any
 import click
 
 from core.errors import InputError, RunFailed
-from crawler.commands import table_console, warn_unknown_site
+from crawler.commands import SHARD, table_console, warn_unknown_site
 
 _HIGHLIGHT = re.compile(r"\*\*(.+?)\*\*")
 
@@ -450,36 +450,64 @@ def export(obj: Any, fmt: str, out: Path | None, query: str | None, **options: A
 @click.option(
     "--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Extraction processes."
 )
+@click.option(
+    "--shard", type=SHARD, default=None,
+    help="Only shard K of N (articles whose id is K-1 modulo N): run 1/N … N/N on N machines. "
+    "Resumable: a re-run of a shard whose run stopped goes on where it stopped.",
+)
+@click.option("--redo", is_flag=True, help="With --shard: run a shard again that an earlier run finished.")
 @click.pass_obj
-def reextract_command(obj: Any, workers: int, **options: Any) -> None:
+def reextract_command(obj: Any, workers: int, shard: Any, redo: bool, **options: Any) -> None:
     """Run the current extractor again on the stored raw pages.
 
     A changed title or text becomes a new version (reason "reextract"); every
     article records the extractor version that produced it.
 
+    With --shard K/N the work is split across processes or machines: each takes the
+    articles whose id is K-1 modulo N, so N of them given 1/N … N/N (with the same
+    filters) cover every article once. Each shard's progress is kept in the archive:
+    a shard whose process was killed is resumed by running the same command again,
+    a shard another live process is running is refused, a finished one is skipped
+    (--redo runs it again).
+
     \b
     Examples:
       newsarchive reextract --site demo
       newsarchive reextract --since 2024-01-01 --workers 4
+      newsarchive --db postgresql+psycopg://db/news reextract --shard 1/3   # host 1
+      newsarchive --db postgresql+psycopg://db/news reextract --shard 2/3   # host 2
+      newsarchive --db postgresql+psycopg://db/news reextract --shard 3/3   # host 3
     """
     from pipelines.reextract import reextract
     from pipelines.run_record import recorded_run
     from storage import count_articles
 
     filters = _filters(**options)
+    if redo and shard is None:
+        raise click.UsageError("--redo needs --shard")
     with _open(obj) as archive:
         with archive.session(read_only=True) as session:
             warn_unknown_site(session, filters.site)
             total = count_articles(session, filters)
+        if shard is not None:
+            total = -(-total // shard.count)  # about; the ids are spread evenly enough for a bar
         with _progress("Re-extracting") as bar, recorded_run(archive, "reextract", filters.site) as run:
             task = bar.add_task("reextract", total=total)
             stats = reextract(archive, filters, workers=workers, run_id=run.run_id,
-                              progress=lambda n: bar.advance(task, n))
+                              progress=lambda n: bar.advance(task, n), shard=shard, redo=redo)
             run.stats = {"pages_fetched": stats.checked, "articles_updated": stats.changed,
                          "articles_unchanged": stats.unchanged,
                          **{f"kept_{k}": v for k, v in stats.failed.items()}}
+            if shard is not None:
+                run.stats |= {"shard": str(shard), "resumed_after_article": stats.resumed_after}
             run.errors = {"storage": stats.not_stored} if stats.not_stored else {}
             run.failure = stats.failure
+    if stats.already_done:
+        click.echo(f"Shard {shard} was finished by an earlier run: nothing to do (--redo runs it again).")
+        return
+    if stats.resumed_after:
+        click.echo(f"Shard {shard}: resumed after article {stats.resumed_after}, "
+                   "where an earlier run stopped.")
     failed = sum(stats.failed.values())
     click.echo(
         f"Checked {stats.checked}: {stats.changed} changed (new version), {stats.unchanged} unchanged, "

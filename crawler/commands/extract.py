@@ -20,7 +20,8 @@ from rich.table import Table
 
 from core.errors import InputError, RunFailed
 from core.keys import DROPPED_PREFIX, ERROR_PREFIX, STORED_PREFIX
-from crawler.commands import table_console
+from core.shard import Shard
+from crawler.commands import SHARD, table_console
 
 MAX_EXTRACT_BYTES = 50 * 1024 * 1024
 
@@ -166,26 +167,63 @@ def _default_max_record_size() -> int:
     show_default="16MiB, the crawl's DOWNLOAD_MAXSIZE",
     help="Skip (and count as too_large) a record whose content is larger, without reading it.",
 )
+@click.option(
+    "--shard", type=SHARD, default=None,
+    help="Only the files of shard K of N (by a hash of the file's name): give every machine "
+    "the same list and 1/N … N/N. Implies --claim.",
+)
+@click.option(
+    "--claim", is_flag=True,
+    help="Claim each file in the archive before importing it: importers given the same files "
+    "take different ones, skip files already imported, and resume a file whose importer died.",
+)
+@click.option(
+    "--redo", is_flag=True, help="With --claim or --shard: import again files an earlier run finished."
+)
 @click.pass_obj
-def import_command(obj: Any, paths: tuple[Path, ...], workers: int, max_record_size: int) -> None:
+def import_command(
+    obj: Any, paths: tuple[Path, ...], workers: int, max_record_size: int, shard: Shard | None, claim: bool,
+    redo: bool,
+) -> None:
     """Import WARC / WARC.gz files: each HTML response is extracted and stored as if crawled.
 
     A damaged file (truncated, a corrupt gzip member) is salvaged: every record that can be
     read is imported, then the damage is reported in one line and the exit status is 1.
+
+    Many files on several machines: give each importer the same list with --shard K/N
+    (a fixed split by file name, N importers cover every file once) or --claim (each
+    importer claims the next file nobody has in the archive, so any number of importers
+    share the list as they go). Either way the archive records each file's progress: a
+    file is imported once, and the file of an importer that was killed is resumed after
+    its last committed pages by the next importer (or re-run) that reaches it.
 
     \b
     Examples:
       newsarchive import crawl-2024-05.warc.gz
       newsarchive --db news.db import a.warc.gz b.warc
       newsarchive import --max-record-size 64MiB big-pages.warc.gz
+      newsarchive --db postgresql+psycopg://db/news import --shard 2/4 /data/warcs/*.warc.gz
+      newsarchive --db postgresql+psycopg://db/news import --claim /data/warcs/*.warc.gz
     """
     for path in paths:
         if not path.is_file():
             raise InputError(f"{path} is not a file")
-    stats = _run_import(obj.db, list(paths), workers, quiet=False, max_record_size=max_record_size)
+    if redo and not (claim or shard):
+        raise click.UsageError("--redo needs --claim or --shard")
+    chosen = [path for path in paths if shard is None or shard.has_name(path)]
+    if not chosen:
+        click.echo(f"No file of shard {shard} among the {len(paths)} given.")
+        return
+    stats = _run_import(obj.db, chosen, workers, quiet=False, max_record_size=max_record_size,
+                        track=claim or shard is not None, redo=redo)
     outcomes = ", ".join(f"{n} {k}" for k, n in sorted(stats.outcomes.items())) or "nothing stored"
     dropped = ", ".join(f"{n} {k}" for k, n in sorted(stats.dropped.items()))
-    click.echo(f"Imported {stats.pages} pages from {len(paths)} file(s): {outcomes}")
+    for line in stats.skipped:
+        click.echo(f"Skipped {line}", err=True)
+    for line in stats.resumed:
+        click.echo(f"Resumed {line}")
+    done = len(chosen) - len(stats.skipped)
+    click.echo(f"Imported {stats.pages} pages from {done} file(s): {outcomes}")
     if dropped:
         click.echo(f"Not stored: {dropped}")
     if stats.failed:
@@ -203,7 +241,8 @@ def _damage_line(stats: Any) -> str:
 
 
 def _run_import(
-    db: str, paths: list[Path], workers: int, *, quiet: bool, max_record_size: int | None = None
+    db: str, paths: list[Path], workers: int, *, quiet: bool, max_record_size: int | None = None,
+    track: bool = False, redo: bool = False,
 ) -> Any:
     from pipelines.run_record import recorded_run
     from pipelines.warc_import import check_warc, import_warcs
@@ -226,7 +265,7 @@ def _run_import(
             task = progress.add_task("import", total=None)
             stats = import_warcs(
                 archive, paths, workers=workers, max_record_size=max_record_size, run_id=run.run_id,
-                on_page=lambda s: progress.update(task, completed=s.pages),
+                on_page=lambda s: progress.update(task, completed=s.pages), track=track, redo=redo,
             )
             run.stats = {"pages_fetched": stats.pages, **_run_counts(stats.counts)}
             run.errors = {k.removeprefix(ERROR_PREFIX): n for k, n in stats.counts.items()
