@@ -1,7 +1,14 @@
 """Search, stats and start-up at scale, each beside a baseline measured in the same run.
 
-    python bench/run.py fill --db big.db --articles 1000000       # build the archive once
-    python bench/run.py search --db big.db [--json] [--runs 5]    # measure it
+    python bench/run.py search --articles 1000000 [--json] [--runs 5]   # SQLite, cached
+    python bench/run.py search --articles 200000 --db postgresql+psycopg://postgres@127.0.0.1/big
+    python bench/run.py fill --db big.db --articles 1000000 [--up-to]  # just build one
+
+With ``--articles N``, the archive is first filled up to N articles (``bench/fill_archive.py``)
+when it holds fewer; without ``--db`` it is a SQLite file in the bench cache
+(``$NEWSARCHIVE_BENCH_CACHE``, else ``~/.cache/newsarchive/bench``) named after N and the
+schema revision, so a rerun measures the archive built before (and an interrupted build
+goes on where it stopped).
 
 In-process search: every query of ``QUERIES`` (1- to 4-character Chinese terms, phrases,
 common and rare English words, with and without site and date filters) once to warm
@@ -33,12 +40,21 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bench.fill_archive import fill
-from storage import Article, ArticleFilter, articles_per_day, open_archive, search_page, site_stats
+from storage import (
+    Article,
+    ArticleFilter,
+    articles_per_day,
+    head_revision,
+    open_archive,
+    search_page,
+    site_stats,
+)
 from storage.query import SQL_INT_MAX
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "RESULTS.md"
 CLI = [sys.executable, "-m", "crawler"]
+CACHE = Path(os.environ.get("NEWSARCHIVE_BENCH_CACHE") or Path.home() / ".cache" / "newsarchive" / "bench")
 
 # (kind, query, filters): the kinds of the issue's target
 QUERIES: list[tuple[str, str, dict[str, Any]]] = [
@@ -229,16 +245,26 @@ def main(argv: list[str]) -> None:
     filler = sub.add_parser("fill", help="build a synthetic archive of N articles")
     filler.add_argument("--db", required=True, help="SQLite path or SQLAlchemy URL")
     filler.add_argument("--articles", type=int, required=True)
-    filler.add_argument("--sites", type=int, default=20)
+    filler.add_argument("--sites", type=int, default=100)
+    filler.add_argument("--up-to", action="store_true", help="only what the archive lacks to hold N")
     searcher = sub.add_parser("search", help="measure search, stats and start-up on an archive")
-    searcher.add_argument("--db", required=True)
+    searcher.add_argument("--db", help="SQLite path or SQLAlchemy URL (default: the cached fill)")
+    searcher.add_argument("--articles", type=int, help="fill the archive up to this many articles first")
     searcher.add_argument("--runs", type=int, default=5)
     searcher.add_argument("--json", action="store_true", help="print the measures as JSON")
     searcher.add_argument("--no-write", action="store_true", help="do not append to bench/RESULTS.md")
     args = parser.parse_args(argv)
     if args.part == "fill":
-        print(json.dumps(fill(args.db, args.articles, sites=args.sites)))
+        print(json.dumps(fill(args.db, args.articles, sites=args.sites, up_to=args.up_to)))
         return
+    if args.db is None and args.articles is None:
+        parser.error("search needs --db or --articles")
+    if args.db is None:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        args.db = str(CACHE / f"fill-{args.articles}-{head_revision()}.db")
+    if args.articles is not None:
+        print(f"filling {args.db} up to {args.articles} articles", file=sys.stderr)
+        fill(args.db, args.articles, up_to=True)
     load = _load()
     result = measure(args.db, max(1, min(args.runs, SQL_INT_MAX)))
     result["load"] = load

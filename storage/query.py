@@ -8,7 +8,7 @@ tokens of ``storage.search_tokens``, traditional characters folded to simplified
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from storage.errors import StorageError
 from storage.models import Article
 from storage.search_syntax import All, Any_, Node, only_excludes, parse, positive_terms, to_fts5, to_tsquery
+from storage.search_tokens import DAY_MARK, day_range_tokens, site_token
 
 FTS_TABLE = table("article_fts_bigram", column("rowid"))
 VECTOR_TABLE = table("article_fts_vector", column("article_id"), column("vector"))
@@ -109,6 +110,39 @@ def _end(value: date | datetime) -> tuple[datetime, bool]:
     if value >= date.max:  # the whole last day there is: no upper bound
         return datetime.max.replace(tzinfo=UTC), True
     return datetime.combine(value + timedelta(days=1), time(), tzinfo=UTC), False
+
+
+def _midnight(value: datetime) -> bool:
+    return value.time() == time()
+
+
+def index_filter(filters: ArticleFilter) -> tuple[str | None, ArticleFilter]:
+    """For SQLite's search index: an FTS5 expression over its ``meta`` column that keeps
+    the articles of ``filters``' site and period (None when there is neither), and the
+    filters still to test on the article rows. The site, and a period of whole UTC days,
+    are answered by the expression alone; a period that starts or ends within a day keeps
+    its bounds for the rows (the expression takes the whole days)."""
+    parts: list[str] = []
+    rest = filters
+    if filters.site:
+        parts.append(f'"{site_token(filters.site)}"')
+        rest = replace(rest, site=None)
+    if filters.since is not None or filters.until is not None:
+        start = _start(filters.since) if filters.since is not None else None
+        end, inclusive = _end(filters.until) if filters.until is not None else (None, False)
+        stop: date | None = None
+        if end is not None and end.date() < date.max:
+            stop = end.date() if _midnight(end) and not inclusive else end.date() + timedelta(days=1)
+        tokens = day_range_tokens(start.date() if start else None, stop)
+        parts.append("(" + " OR ".join(f'"{t}"' for t in tokens or [DAY_MARK]) + ")")  # bare ⓓ: none
+        exact_end = (
+            end is None or (_midnight(end) and not inclusive) or end.replace(tzinfo=None) == datetime.max
+        )
+        if (start is None or _midnight(start)) and exact_end:
+            rest = replace(rest, since=None, until=None)
+    if not parts:
+        return None, filters
+    return "meta : (" + " AND ".join(parts) + ")", rest
 
 
 def filter_conditions(session: Session, filters: ArticleFilter) -> list[ColumnElement[bool]]:

@@ -30,6 +30,7 @@ from storage.query import (
     ArticleFilter,
     check_query,
     filter_conditions,
+    index_filter,
     is_listing,
     match_condition,
     match_params,
@@ -103,7 +104,7 @@ def _ts_query() -> ColumnElement[Any]:
 
 def _index_score(session: Session) -> ColumnElement[Any]:
     if session.get_bind().dialect.name == "sqlite":
-        return -func.bm25(literal_column("article_fts_bigram"), 10.0, 1.0)  # title weighs 10
+        return -func.bm25(literal_column("article_fts_bigram"), 10.0, 1.0, 0.0)  # title 10, site/date 0
     return func.ts_rank(VECTOR_TABLE.c.vector, _ts_query())  # the title's tokens weigh A
 
 
@@ -158,6 +159,18 @@ def _ranked_page(
         tail = _matches(session, others).offset(start).limit(offset + limit - start)
         rows += [(int(i), float(s or 0)) for i, s in session.execute(tail, params)]
     return rows
+
+
+def _index_filtered(session: Session, filters: ArticleFilter, params: dict[str, str]) -> ArticleFilter:
+    """On SQLite, the site and period go into the MATCH expression (``params``), so the
+    index answers them in its own scan; the filters left to test on the article rows."""
+    rest = replace(filters, query=None)
+    if session.get_bind().dialect.name != "sqlite":
+        return rest
+    meta, rest = index_filter(rest)
+    if meta:
+        params["fts_query"] = f"({params['fts_query']}) AND {meta}"
+    return rest
 
 
 def _site_only(filters: ArticleFilter) -> bool:
@@ -243,7 +256,7 @@ def search_page(
         else:
             assert query is not None
             params = match_params(session, query)
-            others = filter_conditions(session, replace(filters, query=None))
+            others = filter_conditions(session, _index_filtered(session, filters, params))
             rows = _ranked_page(session, others, params, offset, limit)
             total, exact = _count(session, _counted_matches(session, others, query), params)
         hits = _hits(session, rows, query_terms(query or ""))

@@ -9,6 +9,8 @@ PostgreSQL: mapper events write ``article_fts_vector`` in the same flush as the 
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event, inspect, text
@@ -26,9 +28,36 @@ _UPSERT_VECTOR = text(
 )
 
 
+# texts about to be written, with their ``index_text`` computed ahead (see ``pretokenized``)
+_known_tokens: dict[str, str] = {}
+
+
+def _sql_tokens(text: str | None) -> str:
+    if _known_tokens and text:
+        known = _known_tokens.get(text)
+        if known is not None:
+            return known
+    return index_text(text)
+
+
+@contextmanager
+def pretokenized(tokens: Mapping[str, str]) -> Iterator[None]:
+    """While in this block, the SQLite index triggers take the tokens of these texts
+    (text -> ``index_text(text)``, computed ahead: in other processes, or from parts
+    already tokenized) instead of tokenizing them again. A token string depends on its
+    text alone, so a writer in another thread that meets one of these texts gets what it
+    would have computed."""
+    _known_tokens.update(tokens)
+    try:
+        yield
+    finally:
+        for text_ in tokens:
+            _known_tokens.pop(text_, None)
+
+
 def register_sqlite_functions(dbapi_connection: Any) -> None:
     """Give a sqlite3 connection the tokenizer the index triggers call."""
-    dbapi_connection.create_function(SQL_TOKENS, 1, index_text, deterministic=True)
+    dbapi_connection.create_function(SQL_TOKENS, 1, _sql_tokens, deterministic=True)
 
 
 def vector_row(article_id: int, title: str | None, body: str | None) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date, timedelta
 from operator import add
 
 from core.hanzi import fold_chinese
@@ -63,10 +64,15 @@ def tsvector_literal(title: str | None, text: str | None) -> str:
     """A PostgreSQL ``tsvector`` literal of the title and text tokens with their
     positions (the title weighted A, the text D), cast with ``::tsvector`` so that no
     text-search parser splits the tokens again."""
+    return tsvector_of_tokens(index_tokens(title or ""), index_tokens(text or ""))
+
+
+def tsvector_of_tokens(title: list[str], text: list[str]) -> str:
+    """``tsvector_literal`` of tokens already computed (``index_tokens`` of the title
+    and of the text)."""
     positions: dict[str, list[str]] = defaultdict(list)
     offset = 0
-    for part, weight in ((title, "A"), (text, "")):
-        tokens = index_tokens(part or "")
+    for tokens, weight in ((title, "A"), (text, "")):
         for n, token in enumerate(tokens, start=offset + 1):
             positions[token].append(f"{min(n, PG_MAX_POSITION)}{weight}")
         offset += len(tokens) + 1  # a gap: no phrase runs from the title into the text
@@ -100,3 +106,61 @@ def query_tokens(term: str, *, prefix: bool = False) -> TermTokens:
             if last and cjk:
                 prefix = True
     return TermTokens(tuple(tokens), prefix and bool(tokens))
+
+
+# -- site and publication day (the SQLite index's ``meta`` column, migration 0010) ------------
+# Markers that ``normalise`` never leaves in a text (NFKC turns ⓢ into s), so no word of a
+# query can be one of these tokens.
+SITE_MARK, DAY_MARK, MONTH_MARK, YEAR_MARK = "ⓢ", "ⓓ", "ⓜ", "ⓨ"
+
+
+def site_token(site: str | None) -> str:
+    """The token of a site: its UTF-8 bytes in hex (the ``ascii`` tokenizer would split
+    a site name at its dots and dashes)."""
+    return SITE_MARK + (site or "").encode().hex()
+
+
+def meta_tokens(site: str | None, day: date | None) -> list[str]:
+    """What the index's ``meta`` column holds for an article (the triggers of migration
+    0010 write the same in SQL): its site, and when dated, its UTC publication day, month,
+    year, decade, century and millennium (``ⓨ2020 ⓨ202 ⓨ20 ⓨ2``)."""
+    tokens = [site_token(site)]
+    if day is not None:
+        year = f"{day.year:04d}"
+        tokens += [f"{DAY_MARK}{year}{day.month:02d}{day.day:02d}", f"{MONTH_MARK}{year}{day.month:02d}"]
+        tokens += [YEAR_MARK + year[:n] for n in (4, 3, 2, 1)]
+    return tokens
+
+
+def _block(day: date, stop: date | None) -> tuple[str, date | None]:
+    """The largest calendar unit that starts at ``day`` and ends by ``stop`` (None: past
+    the last day there is): its token and the day after it (None: past the last day)."""
+    if day.month == 1 and day.day == 1:
+        for size, digits in ((1000, 1), (100, 2), (10, 3), (1, 4)):
+            if day.year % size and day.year != 1:  # year 1 starts every block (there is no year 0)
+                continue
+            last = (day.year // size + 1) * size
+            after = date(last, 1, 1) if last <= date.max.year else None
+            if stop is None or (after is not None and after <= stop):
+                return YEAR_MARK + f"{day.year:04d}"[:digits], after
+    if day.day == 1:
+        if day.month < 12:
+            after = date(day.year, day.month + 1, 1)
+        else:
+            after = date(day.year + 1, 1, 1) if day.year < date.max.year else None
+        if stop is None or (after is not None and after <= stop):
+            return f"{MONTH_MARK}{day.year:04d}{day.month:02d}", after
+    after = day + timedelta(days=1) if day < date.max else None
+    return f"{DAY_MARK}{day.year:04d}{day.month:02d}{day.day:02d}", after
+
+
+def day_range_tokens(start: date | None, stop: date | None) -> list[str]:
+    """Tokens of the ``meta`` column of which an article has one exactly when its UTC
+    publication day is in [start, stop) (None: unbounded): the fewest whole days, months,
+    years, decades, centuries and millennia that tile the range."""
+    day: date | None = start or date.min
+    tokens: list[str] = []
+    while day is not None and (stop is None or day < stop):
+        token, day = _block(day, stop)
+        tokens.append(token)
+    return tokens

@@ -1,0 +1,213 @@
+"""Site and date filters answered by the search index (SQLite: the ``meta`` column of
+migration 0010), and storage's bulk path that the benchmark fill writes through."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text, update
+
+from storage import Archive, Article, open_archive, search_page, site_stats
+from storage.bulk import insert_articles
+from storage.search_index import pretokenized
+from storage.search_tokens import day_range_tokens, index_text, meta_tokens
+
+SITES = ["news.example.com", "报社", "blog-a.example.org", ""]
+WORDS = ["economy", "经济", "中国", "police"]
+
+
+def _row(n: int, site: str, published: datetime | None, words: str) -> dict[str, Any]:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    url = f"https://{site or 'nosite'}.test/{n}"
+    return {
+        "id": n, "url": url, "canonical_url": url, "site": site or None, "title": f"title {n}",
+        "published_at": published, "text": f"{words} 第{n}篇", "content_hash": f"{n:064x}",
+        "tags": [], "first_seen_at": now, "fetched_at": now, "updated_at": now,
+    }  # fmt: skip
+
+
+def _plan() -> list[dict[str, Any]]:
+    """Articles on four sites over days around month, year and decade boundaries, at
+    several hours of the day, some undated."""
+    rng = random.Random(11)
+    days = [date(2019, 12, 31), date(2020, 1, 1), date(2020, 2, 29), date(2020, 3, 1), date(2020, 12, 31)]
+    days += [date(2021, 1, 1), date(2009, 12, 31), date(2010, 1, 1), date(2024, 6, 1), date(2024, 5, 31)]
+    rows = []
+    for n in range(1, 121):
+        day = rng.choice(days)
+        published = (
+            None
+            if n % 17 == 0
+            else datetime(day.year, day.month, day.day, rng.choice([0, 9, 23]), tzinfo=UTC)
+        )
+        words = " ".join(rng.sample(WORDS, 2))
+        rows.append(_row(n, SITES[n % len(SITES)], published, words))
+    return rows
+
+
+@pytest.fixture
+def archive(any_db: str) -> Iterator[tuple[Archive, list[dict[str, Any]]]]:
+    rows = _plan()
+    arc = open_archive(any_db)
+    with arc.session() as session, session.begin():
+        insert_articles(session, rows)
+    yield arc, rows
+    arc.close()
+
+
+def _expected(rows: list[dict[str, Any]], word: str, site: str | None, since: Any, until: Any) -> set[int]:
+    def within(published: datetime | None) -> bool:
+        if since is None and until is None:
+            return True
+        if published is None:
+            return False
+        start = (
+            since
+            if isinstance(since, datetime)
+            else datetime.combine(since or date.min, datetime.min.time(), UTC)
+        )
+        if isinstance(until, datetime):
+            return start <= published <= until
+        stop = datetime.combine(until, datetime.min.time(), UTC) + timedelta(days=1) if until else None
+        return start <= published and (stop is None or published < stop)
+
+    return {
+        r["id"]
+        for r in rows
+        if word in r["text"] and (site is None or r["site"] == site) and within(r["published_at"])
+    }
+
+
+FILTERS = [
+    {"site": "news.example.com"},
+    {"site": "报社"},
+    {"site": "nowhere.example"},
+    {"since": date(2020, 1, 1), "until": date(2020, 12, 31)},
+    {"since": date(2020, 2, 29)},
+    {"until": date(2019, 12, 31)},
+    {"since": date(2020, 3, 1), "until": date(2020, 2, 29)},  # an empty period
+    {"since": datetime(2020, 1, 1, 9, tzinfo=UTC), "until": datetime(2020, 3, 1, 8, tzinfo=UTC)},
+    {"since": datetime(2024, 5, 31, 23, tzinfo=UTC)},
+    {"site": "blog-a.example.org", "since": date(2010, 1, 1), "until": date(2020, 12, 31)},
+]
+
+
+@pytest.mark.parametrize("filters", FILTERS)
+@pytest.mark.parametrize("word", ["economy", "经济", "中"])
+def test_filtered_search_finds_exactly_the_filtered_matches(
+    archive: tuple[Archive, list[dict[str, Any]]], filters: dict[str, Any], word: str
+) -> None:
+    arc, rows = archive
+    filters = {"site": None, "since": None, "until": None, **filters}
+    expected = _expected(rows, word, **filters)
+    with arc.session() as session:
+        page = search_page(session, word, limit=200, **filters)
+    assert {hit.id for hit in page.hits} == expected
+    assert (page.total, page.total_exact) == (len(expected), True)
+
+
+def test_index_follows_a_change_of_site_or_date(any_db: str) -> None:
+    with open_archive(any_db) as arc:
+        with arc.session() as session, session.begin():
+            insert_articles(session, [_row(1, "a.test", datetime(2020, 5, 5, tzinfo=UTC), "economy")])
+        with arc.session() as session, session.begin():
+            session.execute(
+                update(Article)
+                .where(Article.id == 1)
+                .values(site="b.test", published_at=datetime(2021, 7, 7, tzinfo=UTC))
+            )
+        with arc.session() as session:
+            assert search_page(session, "economy", site="a.test").total == 0
+            assert search_page(session, "economy", site="b.test").total == 1
+            assert search_page(session, "economy", since=date(2020, 5, 5), until=date(2020, 5, 5)).total == 0
+            assert search_page(session, "economy", since=date(2021, 7, 7), until=date(2021, 7, 7)).total == 1
+        with arc.session() as session, session.begin():
+            session.execute(update(Article).where(Article.id == 1).values(published_at=None))
+        with arc.session() as session:
+            assert search_page(session, "economy", since=date(2000, 1, 1)).total == 0
+            assert search_page(session, "economy").total == 1
+
+
+def test_the_triggers_meta_tokens_are_the_python_ones(sqlite_db: str) -> None:
+    rows = [_row(n, site, published, "economy") for n, (site, published) in enumerate([
+        ("news.example.com", datetime(2020, 2, 29, 23, 59, tzinfo=UTC)),
+        ("报社", datetime(999, 1, 1, tzinfo=UTC)),
+        ("", None),
+    ], start=1)]  # fmt: skip
+    with open_archive(sqlite_db) as arc:
+        with arc.session() as session, session.begin():
+            insert_articles(session, rows)
+        with arc.engine.connect() as connection:
+            for row in rows:
+                day = row["published_at"].date() if row["published_at"] else None
+                tokens = meta_tokens(row["site"], day)
+                for token in tokens:
+                    found = (
+                        connection.execute(
+                            text("SELECT rowid FROM article_fts_bigram WHERE article_fts_bigram MATCH :q"),
+                            {"q": f'meta : "{token}"'},
+                        )
+                        .scalars()
+                        .all()
+                    )
+                    assert row["id"] in found, token
+                assert len(tokens) == (7 if day else 1)
+
+
+def _covered(tokens: list[str], day: date) -> bool:
+    return bool(set(meta_tokens(None, day)) & set(tokens))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_day_range_tokens_cover_exactly_the_range(seed: int) -> None:
+    rng = random.Random(seed)
+    start = date(rng.choice([1, 999, 1000, 1999, 2000, 2019, 2020]), rng.randint(1, 12), 1) + timedelta(
+        days=rng.randint(0, 40)
+    )
+    stop = start + timedelta(days=rng.choice([0, 1, 27, 31, 366, 800, 4000, 40000]))
+    tokens = day_range_tokens(start, stop)
+    probes = {start, stop, start - timedelta(days=1), stop - timedelta(days=1), date.min, date(9999, 12, 31)}
+    probes |= {start + timedelta(days=rng.randint(0, (stop - start).days + 1)) for _ in range(200)}
+    for day in probes:
+        assert _covered(tokens, day) == (start <= day < stop), (start, stop, day)
+    assert len(tokens) <= 2 * (31 + 11 + 9 + 9 + 9) + 9
+
+
+def test_open_ended_ranges() -> None:
+    assert day_range_tokens(date(2020, 1, 1), date(2021, 1, 1)) == ["ⓨ2020"]
+    since = day_range_tokens(date(2024, 6, 1), None)
+    assert _covered(since, date(9999, 12, 31)) and _covered(since, date(2024, 6, 1))
+    assert not _covered(since, date(2024, 5, 31))
+    until = day_range_tokens(None, date(2020, 3, 1))
+    assert (
+        _covered(until, date.min)
+        and _covered(until, date(2020, 2, 29))
+        and not _covered(until, date(2020, 3, 1))
+    )
+
+
+def test_bulk_insert_takes_tokens_computed_ahead_and_keeps_the_counts(any_db: str) -> None:
+    rows = [_row(n, "a.test", datetime(2020, 1, n, tzinfo=UTC), "中国经济 economy") for n in range(1, 6)]
+    tokens = {r["text"]: index_text(r["text"]) for r in rows} | {
+        r["title"]: index_text(r["title"]) for r in rows
+    }
+    with open_archive(any_db) as arc:
+        with arc.session() as session, session.begin():
+            insert_articles(session, rows, tokens=tokens)
+        with arc.session() as session:
+            assert search_page(session, "国经").total == 5
+            assert search_page(session, "title", site="a.test").total == 5
+            assert [s.articles for s in site_stats(session)] == [5]
+            assert session.scalar(select(Article.site).where(Article.id == 3)) == "a.test"
+
+
+def test_pretokenized_texts_are_forgotten_after_the_block() -> None:
+    from storage import search_index
+
+    with pretokenized({"some text": "some text"}):
+        assert search_index._known_tokens
+    assert not search_index._known_tokens
