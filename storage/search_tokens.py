@@ -108,7 +108,7 @@ def query_tokens(term: str, *, prefix: bool = False) -> TermTokens:
     return TermTokens(tuple(tokens), prefix and bool(tokens))
 
 
-# -- site and publication day (the SQLite index's ``meta`` column, migration 0010) ------------
+# -- site and publication day (the SQLite index's ``meta`` column, migration 0011) ------------
 # Markers that ``normalise`` never leaves in a text (NFKC turns ⓢ into s), so no word of a
 # query can be one of these tokens.
 SITE_MARK, DAY_MARK, MONTH_MARK, YEAR_MARK = "ⓢ", "ⓓ", "ⓜ", "ⓨ"
@@ -122,7 +122,7 @@ def site_token(site: str | None) -> str:
 
 def meta_tokens(site: str | None, day: date | None) -> list[str]:
     """What the index's ``meta`` column holds for an article (the triggers of migration
-    0010 write the same in SQL): its site, and when dated, its UTC publication day, month,
+    0011 write the same in SQL): its site, and when dated, its UTC publication day, month,
     year, decade, century and millennium (``ⓨ2020 ⓨ202 ⓨ20 ⓨ2``)."""
     tokens = [site_token(site)]
     if day is not None:

@@ -1,5 +1,5 @@
 """Site and date filters answered by the search index (SQLite: the ``meta`` column of
-migration 0010), and storage's bulk path that the benchmark fill writes through."""
+migration 0011), and storage's bulk path that the benchmark fill writes through."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""v10: site and publication day in the SQLite search index, so a filtered search is
+"""v11: site and publication day in the SQLite search index, so a filtered search is
 answered by the index alone.
 
 ``article_fts_bigram`` gains a third column, ``meta``: one token for the article's site
@@ -11,8 +11,8 @@ publication date changes. PostgreSQL is unchanged.
 
 The index is rebuilt from ``article`` here (about a minute per 100,000 articles).
 
-Revision ID: 0010_search_filters
-Revises: 0009_search_index
+Revision ID: 0011_search_filters
+Revises: 0010_job_part
 Create Date: 2026-11-27
 """
 
@@ -24,8 +24,8 @@ from alembic import op
 
 V9 = import_module("storage.migrations.versions.0009_search_index")  # the index without meta, for downgrade
 
-revision = "0010_search_filters"
-down_revision = "0009_search_index"
+revision = "0011_search_filters"
+down_revision = "0010_job_part"
 branch_labels = None
 depends_on = None
 
