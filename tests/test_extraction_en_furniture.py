@@ -49,6 +49,11 @@ STORY = "The council approved the budget on Tuesday after a long debate about sc
         "Article continues below this ad",
         "This interview has been edited for length and clarity.",
         "Reviews have been edited for length and/or clarity.",
+        # closing credits and comment prompts (foxnews, an AP story on naeb_en, morebikes)
+        "Fox News’ Jessica Napoli contributed to this report.",
+        "Associated Press writer Jim Salter in O’Fallon, Missouri, contributed to this report.",
+        "Tell us what YOU think...",
+        "12 comments",
     ],
 )
 def test_furniture_line_goes(line: str) -> None:
@@ -66,6 +71,8 @@ def test_furniture_line_goes(line: str) -> None:
         "The interview, which was edited by a producer, ran for an hour and covered his whole career.",
         "Listen to the recording and you can hear the crowd turn on the speaker.",
         "Related cases in three other states were settled out of court last year.",
+        "Several colleagues contributed to the report, which runs to 400 pages and took two years.",
+        "Comments from the public are welcome until Friday.",
     ],
 )
 def test_sentences_of_the_same_shape_stay(line: str) -> None:
@@ -120,3 +127,15 @@ def test_pages_without_article_markup_are_left_alone() -> None:
     )
     text = "One paragraph of the story, long enough.\nAnother paragraph elsewhere on the page."
     assert without_other_articles(text, tree) == text
+
+
+def test_link_spans_inside_paragraphs_stay_and_chrome_named_alike_goes() -> None:
+    # trafilatura's precision mode drops spans named "link": here they hold the middle of two
+    # sentences; the page's "bottom" navigation rows (named like the chrome they are) stay out
+    text = _extract("en_cbssports_link_spans.html")
+    assert (
+        "Jason La Canfora has reported that the NFL will fine Rudolph for his role in the fight." in text
+    )
+    assert "the NFL decided to move the teams' Week 13 rematch in Pittsburgh" in text
+    for chrome in ("See All Sports Games", "Organize / See All Teams", "Account Settings"):
+        assert chrome not in text

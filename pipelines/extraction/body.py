@@ -120,6 +120,8 @@ def trafilatura_body(
     """
     if tree is None:  # trafilatura does not take the page for HTML
         return None, None
+    if precise:
+        tree = _with_inline_spans_kept(tree)
     # trafilatura works on its own copy of the tree: ours stays as it was
     document = trafilatura.bare_extraction(
         tree,
@@ -133,6 +135,28 @@ def trafilatura_body(
     if not text:
         return None, document
     return BodyCandidate("trafilatura", remove_furniture(untable(str(text)))), document
+
+
+# trafilatura's precision mode drops any span whose class or id is the word "link" or starts or
+# ends with "bottom" (page chrome); inside a paragraph such a span is part of a sentence
+# ("… has reported that <span class="link"><a>the NFL will fine Rudolph</a></span> for his role …")
+_PRECISION_NAMES = r"(^|\s)link(\s|$)|(^|\s)bottom|bottom(\s|$)"
+_INLINE_SPANS = etree.XPath(
+    f".//p//span[re:test(@class, '{_PRECISION_NAMES}') or re:test(@id, '{_PRECISION_NAMES}')]",
+    namespaces={"re": "http://exslt.org/regular-expressions"},
+)
+
+
+def _with_inline_spans_kept(tree: HtmlElement) -> HtmlElement:
+    """``tree``, or a copy whose spans inside paragraphs lost the names that make trafilatura's
+    precision mode drop them (most pages have none, and get no copy)."""
+    if not _INLINE_SPANS(tree):
+        return tree
+    kept = copy.deepcopy(tree)
+    for span in _INLINE_SPANS(kept):
+        span.attrib.pop("class", None)
+        span.attrib.pop("id", None)
+    return kept
 
 
 def untable(text: str) -> str:

@@ -55,6 +55,8 @@ _STRONG_RULES = [
         # "Source images by A, B and C/Getty Images.", "Lead image: …"
         r"^\(?\s*(?:(?:lead|top|main|header|source|cover|featured)\s+)?"
         r"(?:photo|photograph|image|picture|video|illustration)s?(?:\s+credits?)?\s*(?::|by\b)",
+        # the agency's or a colleague's closing credit: "Fox News’ Jessica Napoli contributed to this report."
+        r"\bcontributed (?:to )?(?:this|the) (?:report|story|article)\.?$",
         # an editor's note on the text itself: "This interview has been edited for length and clarity."
         r"^(?:this|the|these|reviews?|answers?|responses?|quotes?|comments?|interviews?|conversations?)\b"
         r".{0,40}\b(?:been|was|were|are|is)\s+(?:lightly\s+)?(?:edited|condensed)\b.{0,30}\b(?:length|clarity)\b",
@@ -111,7 +113,8 @@ _LINE_RULES = [
         r"(?:share|follow us) on [\w ,]{1,40}|skip advertisement|click here to [\w ]{1,40}|"
         r"(?:article|story) continues below(?: this)?(?: ad| advertisement)?|"
         r"courtesy(?: of)? [\w .&'’-]{1,40}|"
-        r"(?:read )?more (?:on|about) [\w '’-]{1,40})\.?$",
+        r"(?:read )?more (?:on|about) [\w '’-]{1,40}|"
+        r"(?:\d+\s*)?comments?|tell us what you think(?:\.\.\.|…)?)\.?$",
         r"oops!?\s*something went wrong",
         # newsletter, subscription and app promotions
         r"^(?:subscribe to|sign up for|sign up to|get)\b.{0,60}\b(?:newsletters?|in your inbox)\b.{0,60}$",
