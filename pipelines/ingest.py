@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 from core.items import ArticleItem, FetchedPage
 from core.keys import dropped_key, error_key, stored_key
 from pipelines.extraction import ExtractionResult, extract_article
-from pipelines.site_templates import refresh_site_templates, store_stripped
+from pipelines.site_templates import rebuild_stale_templates, refresh_site_templates, store_stripped
 from storage import Archive, StorageError, mark_not_modified
 from storage.runs import add_run_progress
 
@@ -370,6 +370,7 @@ def refresh_templates(archive: Archive, sites: Iterable[str]) -> int:
     sites = sorted(s for s in set(sites) if s)
     if not sites:
         return 0
+    rebuild_stale_templates(archive, sites)  # learned by older rules: from scratch, first
     with archive.transaction() as session:
         return sum(refresh_site_templates(session, sites).values())
 

@@ -25,7 +25,7 @@ from core.items import Article as ArticleData
 from core.shard import Shard
 from pipelines.extraction import EXTRACTOR_VERSION, extract_article
 from pipelines.ingest import ArchiveWriter, ExtractionPool
-from pipelines.site_templates import strip_site_template
+from pipelines.site_templates import rebuild_stale_templates, strip_site_template
 from storage.archive import Archive
 from storage.errors import wraps_driver_errors
 from storage.jobs import Claim, advance_part, claim_part, finish_part, job_key
@@ -91,6 +91,9 @@ def reextract(
     if extract is None:
         extract, extractor_version = extract_article, extractor_version or EXTRACTOR_VERSION
     filters = filters or ArticleFilter()
+    # a template learned by older rules may hold an article's own lines: rebuilt from
+    # scratch first, so that what is extracted again is not stripped of them again
+    rebuild_stale_templates(archive, None if filters.site is None else [filters.site])
     stats = ReextractStats()
     writer: ArchiveWriter[_Extracted] = ArchiveWriter(
         archive, partial(_store_one, extractor_version), run_id=run_id,

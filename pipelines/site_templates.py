@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from core.items import Article, FetchedPage
 from core.urls import site_of_url
-from pipelines.extraction.template import apply_template, learn_template
-from storage import StoreOutcome, store_article
+from pipelines.extraction import extract_article
+from pipelines.extraction.template import TEMPLATE_RULES, apply_template, learn_template
+from storage import Archive, StoreOutcome, store_article
 from storage.fingerprint import content_hash
 from storage.templates import (
     article_texts,
@@ -23,12 +24,23 @@ from storage.templates import (
     set_article_texts,
     site_article_count,
     site_article_texts,
+    site_learning_pages,
     site_learning_texts,
     site_template,
     site_template_pages,
+    site_template_rules,
+    stale_template_sites,
 )
 
-__all__ = ["refresh_site_templates", "store_stripped", "strip_site_template"]
+__all__ = [
+    "rebuild_site_template",
+    "rebuild_stale_templates",
+    "relearn_site_template",
+    "replace_site_template",
+    "refresh_site_templates",
+    "store_stripped",
+    "strip_site_template",
+]
 
 
 def strip_site_template(session: Session, site: str | None, text: str) -> str:
@@ -86,10 +98,16 @@ def refresh_site_templates(
 
     Incremental: a site is learned again only when it has grown by ``growth`` (10 %) since
     it was last learned, and its stored articles are rescanned only when the template has
-    grown (every article is stored stripped of the template it had then)."""
+    grown (every article is stored stripped of the template it had then). A template
+    learned by other rules (``TEMPLATE_RULES``) is rebuilt from scratch instead
+    (:func:`rebuild_site_template`): its lines are not kept."""
     cleaned: dict[str, int] = {}
     for site in sites:
         cleaned[site] = 0
+        rules = site_template_rules(session, site)
+        if rules is not None and rules != TEMPLATE_RULES:
+            cleaned[site] = rebuild_site_template(session, site, min_pages=min_pages, min_share=min_share)
+            continue
         total = site_article_count(session, site)
         learned_at = site_template_pages(session, site)
         if learned_at and total < learned_at * (1 + growth):
@@ -98,9 +116,69 @@ def refresh_site_templates(
         stored = site_template(session, site)
         template = stored | learned
         if total >= min_pages:  # remember when it was learned, even when nothing was
-            save_site_template(session, site, template, pages=total)
+            save_site_template(session, site, template, pages=total, rules=TEMPLATE_RULES)
         if template == stored:
             continue
         cleaned[site] = _strip_stored(session, site_article_texts(session, site), template)
     session.flush()
     return cleaned
+
+
+# How many of a site's latest distinct articles a rebuild extracts again from their raw
+# pages: a line is learned at a share of the site's articles (half), which a sample this
+# size measures to a few percent, and the rebuild runs at the end of a crawl or an import.
+REBUILD_SAMPLE = 1000
+
+
+def rebuild_site_template(
+    session: Session, site: str, *, min_pages: int = 3, min_share: float = 0.5, sample: int = REBUILD_SAMPLE
+) -> int:
+    """Learn the template of ``site`` from scratch under the current rules, replacing the
+    stored one, and strip it from the site's stored articles; returns how many changed.
+
+    Learned from the raw pages extracted again (the latest ``sample`` distinct articles),
+    not from the stored texts: those were stripped by the old template, so the lines it
+    learned would be missing from them, the right ones and the wrong ones alike. An article
+    the old template damaged keeps the damage until ``reextract`` (which rebuilds first)
+    extracts it again."""
+    return replace_site_template(session, site, relearn_site_template(
+        session, site, min_pages=min_pages, min_share=min_share, sample=sample))
+
+
+def relearn_site_template(
+    session: Session, site: str, *, min_pages: int = 3, min_share: float = 0.5, sample: int = REBUILD_SAMPLE
+) -> frozenset[str]:
+    """The template of ``site`` learned from scratch (see :func:`rebuild_site_template`);
+    reads only, so it can run before the write transaction that stores it."""
+    texts = (
+        result.article.text or ""
+        for page in site_learning_pages(session, site, limit=sample)
+        if (result := extract_article(page.body, page.url, http_charset=page.encoding,
+                                      content_type=page.content_type)).article is not None
+    )
+    return learn_template(texts, min_pages=min_pages, min_share=min_share)
+
+
+def replace_site_template(session: Session, site: str, template: frozenset[str]) -> int:
+    """Store ``template`` as the template of ``site`` learned by the current rules, in place
+    of the stored one, and strip it from the site's stored articles; how many changed."""
+    save_site_template(session, site, template, rules=TEMPLATE_RULES)
+    return _strip_stored(session, site_article_texts(session, site), template) if template else 0
+
+
+def rebuild_stale_templates(archive: Archive, sites: Iterable[str] | None = None) -> list[str]:
+    """Rebuild (:func:`rebuild_site_template`) every stored template learned by other rules
+    than the current ones, of ``sites`` when given; returns the sites rebuilt. The raw
+    pages are read and extracted with no write transaction open (the extraction takes
+    seconds); each site's template is then stored in one short transaction."""
+    with archive.session(read_only=True) as session:
+        stale = stale_template_sites(session, TEMPLATE_RULES)
+        if sites is not None:
+            wanted = set(sites)
+            stale = [site for site in stale if site in wanted]
+        learned = {site: relearn_site_template(session, site) for site in stale}
+    for site, template in learned.items():
+        with archive.transaction() as session:
+            if site_template_rules(session, site) != TEMPLATE_RULES:  # not rebuilt meanwhile
+                replace_site_template(session, site, template)
+    return stale

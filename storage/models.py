@@ -199,6 +199,9 @@ class SiteTemplate(Base):
     lines: Mapped[list[str]] = mapped_column(JSONType, default=list)
     pages: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the learning rules' version (``pipelines.extraction.template.TEMPLATE_RULES``) that
+    # learned ``lines``; 1, the first rules, for a row that does not say
+    rules: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class SiteDayStats(Base):

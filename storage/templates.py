@@ -7,24 +7,30 @@ storage never imports the extraction library.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import cast
+from dataclasses import dataclass
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from storage.errors import wraps_driver_errors
+from storage.errors import StorageError, wraps_driver_errors, wraps_driver_errors_in_iterator
 from storage.fingerprint import NEAR_DUPLICATE_DISTANCE, bands, content_hash, hamming, simhash
-from storage.models import Article, SiteTemplate
+from storage.models import Article, RawPage, SiteTemplate
+from storage.repository import header, raw_body
 from storage.search_index import vector_row, write_vectors
 from storage.types import utcnow
 
 __all__ = [
+    "LearningPage",
     "article_texts",
     "save_site_template",
     "set_article_texts",
     "site_article_texts",
+    "site_learning_pages",
     "site_learning_texts",
     "site_template",
+    "site_template_rules",
+    "stale_template_sites",
 ]
 
 _CACHE_KEY = "newsarchive.site_templates"
@@ -58,9 +64,53 @@ def site_learning_texts(session: Session, site: str) -> Iterator[str]:
         .order_by(Article.id)
         .execution_options(yield_per=500)
     )
+    for row in _distinct(session.execute(query)):
+        yield row.text
+
+
+@dataclass(frozen=True)
+class LearningPage:
+    """The raw page of one distinct article, to extract again."""
+
+    body: bytes
+    url: str
+    encoding: str | None
+    content_type: str | None
+
+
+@wraps_driver_errors_in_iterator
+def site_learning_pages(session: Session, site: str, *, limit: int) -> Iterator[LearningPage]:
+    """The raw pages of ``site``'s distinct articles (one per copy group, as
+    :func:`site_learning_texts`), the latest ``limit`` of them: the input for learning a
+    template from scratch when the stored texts were stripped by a template that may have
+    been wrong. A damaged raw page is left out."""
+    query = (
+        select(Article.content_hash, Article.simhash, RawPage)
+        .join(RawPage, RawPage.id == Article.raw_page_id)
+        .where(Article.site == site, Article.duplicate_of.is_(None))
+        .order_by(Article.id.desc())
+        .execution_options(yield_per=100)
+    )
+    taken = 0
+    for row in _distinct(session.execute(query)):
+        if taken >= limit:
+            break
+        raw = row.RawPage
+        try:
+            body = raw_body(raw)
+        except StorageError:
+            continue
+        taken += 1
+        yield LearningPage(body, raw.final_url, raw.encoding, header(raw.headers, "content-type"))
+
+
+def _distinct(rows: Iterable[Any]) -> Iterator[Any]:
+    """``rows`` (with ``content_hash`` and ``simhash``) without a second row of one exact
+    or near-duplicate group."""
     hashes: set[str] = set()
     by_band: dict[tuple[int, int], list[int]] = {}
-    for text, text_hash, fingerprint in session.execute(query):
+    for row in rows:
+        text_hash, fingerprint = row.content_hash, row.simhash
         if text_hash in hashes:
             continue
         hashes.add(text_hash)
@@ -75,7 +125,7 @@ def site_learning_texts(session: Session, site: str) -> Iterator[str]:
                 continue
             for key in keys:
                 by_band.setdefault(key, []).append(fingerprint)
-        yield text
+        yield row
 
 
 @wraps_driver_errors
@@ -90,17 +140,34 @@ def site_template_pages(session: Session, site: str) -> int:
 
 
 @wraps_driver_errors
+def site_template_rules(session: Session, site: str) -> int | None:
+    """The version of the learning rules that learned the stored template of ``site``
+    (None: it has none)."""
+    rules = session.scalar(select(SiteTemplate.rules).where(SiteTemplate.site == site))
+    return None if rules is None else int(rules)
+
+
+@wraps_driver_errors
+def stale_template_sites(session: Session, rules: int) -> list[str]:
+    """The sites whose stored template was learned by other rules than ``rules``."""
+    query = select(SiteTemplate.site).where(SiteTemplate.rules != rules).order_by(SiteTemplate.site)
+    return list(session.scalars(query))
+
+
+@wraps_driver_errors
 def save_site_template(
-    session: Session, site: str, lines: Iterable[str], *, pages: int | None = None
+    session: Session, site: str, lines: Iterable[str], *, rules: int, pages: int | None = None
 ) -> None:
-    """Store ``lines`` as the template of ``site`` (replacing what was stored), learned from
-    ``pages`` articles (default: all the site has now)."""
+    """Store ``lines`` as the template of ``site`` (replacing what was stored), learned by
+    the learning rules' version ``rules`` from ``pages`` articles (default: all the site
+    has now)."""
     row = session.get(SiteTemplate, site)
     if row is None:
         row = SiteTemplate(site=site, lines=[], pages=0)
         session.add(row)
     row.lines = sorted(lines)
     row.pages = site_article_count(session, site) if pages is None else pages
+    row.rules = rules
     row.updated_at = utcnow()
     session.info.pop(_CACHE_KEY, None)
     session.flush()

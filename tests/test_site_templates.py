@@ -8,6 +8,7 @@ it runs) archive.
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,8 @@ from sqlalchemy import select, update
 
 from core.items import Article as ArticleData
 from core.items import FetchedPage
-from pipelines.extraction import apply_template, extract_article, learn_template
-from pipelines.extraction.template import normalise_line
+from pipelines.extraction import extract_article, learn_template
+from pipelines.extraction.template import TEMPLATE_RULES, apply_template, normalise_line
 from pipelines.reextract import reextract
 from pipelines.site_templates import refresh_site_templates, store_stripped
 from storage import Archive, Article, SiteTemplate, open_archive
@@ -145,6 +146,96 @@ def test_reextract_restores_an_article_a_bad_template_erased(
     texts = _texts(archive)
     assert all(texts[i] == long_text for i in long_ids)
     assert all(FOOTER not in texts[ids[p.url]] for p, _ in pages[COPIES:])
+    archive.close()
+
+
+# --- a template learned by the old rules -----------------------------------------------------------
+
+SOCIAL = "Follow Example News on social media for the latest updates every day"
+_SYLLABLES = ("ka", "lo", "mi", "ren", "tus", "bel", "dor", "fin", "gar")
+
+
+def _paragraphs(n: int) -> list[str]:
+    rnd = random.Random(n)
+
+    def word() -> str:
+        return "".join(rnd.choice(_SYLLABLES) for _ in range(rnd.randint(1, 3)))
+
+    return [" ".join(word() for _ in range(30)).capitalize() + f". Part {i} of report {n}." for i in range(5)]
+
+
+def _page(url: str, n: int, extra: tuple[str, ...] = ()) -> tuple[FetchedPage, ArticleData]:
+    """A real page (the site's social line inside the article, where extraction keeps it),
+    extracted as the crawl would."""
+    paragraphs = "".join(f"<p>{p}</p>" for p in [*_paragraphs(n), *extra, SOCIAL])
+    body = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Story {n}</title></head><body>"
+        f"<header><a href='/'>Home</a></header><article><h1>Story {n}</h1>{paragraphs}</article>"
+        "<footer>Copyright</footer></body></html>"
+    ).encode()
+    result = extract_article(body, url)
+    assert result.article is not None and SOCIAL in result.article.text, result.reason
+    return page_for(url, result.article.text, site=SITE, body=body), result.article
+
+
+def _damaged_by_the_old_rules(archive: Archive) -> tuple[dict[str, int], dict[str, str]]:
+    """A site as the first template rules left it: one long story under five URLs (half of
+    the site's ten rows), four distinct stories and one that quotes a line of the long one,
+    all with the site's social line. The old rules counted every row, so the long story's
+    every line was learned with the social line; the template row is written as the old
+    code wrote it (no ``rules``), and the stored texts are stripped as it stripped them
+    (no floor): the long story to nothing, the quoting story of its quote.
+    Returns the article ids by URL and the text each should have (the social line gone)."""
+    base = f"https://{SITE}.example"
+    long_story = [_page(f"{base}/world/story-{n}.html", 1) for n in range(5)]
+    quote = _paragraphs(1)[0]
+    others = [_page(f"{base}/local/{n}.html", n) for n in range(10, 14)]
+    others.append(_page(f"{base}/local/quoting.html", 20, extra=(quote,)))
+    items = long_story + others
+    ids = _store(archive, items)
+    bad = {normalise_line(line) for line in long_story[0][1].text.split("\n")}
+    assert normalise_line(SOCIAL) in bad
+    with archive.session() as session, session.begin():
+        session.add(SiteTemplate(site=SITE, lines=sorted(bad), pages=len(items)))
+        for page, article in items:
+            old = "\n".join(line for line in article.text.split("\n") if normalise_line(line) not in bad)
+            session.execute(update(Article).where(Article.id == ids[page.url])
+                            .values(text=old, content_hash=content_hash(old), simhash=None))
+    expected = {page.url: article.text.replace(f"\n{SOCIAL}", "") for page, article in items}
+    assert quote in expected[f"{base}/local/quoting.html"]
+    return ids, expected
+
+
+def _stored_template(archive: Archive) -> tuple[list[str], int]:
+    with archive.session() as session:
+        query = select(SiteTemplate.lines, SiteTemplate.rules).where(SiteTemplate.site == SITE)
+        row = session.execute(query).one()
+        return list(row.lines), int(row.rules)
+
+
+def test_a_template_learned_by_the_old_rules_is_rebuilt_on_the_next_refresh(any_db: str) -> None:
+    archive = open_archive(any_db)
+    ids, expected = _damaged_by_the_old_rules(archive)
+    assert _stored_template(archive)[1] == 1  # the old code's row: learned by the first rules
+    with archive.session() as session, session.begin():  # no growth: only the rules say relearn
+        refresh_site_templates(session, [SITE])
+    # learned from scratch from the raw pages: the social line, none of the story's lines
+    assert _stored_template(archive) == ([normalise_line(SOCIAL)], TEMPLATE_RULES)
+    texts = _texts(archive)
+    assert all(SOCIAL not in texts[i] for i in ids.values())
+    archive.close()
+
+
+def test_reextract_rebuilds_a_template_of_the_old_rules_before_it_extracts(any_db: str) -> None:
+    """The bad lines are pruned first, so the articles they damaged get them back: the long
+    story (which the 50 % floor alone would restore) and the story that lost only its quote
+    (which the floor does not protect: a stale template would strip it again)."""
+    archive = open_archive(any_db)
+    ids, expected = _damaged_by_the_old_rules(archive)
+    reextract(archive)
+    assert _stored_template(archive) == ([normalise_line(SOCIAL)], TEMPLATE_RULES)
+    texts = _texts(archive)
+    assert {url: texts[i] for url, i in ids.items()} == expected
     archive.close()
 
 

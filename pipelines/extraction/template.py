@@ -24,6 +24,12 @@ _DIGITS = re.compile(r"\d+")
 _MIN_LINE = 4
 MIN_ARTICLES = 3  # a line shared by two articles is a quote or a follow-up, not furniture
 MIN_KEPT_SHARE = 0.5  # of an article's characters that stripping must leave
+# The version of these rules, stored with every learned template. Raise it whenever learning
+# changes what a template may hold: a template learned by other rules is then learned again
+# from scratch (``pipelines.site_templates``), and a line the old rules got wrong is pruned.
+# 1: every stored row counted (copies of one article too), no floor, lines kept for ever;
+# 2: each distinct text once, a line in several distinct articles, the 50 % floor.
+TEMPLATE_RULES = 2
 
 
 def normalise_line(line: str) -> str:
