@@ -11,14 +11,26 @@ import logging
 import os
 import sys
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Any
 
 import click
 
 from core.errors import NewsArchiveError
-from crawler.commands import archive, crawl, demo, extract, probe, serve
 
 DEFAULT_DB = "archive.db"
+
+# Each command and the module of crawler.commands that defines it (in its COMMANDS). A
+# command's module is imported when that command runs, not at start-up: the crawl
+# commands bring Scrapy and Twisted, which a read command (search, show, list, stats,
+# runs) has no use for and would spend most of its start-up importing.
+COMMAND_MODULES = {
+    "crawl": "crawl", "schedule": "crawl", "runs": "runs",
+    "db": "archive", "show": "archive", "search": "archive", "list": "archive", "export": "archive",
+    "reextract": "archive", "stats": "archive",
+    "extract": "extract", "import": "extract", "eval": "extract",
+    "demo": "demo", "serve": "serve", "probe": "probe",
+}  # fmt: skip
 
 EPILOG = """\b
 Examples:
@@ -56,7 +68,18 @@ def _one_line_usage(exc: click.UsageError) -> OneLineUsageError:
 
 class ArchiveGroup(click.Group):
     """Turns NewsArchiveError into ``Error: <message>`` and exit code 1 (2 for
-    configuration), and usage errors into one ``Error:`` line with exit code 2."""
+    configuration), and usage errors into one ``Error:`` line with exit code 2.
+    Commands are found in ``COMMAND_MODULES``, their module imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMAND_MODULES) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            module = import_module(f"crawler.commands.{COMMAND_MODULES[cmd_name]}")
+            for command in module.COMMANDS:
+                self.add_command(command)
+        return self.commands.get(cmd_name)
 
     def make_context(
         self,
@@ -110,7 +133,3 @@ def main(ctx: click.Context, db: str, config: str | None, verbose: int) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     ctx.obj = CliContext(db=db, config=config or os.environ.get("NEWSARCHIVE_CONFIG"), verbose=verbose)
 
-
-for _module in (crawl, extract, archive, demo, serve, probe):
-    for _command in _module.COMMANDS:
-        main.add_command(_command)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -31,7 +32,9 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 
 def test_every_command_is_documented_with_examples() -> None:
     runner = CliRunner()
-    for name, command in main.commands.items():
+    for name in main.list_commands(click.Context(main)):
+        command = main.get_command(click.Context(main), name)
+        assert command is not None
         assert f"newsarchive {name}" in README, f"README does not document `newsarchive {name}`"
         help_text = runner.invoke(main, [name, "--help"]).output
         assert "Example" in help_text, f"`newsarchive {name} --help` has no examples"

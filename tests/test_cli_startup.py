@@ -1,0 +1,73 @@
+"""Read commands start without the crawl's heavy imports (Scrapy, Twisted) or Alembic (the
+schema check reads the version row when it matches). Start-up time itself is measured in
+bench/ (``bench/run.py search``), never asserted here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from crawler.cli import COMMAND_MODULES, main
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("scrapy", "twisted", "alembic")
+_PROBE = """
+import json, sys
+from crawler.cli import main
+try:
+    main(sys.argv[1:], prog_name="newsarchive", standalone_mode=False)
+finally:
+    sys.stdout.flush()
+    print("\\nMODULES " + json.dumps(sorted({m.split(".")[0] for m in sys.modules})), file=sys.stderr)
+"""
+
+
+@pytest.fixture(scope="module")
+def archive_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    db = str(tmp_path_factory.mktemp("startup") / "a.db")
+    from bench.fill_archive import fill
+
+    fill(db, 30, quiet=True)
+    return db
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["search", "中国"],
+        ["search", "the", "--site", "naeb_en-1", "--since", "2015-01-01", "--format", "json"],
+        ["show", "1"],
+        ["list", "--limit", "3"],
+        ["stats"],
+        ["runs"],
+    ],
+)
+def test_read_commands_import_no_scrapy_twisted_or_alembic(archive_db: str, args: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, "--db", archive_db, *args],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    modules = set(json.loads(done.stderr.rsplit("MODULES ", 1)[1]))
+    assert "storage" in modules  # the command did read the archive
+    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+
+
+def test_every_command_module_is_listed() -> None:
+    """COMMAND_MODULES names each command where its module defines it."""
+    from importlib import import_module
+
+    for name, module in COMMAND_MODULES.items():
+        commands = {c.name for c in import_module(f"crawler.commands.{module}").COMMANDS}
+        assert name in commands, (name, module)
+    for path in (ROOT / "crawler" / "commands").glob("*.py"):
+        module = import_module(f"crawler.commands.{path.stem}")
+        for command in getattr(module, "COMMANDS", []):
+            assert COMMAND_MODULES.get(command.name) == path.stem, command.name
+    listed = set(main.list_commands(click.Context(main)))
+    assert listed == set(COMMAND_MODULES)
