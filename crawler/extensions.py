@@ -31,6 +31,8 @@ from core.keys import (
     ERROR_PREFIX,
     STAT_CRAWL_ID,
     STAT_INCREMENTAL_SKIPPED,
+    STAT_KNOWN_CACHE_PEAK,
+    STAT_KNOWN_QUERIES,
     STAT_PAGES,
     STAT_PAGES_OK,
     STAT_RUN_ID,
@@ -60,6 +62,14 @@ def run_counts(stats: dict[str, Any]) -> dict[str, int]:
         "articles_updated": int(stats.get(stored_key("updated"), 0)),
         "articles_unchanged": int(stats.get(stored_key("unchanged"), 0)),
         "articles_duplicate": int(stats.get(stored_key("duplicate"), 0)),
+        # what the incremental check skipped, and what it asked the archive (crawl_run.stats)
+        **{
+            name: int(stats[key])
+            for name, key in (("incremental_skipped", STAT_INCREMENTAL_SKIPPED),
+                              ("known_url_queries", STAT_KNOWN_QUERIES),
+                              ("known_url_cache_peak", STAT_KNOWN_CACHE_PEAK))
+            if key in stats
+        },
         # pages not stored, by reason (listing_page, not_html, ...): kept in crawl_run.stats
         **{
             "dropped_" + key.removeprefix(DROPPED_PREFIX): int(value)

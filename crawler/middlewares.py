@@ -1,7 +1,12 @@
 """Incremental crawling: skip known article pages unless a revisit is due.
 
-The spider never reads the archive; this downloader middleware does, once, when the spider
-opens (``storage.known_pages``). A request for a known article URL is dropped unless
+The spider never reads the archive; these middlewares do, in batches: the links of each
+response are looked up in one query (``storage.known_pages_among``) as they leave the spider
+(:class:`KnownUrlPrefetchMiddleware`), into a bounded cache (:class:`KnownPageCache`,
+``NEWSARCHIVE_KNOWN_URL_CACHE`` entries, found and not found alike) that the downloader
+middleware reads; a request the cache does not know (a start request, an entry evicted) is
+looked up alone. Memory holds at most the cache, not every URL of the site. A request for a
+known article URL is dropped unless
 
 * a sitemap ``lastmod`` or feed date on the request is newer than the last fetch,
 * the article is young (``revisit_fresh_days`` of the site profile), or
@@ -16,13 +21,16 @@ Listing pages, feeds and sitemaps are never in the archive, so they are fetched 
 from __future__ import annotations
 
 import logging
+import weakref
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.http import Request
+from scrapy.http import Request, Response
 
 from core.keys import (
     META_ALWAYS,
@@ -30,13 +38,15 @@ from core.keys import (
     META_LASTMOD,
     META_REVISIT,
     STAT_INCREMENTAL_SKIPPED,
+    STAT_KNOWN_CACHE_PEAK,
+    STAT_KNOWN_QUERIES,
     revisit_key,
 )
 from crawler.profiles import SiteProfile
 from pipelines.crawl_archive import crawl_archive
-from storage import StorageError, canonicalize_url, known_pages
+from storage import KnownPage, StorageError, canonicalize_url, known_pages_among
 
-__all__ = ["IncrementalCrawlMiddleware", "revisit_due"]
+__all__ = ["IncrementalCrawlMiddleware", "KnownPageCache", "KnownUrlPrefetchMiddleware", "revisit_due"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,12 +68,112 @@ def revisit_due(page: Any, profile: SiteProfile, now: datetime, lastmod: datetim
     return None
 
 
+class KnownPageCache:
+    """What the archive knows of the URLs a crawl meets: URL -> KnownPage, or None for a URL
+    it does not know. Filled by batch lookups, at most ``max_entries`` entries (the least
+    recently used go first), so its memory is bounded whatever the size of the site."""
+
+    def __init__(self, crawler: Crawler, site: str, *, max_entries: int, batch: int) -> None:
+        self.crawler = crawler
+        self.site = site
+        self.max_entries = max(1, max_entries)
+        self.batch = max(1, batch)
+        self.entries: OrderedDict[str, KnownPage | None] = OrderedDict()
+        self.peak = 0
+        self.failed = False  # the archive could not be read: crawl everything, say so once
+
+    def prefetch(self, urls: Iterable[str]) -> None:
+        """Look up, in batches, those of ``urls`` (and their canonical forms) not cached."""
+        keys = [key for url in urls for key in (url, canonicalize_url(url))]
+        missing = [key for key in dict.fromkeys(keys) if key not in self.entries]
+        for start in range(0, len(missing), self.batch):
+            self._lookup(missing[start : start + self.batch])
+
+    def get(self, url: str) -> KnownPage | None:
+        """The known page of ``url`` (as given, or in canonical form), or None."""
+        self.prefetch([url])
+        for key in (url, canonicalize_url(url)):
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                if self.entries[key] is not None:
+                    return self.entries[key]
+        return None
+
+    def _lookup(self, keys: list[str]) -> None:
+        if self.failed:
+            return
+        assert self.crawler.stats is not None
+        try:
+            with crawl_archive(self.crawler).session(read_only=True) as session:
+                found = known_pages_among(session, self.site, keys)
+        except StorageError as exc:
+            logger.error("Cannot read known pages, crawling everything: %(error)s", {"error": exc})
+            self.failed = True
+            return
+        self.crawler.stats.inc_value(STAT_KNOWN_QUERIES)
+        for key in keys:
+            self.entries[key] = found.get(key)
+            self.entries.move_to_end(key)
+        while len(self.entries) > self.max_entries:
+            self.entries.popitem(last=False)
+        self.peak = max(self.peak, len(self.entries))
+        self.crawler.stats.max_value(STAT_KNOWN_CACHE_PEAK, self.peak)
+
+
+_caches: weakref.WeakKeyDictionary[Crawler, KnownPageCache] = weakref.WeakKeyDictionary()
+
+
+class KnownUrlPrefetchMiddleware:
+    """Spider middleware: looks up the requests a response yields in one batch, so the
+    incremental check of each finds its answer cached. Does nothing when the incremental
+    check is off (no cache for this crawl)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> KnownUrlPrefetchMiddleware:
+        return cls(crawler)
+
+    def _prefetched(self, output: list[Any]) -> list[Any]:
+        cache = _caches.get(self.crawler)
+        if cache is not None:
+            cache.prefetch(r.url for r in output if isinstance(r, Request) and not r.meta.get(META_ALWAYS))
+        return output
+
+    def _batch_size(self) -> int:
+        cache = _caches.get(self.crawler)
+        return cache.batch if cache is not None else 1
+
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
+        pending: list[Any] = []
+        for item in result:
+            pending.append(item)
+            if len(pending) >= self._batch_size():
+                yield from self._prefetched(pending)
+                pending = []
+        yield from self._prefetched(pending)
+
+    async def process_spider_output_async(
+        self, response: Response, result: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        pending: list[Any] = []
+        async for item in result:
+            pending.append(item)
+            if len(pending) >= self._batch_size():
+                for each in self._prefetched(pending):
+                    yield each
+                pending = []
+        for each in self._prefetched(pending):
+            yield each
+
+
 class IncrementalCrawlMiddleware:
     """Downloader middleware; needs NEWSARCHIVE_DB, off with NEWSARCHIVE_INCREMENTAL=False."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.known: dict[str, Any] = {}
+        self.known: KnownPageCache | None = None
         self.let_through: set[str] = set()
         self.profile: SiteProfile | None = None
 
@@ -81,14 +191,12 @@ class IncrementalCrawlMiddleware:
         self.profile = getattr(spider, "profile", None)
         if self.profile is None:
             return
-        try:
-            with crawl_archive(self.crawler).session(read_only=True) as session:
-                self.known = known_pages(session, self.profile.name)
-        except StorageError as exc:
-            logger.error("Cannot read known pages, crawling everything: %(error)s", {"error": exc})
-            self.known = {}
-        site = self.profile.name
-        logger.info("%(n)d known article URLs for %(site)s", {"n": len(self.known), "site": site})
+        settings = self.crawler.settings
+        self.known = _caches[self.crawler] = KnownPageCache(
+            self.crawler, self.profile.name,
+            max_entries=settings.getint("NEWSARCHIVE_KNOWN_URL_CACHE"),
+            batch=settings.getint("NEWSARCHIVE_KNOWN_URL_BATCH"),
+        )
 
     def process_request(self, request: Request) -> None:
         if self.profile is None or META_CHECKED in request.meta or request.meta.get(META_ALWAYS):
@@ -103,7 +211,7 @@ class IncrementalCrawlMiddleware:
         return None
 
     def _check_known(self, request: Request) -> None:
-        page = self.known.get(request.url) or self.known.get(canonicalize_url(request.url))
+        page = self.known.get(request.url) if self.known is not None else None
         if page is None:
             return
         assert self.crawler.stats is not None

@@ -59,6 +59,11 @@ LOG_FORMATTER = "crawler.extensions.ArchiveLogFormatter"
 FEED_EXPORT_ENCODING = "utf-8"
 
 # --- newsarchive components ---------------------------------------------------------------
+SPIDER_MIDDLEWARES = {
+    # last on the way out (after depth, URL length …): the links that leave are looked up
+    # in the archive in one query per response (crawler/middlewares.py)
+    "crawler.middlewares.KnownUrlPrefetchMiddleware": 50,
+}
 DOWNLOADER_MIDDLEWARES = {
     # before everything, robots.txt (100) included: a refused URL costs nothing
     "crawler.safety.SafetyMiddleware": 45,
@@ -87,6 +92,8 @@ NEWSARCHIVE_LEASE_SECONDS = 60.0  # a shared crawl's request whose worker went s
 # middleware switch themselves off (a bare ``scrapy crawl`` then just fetches and extracts).
 NEWSARCHIVE_DB = None
 NEWSARCHIVE_INCREMENTAL = True  # skip known articles unless a revisit is due
+NEWSARCHIVE_KNOWN_URL_CACHE = 50_000  # URLs whose archive status a crawl keeps in memory at most
+NEWSARCHIVE_KNOWN_URL_BATCH = 500  # URLs looked up in one query
 NEWSARCHIVE_SITEMAP_DISCOVERY = True  # read robots.txt's Sitemap: lines when a profile names no sitemap
 NEWSARCHIVE_REDIS_URL = None  # a durable frontier in Redis (crawler/frontier.py)
 # Settings are checked when a profile or -s flag is read (crawler/setting_check.py): a name

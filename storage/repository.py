@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -430,6 +431,34 @@ def mark_not_modified(session: Session, url: str, *, fetched_at: datetime) -> in
     assert row is not None
     row.fetched_at = fetched_at
     return article_id
+
+
+@wraps_driver_errors
+def known_pages_among(session: Session, site: str | None, urls: Iterable[str]) -> dict[str, KnownPage]:
+    """Those of ``urls`` the archive knows for ``site`` (or for any site), keyed by the URL
+    asked about: one query on ``article_url``'s primary key per 500 URLs, so an incremental
+    crawl asks about the links it finds instead of holding every URL of the site in memory.
+
+    Only aliases are matched. Ask with the canonical form too (``canonicalize_url``): the
+    canonical form of the URL an article was fetched at is always one of its aliases
+    (``article_urls``), so that finds every article :func:`known_pages` finds by it."""
+    wanted = list(dict.fromkeys(urls))
+    result: dict[str, KnownPage] = {}
+    for start in range(0, len(wanted), _LOOKUP_CHUNK):
+        query = (
+            select(ArticleUrl.url, Article.id, Article.published_at, Article.fetched_at, Article.etag,
+                   Article.last_modified)
+            .join(Article, Article.id == ArticleUrl.article_id)
+            .where(ArticleUrl.url.in_(wanted[start : start + _LOOKUP_CHUNK]))
+        )
+        if site is not None:
+            query = query.where(Article.site == site)
+        for url, article_id, published_at, fetched_at, etag, last_modified in session.execute(query):
+            result[url] = KnownPage(article_id, published_at, fetched_at, etag, last_modified)
+    return result
+
+
+_LOOKUP_CHUNK = 500
 
 
 @wraps_driver_errors

@@ -3,6 +3,7 @@ the requests it serves."""
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from datetime import UTC, datetime
@@ -244,3 +245,46 @@ def test_downloads_go_on_while_another_process_holds_the_write_lock(
     assert child.returncode == 0, output
     assert fetched_later > fetched or fetched_later == len(paths)  # the reactor was not stuck
     assert sorted(article_urls(sqlite_db)) == sorted(site.url(p) for p in paths)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_known_urls_are_looked_up_in_batches_into_a_bounded_cache(
+    serve_site: Any, tmp_path: Path, request: pytest.FixtureRequest, backend: str
+) -> None:
+    """A site of 30 known articles crawled again with a cache of 8 URLs and batches of 4:
+    every known article is still skipped and the new one fetched, as with the default
+    cache, while the crawl never held more than 8 URLs' archive status."""
+    from sqlalchemy import create_engine, text
+
+    db = str(tmp_path / "archive.db") if backend == "sqlite" else str(request.getfixturevalue("pg_url"))
+    articles = {f"/2020/0301/{n}.html": synthetic_article(n) for n in range(30)}
+    pages: dict[str, Any] = {"/": listing("Home", ["/news/"]), "/news/": listing("News", sorted(articles)),
+                             **articles}
+    site = serve_site(pages)
+    config = write_config(tmp_path / "sites.toml", {"local": site_table(site.base_url)})
+    crawl(db, config)
+
+    def recrawl(*options: str) -> dict[str, Any]:
+        site.hits.clear()
+        result = cli("--db", db, "--config", str(config), "crawl", "--site", "local", *options)
+        assert result.returncode == 0, result.stderr
+        engine = create_engine(db if "://" in db else f"sqlite:///{db}")
+        with engine.connect() as connection:
+            stats = connection.execute(text("SELECT stats FROM crawl_run ORDER BY id DESC LIMIT 1")).scalar()
+        engine.dispose()
+        return stats if isinstance(stats, dict) else json.loads(stats)
+
+    new = "/2020/0302/99.html"
+    pages[new] = synthetic_article(99)
+    pages["/news/"] = listing("News", [*sorted(articles), new])
+    small = recrawl("-s", "NEWSARCHIVE_KNOWN_URL_CACHE=8", "-s", "NEWSARCHIVE_KNOWN_URL_BATCH=4")
+    assert site.hits[new] == 1 and not any(site.hits[path] for path in articles), site.hits
+    assert small["incremental_skipped"] == 30 and small["articles_new"] == 1
+    assert small["known_url_cache_peak"] <= 8  # never the site's 31 URLs
+    assert small["known_url_queries"] >= 31 * 2 // 4  # the links and their canonical forms, 4 at a time
+
+    default = recrawl()
+    assert not any(site.hits[path] for path in [*articles, new]), site.hits
+    assert default["incremental_skipped"] == 31 and default["articles_new"] == 0
+    assert default["known_url_cache_peak"] >= 31  # the listing's links in one batch
+    assert default["known_url_queries"] < small["known_url_queries"]
