@@ -8,6 +8,7 @@ can hold. The two pages are real pages copied from scrapinghub_en (``fixtures/pa
 from __future__ import annotations
 
 import json
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from lxml import html as lxml_html
 from pipelines.extraction import extract_article
 from pipelines.extraction.body import without_other_articles
 from pipelines.extraction.boilerplate import remove_furniture
+from pipelines.extraction.datelines import find_datelines, is_dateline_only
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 SOURCES = json.loads((PAGES / "SOURCES.json").read_text(encoding="utf-8"))
@@ -54,6 +56,13 @@ STORY = "The council approved the budget on Tuesday after a long debate about sc
         "Associated Press writer Jim Salter in O’Fallon, Missouri, contributed to this report.",
         "Tell us what YOU think...",
         "12 comments",
+        # the reporter's contact line and the agency's pointers (space.com, ctpost, AP, mysanantonio)
+        "Email Tariq Malik at tmalik@space.com or follow him @tariqjmalik. Follow us on Twitter.",
+        "Reach the reporters on Twitter at http://twitter.com/MegKinnardAP and http://twitter.com/emarvelous",
+        "Follow AP's full coverage of Brexit and British politics at https://www.apnews.com/Brexit",
+        "More AP NBA: https://apnews.com/NBA and https://twitter.com/AP_Sports",
+        # a dateline whose zone starts like "AM" (panarmenian)
+        "November 20, 2019 - 11:28 AMT",
     ],
 )
 def test_furniture_line_goes(line: str) -> None:
@@ -73,6 +82,9 @@ def test_furniture_line_goes(line: str) -> None:
         "Related cases in three other states were settled out of court last year.",
         "Several colleagues contributed to the report, which runs to 400 pages and took two years.",
         "Comments from the public are welcome until Friday.",
+        "Reach out to your local office if the form does not load, officials said.",
+        "More than 40 people were hurt, the agency said on https://example.com and on the radio.",
+        "On November 20, 2019 at 11:28 the council met again, in Yerevan, to vote on the budget.",
     ],
 )
 def test_sentences_of_the_same_shape_stay(line: str) -> None:
@@ -139,3 +151,10 @@ def test_link_spans_inside_paragraphs_stay_and_chrome_named_alike_goes() -> None
     assert "the NFL decided to move the teams' Week 13 rematch in Pittsburgh" in text
     for chrome in ("See All Sports Games", "Organize / See All Teams", "Account Settings"):
         assert chrome not in text
+
+
+def test_am_starting_zone_is_a_zone() -> None:
+    assert is_dateline_only("November 20, 2019 - 11:28 AMT")
+    (evening,) = find_datelines(["December 19, 2023 10:48 PM EST"])
+    assert evening.clock == time(22, 48)
+    assert not is_dateline_only("November 20, 2019 - 11:28 AMT, the council met again")

@@ -57,6 +57,12 @@ _STRONG_RULES = [
         r"(?:photo|photograph|image|picture|video|illustration)s?(?:\s+credits?)?\s*(?::|by\b)",
         # the agency's or a colleague's closing credit: "Fox News’ Jessica Napoli contributed to this report."
         r"\bcontributed (?:to )?(?:this|the) (?:report|story|article)\.?$",
+        # the reporter's contact line and the agency's pointer to more ("Email Tariq Malik at
+        # tmalik@space.com or follow him @tariqjmalik.", "Reach the reporters on Twitter at
+        # http://twitter.com/…", "Follow AP's full coverage of Brexit at https://…")
+        r"^(?:contact|e-?mail|reach|have a tip\??|write to|you can reach)\b.{0,120}"
+        r"(?:\b[\w.+-]+@[\w-]+\.[a-z]{2,}|twitter\.com/\w|(?<!\w)@\w{2,})",
+        r"^(?:follow|more)\b.{0,80}\s:?\s*https?://\S+(?:\s+and\s+https?://\S+)?\.?$",
         # an editor's note on the text itself: "This interview has been edited for length and clarity."
         r"^(?:this|the|these|reviews?|answers?|responses?|quotes?|comments?|interviews?|conversations?)\b"
         r".{0,40}\b(?:been|was|were|are|is)\s+(?:lightly\s+)?(?:edited|condensed)\b.{0,30}\b(?:length|clarity)\b",

@@ -36,7 +36,7 @@ from .textlines import element_lines
 
 logger = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION = "2026.11.19"
+EXTRACTOR_VERSION = "2026.11.20"
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
 _WRAPPER = re.compile(r"^\s*<text\b[^>]*>\s*", re.I)

@@ -32,7 +32,8 @@ _DATE = re.compile(
 )
 # "8:00 PM EST", "10:48 AM", "5.30am", "1:59 p.m.", "05:39, UK"
 _TIME = re.compile(
-    r"(?<![\d.:])(?P<h>[012]?\d)[:.](?P<m>[0-5]\d)(?::[0-5]\d)?\s*(?P<ampm>[ap]\.?m\.?)?"
+    # "AM"/"PM" only as a word of its own: "11:28 AMT" is Armenian time, not 11:28 a.m. plus a "T"
+    r"(?<![\d.:])(?P<h>[012]?\d)[:.](?P<m>[0-5]\d)(?::[0-5]\d)?\s*(?:(?P<ampm>[ap]\.?m\.?)(?![a-z]))?"
     r"(?:,?\s*(?P<zone>[A-Z]{2,4})\b)?",
     re.I,
 )
