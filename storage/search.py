@@ -135,8 +135,9 @@ def _counted_matches(session: Session, others: list[ColumnElement[bool]], query:
     """The matches to count. With filters, the articles they keep are looked up in the
     index's matches gathered once: walking a common word's matches to test each
     against a site or a month costs a lookup per match."""
-    if not others:
-        return _matches(session, others)
+    if not others:  # the ids alone: a score in the counted rows would be computed for each
+        matches = _matches(session, others)
+        return matches.with_only_columns(matches.selected_columns.id)
     return select(Article.id).where(match_condition(session, query), *others)
 
 
