@@ -18,6 +18,7 @@ STAT_TEMPLATE_CLEANED = "newsarchive/template_cleaned"
 STAT_STORAGE_FAILURE = "newsarchive/storage_failure"  # the first error that kept an article out
 STAT_INCREMENTAL_SKIPPED = "newsarchive/incremental/skipped"
 STAT_KNOWN_QUERIES = "newsarchive/incremental/known_url_queries"  # batch lookups of known URLs
+STAT_SHARED_DELAY_MS = "newsarchive/politeness/shared_delay_ms"  # a shared crawl's adaptive delay, last seen
 STAT_KNOWN_CACHE_PEAK = "newsarchive/incremental/known_url_cache_peak"  # most URLs the cache held
 STAT_PAGE_LIMIT_DROPPED = "newsarchive/page_limit/dropped"  # requests not sent: the page limit was reached
 INCREMENTAL_REVISIT_PREFIX = "newsarchive/incremental/revisit/"

@@ -38,6 +38,7 @@ from core.keys import (
     STAT_RUN_ID,
     STAT_RUN_REASON,
     STAT_RUN_STATUS,
+    STAT_SHARED_DELAY_MS,
     STAT_STORAGE_FAILURE,
     stored_key,
 )
@@ -67,7 +68,8 @@ def run_counts(stats: dict[str, Any]) -> dict[str, int]:
             name: int(stats[key])
             for name, key in (("incremental_skipped", STAT_INCREMENTAL_SKIPPED),
                               ("known_url_queries", STAT_KNOWN_QUERIES),
-                              ("known_url_cache_peak", STAT_KNOWN_CACHE_PEAK))
+                              ("known_url_cache_peak", STAT_KNOWN_CACHE_PEAK),
+                              ("shared_delay_ms", STAT_SHARED_DELAY_MS))
             if key in stats
         },
         # pages not stored, by reason (listing_page, not_html, ...): kept in crawl_run.stats

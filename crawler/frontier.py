@@ -261,7 +261,9 @@ def apply_redis_frontier(settings: Settings, site: str) -> None:
     # last before the downloader: the shared delay and per-domain concurrency (politeness.py).
     # It takes the delay over: a per-process delay (or AutoThrottle's) would hold requests
     # after their shared slot and let them reach the site out of turn, closer than the delay.
+    # AutoThrottle's settings go to the shared slot, which adapts one delay for all workers
     takeover = {"NEWSARCHIVE_SHARED_DELAY": settings.getfloat("DOWNLOAD_DELAY"), "DOWNLOAD_DELAY": 0,
+                "NEWSARCHIVE_SHARED_AUTOTHROTTLE": settings.getbool("AUTOTHROTTLE_ENABLED"),
                 "AUTOTHROTTLE_ENABLED": False, "RANDOMIZE_DOWNLOAD_DELAY": False}
     for name, value in takeover.items():
         settings.set(name, value, priority=OVER_CMDLINE)

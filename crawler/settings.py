@@ -103,3 +103,4 @@ NEWSARCHIVE_CUSTOM_SETTINGS: list[str] = []
 # checks know them): the workers' Redis key prefix, and DOWNLOAD_DELAY kept across workers.
 NEWSARCHIVE_FRONTIER_PREFIX = None
 NEWSARCHIVE_SHARED_DELAY = 0.0
+NEWSARCHIVE_SHARED_AUTOTHROTTLE = False  # AUTOTHROTTLE_ENABLED, carried out by crawler/politeness.py

@@ -176,3 +176,53 @@ def test_politeness_and_the_page_limit_hold_for_all_workers_together(
     # max_pages counts the whole crawl: exactly 8 pages reached the site from both workers
     fetched = sum(n for path, n in site.hits.items() if path != "/robots.txt")
     assert fetched == 8, (site.hits, [err[-2500:] for _, err in outputs])
+
+
+@pytest.mark.slow
+def test_autothrottle_adapts_one_shared_delay_for_all_workers(
+    serve_site: Any, pg_url: str, redis_url: str, redis_client: Any, tmp_path: Path
+) -> None:
+    """Two workers with AutoThrottle (target concurrency 1, starting at 50 ms) against a site
+    that takes at least 0.4 s per page: the one delay they share adapts up to the latency,
+    and the two together send a page about once per latency, not once per worker."""
+    latency = 0.4
+    pages = synthetic_pages(ARTICLES)
+    lock = threading.Lock()
+    starts: list[float] = []
+    for path, body in list(pages.items()):
+        if path.startswith("/2020/"):
+            def slow(handler: BaseHTTPRequestHandler, body: bytes = body) -> Response:
+                with lock:
+                    starts.append(time.monotonic())
+                time.sleep(latency)
+                return 200, {"Content-Type": "text/html; charset=utf-8"}, body
+
+            pages[path] = slow
+    site = serve_site(pages)
+    assert cli("--db", pg_url, "db", "upgrade").returncode == 0
+    config = write_config(tmp_path / "sites.toml", {SITE: site_table(site.base_url, settings={
+        "AUTOTHROTTLE_ENABLED": True, "AUTOTHROTTLE_START_DELAY": 0.05, "AUTOTHROTTLE_MAX_DELAY": 5,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0, "DOWNLOAD_DELAY": 0, "CONCURRENT_REQUESTS_PER_DOMAIN": 4,
+        "NEWSARCHIVE_LEASE_SECONDS": 10})})
+    env = {**os.environ, "NEWSARCHIVE_PROGRESS": "log", "NEWSARCHIVE_REDIS_URL": redis_url}
+    procs = [subprocess.Popen([sys.executable, "-m", "crawler", "-v", "--db", pg_url, "--config", str(config),
+                               "crawl", "--site", SITE], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=env) for _ in range(2)]
+    outputs = [proc.communicate(timeout=300) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], [err[-3000:] for _, err in outputs]
+    assert sum(1 for path in site.hits if path.startswith("/2020/")) == ARTICLES
+
+    # the shared delay: raised from 50 ms to at least the latency (every response's latency
+    # is >= 0.4 s, and AutoThrottle never sets the delay below latency / target)
+    politeness = frontier_keys(pg_url, SITE).prefix.rsplit(":", 2)[0] + ":politeness:"
+    shared = float(redis_client.get(politeness + "delay:127.0.0.1"))
+    assert latency <= shared <= 5
+    delays = [(stats if isinstance(stats, dict) else json.loads(stats))["shared_delay_ms"]
+              for pages_fetched, stats in _rows(pg_url, "SELECT pages_fetched, stats FROM crawl_run")
+              if pages_fetched]
+    assert len(delays) == 2 and all(ms >= latency * 1000 for ms in delays)  # both workers used it
+    # the combined rate: once the first page came back, the two workers' requests reach the site
+    # a delay apart (not two at a time, as with a delay per worker); four were let through
+    # before any latency was known
+    gaps = [b - a for a, b in zip(starts[4:], starts[5:], strict=False)]
+    assert gaps and statistics.median(gaps) >= 0.8 * latency, gaps
