@@ -20,6 +20,7 @@ from storage import Archive, StoreOutcome, store_article
 from storage.fingerprint import content_hash
 from storage.templates import (
     article_texts,
+    lock_site_template,
     save_site_template,
     set_article_texts,
     site_article_count,
@@ -104,6 +105,7 @@ def refresh_site_templates(
     cleaned: dict[str, int] = {}
     for site in sites:
         cleaned[site] = 0
+        lock_site_template(session, site)  # concurrent refreshes of one site take turns
         rules = site_template_rules(session, site)
         if rules is not None and rules != TEMPLATE_RULES:
             cleaned[site] = rebuild_site_template(session, site, min_pages=min_pages, min_share=min_share)
@@ -162,6 +164,7 @@ def relearn_site_template(
 def replace_site_template(session: Session, site: str, template: frozenset[str]) -> int:
     """Store ``template`` as the template of ``site`` learned by the current rules, in place
     of the stored one, and strip it from the site's stored articles; how many changed."""
+    lock_site_template(session, site)
     save_site_template(session, site, template, rules=TEMPLATE_RULES)
     return _strip_stored(session, site_article_texts(session, site), template) if template else 0
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from storage.errors import StorageError, wraps_driver_errors, wraps_driver_errors_in_iterator
 from storage.fingerprint import NEAR_DUPLICATE_DISTANCE, bands, content_hash, hamming, simhash
+from storage.locks import advisory_xact_lock
 from storage.models import Article, RawPage, SiteTemplate
 from storage.repository import header, raw_body
 from storage.search_index import vector_row, write_vectors
@@ -23,6 +24,7 @@ from storage.types import utcnow
 __all__ = [
     "LearningPage",
     "article_texts",
+    "lock_site_template",
     "save_site_template",
     "set_article_texts",
     "site_article_texts",
@@ -34,6 +36,19 @@ __all__ = [
 ]
 
 _CACHE_KEY = "newsarchive.site_templates"
+
+
+@wraps_driver_errors
+def lock_site_template(session: Session, site: str) -> None:
+    """Wait until no other transaction is learning the template of ``site``; hold that
+    until this transaction ends. Workers of a shared crawl end at about the same time and
+    each refreshes the site's template: unserialised, two found no template row and both
+    inserted one (a duplicate key, the second worker's run failed), or both rewrote the same
+    articles. On SQLite the write lock (BEGIN IMMEDIATE) serialises them already."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        advisory_xact_lock(connection, f"site-template:{site}")
+    session.info.pop(_CACHE_KEY, None)  # read what the previous holder committed
 
 
 @wraps_driver_errors

@@ -125,3 +125,35 @@ def test_a_template_refresh_never_overwrites_a_correction_another_writer_committ
         with archive.session() as session:
             text = session.scalars(select(Article.text).where(Article.url == tpl_url(0))).one()
     assert text.startswith("更正后的第二版正文") and "未经书面授权" not in text
+
+
+# Two workers of a shared crawl end at once and both refresh the site's template: the first
+# holds its refresh (which created the site's template row) uncommitted while the second runs.
+REFRESH_HELD = PRELUDE + """
+role = sys.argv[3]
+if role == "second":
+    wait_for("first-refreshed")
+with archive.session() as session, session.begin():
+    cleaned = refresh_site_templates(session, ["xunjk"])
+    if role == "first":
+        (flags / "first-refreshed").touch()
+        time.sleep(2)
+print(cleaned)
+"""
+
+
+@pytest.mark.slow
+def test_two_template_refreshes_of_one_site_at_once_both_succeed(pg_url: str, tmp_path: Path) -> None:
+    with open_archive(pg_url) as archive, archive.session() as session, session.begin():
+        for n, key in enumerate(SECTIONS):
+            text = SECTIONS[key] + "\n" + FOOTER
+            url = tpl_url(n)
+            store_article(session, page_for(url, text), article_for(url, text, title=f"Story {n}"))
+    first = _run(REFRESH_HELD, pg_url, str(tmp_path), "first")
+    second = _run(REFRESH_HELD, pg_url, str(tmp_path), "second")
+    outputs = [first.communicate(timeout=120), second.communicate(timeout=120)]
+    assert [first.returncode, second.returncode] == [0, 0], outputs  # no duplicate key, no lost refresh
+    assert outputs[0][0].strip() == "{'xunjk': 4}"  # the first learned and cleaned ...
+    assert outputs[1][0].strip() == "{'xunjk': 0}"  # ... the second found it done
+    with open_archive(pg_url) as archive, archive.session() as session:
+        assert all("未经书面授权" not in text for text in session.scalars(select(Article.text)))
