@@ -144,6 +144,9 @@ def fill(
                 if not quiet:
                     rate = done / (time.perf_counter() - started)
                     print(f"\r{done}/{articles} articles, {rate:.0f}/s", end="", file=sys.stderr, flush=True)
+    if archive.dialect == "postgresql":  # the planner's statistics now, not when (or if) autovacuum runs
+        with archive.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
     seconds = time.perf_counter() - started
     if not quiet:
         print(file=sys.stderr)

@@ -223,7 +223,23 @@ def create_archive_engine(db: str, *, create: bool = True, ro_url: URL | None = 
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_read_pragmas if ro_url else _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_deferred if ro_url else _sqlite_begin)
+    elif engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _postgresql_custom_plans)
     return engine
+
+
+def _postgresql_custom_plans(dbapi_connection: Any, _record: Any) -> None:
+    """Plan every statement for its own parameters. psycopg prepares a statement run five
+    times, and PostgreSQL then may keep one generic plan for it; for a search that plan
+    cannot know whether the term is common or rare, and the one it keeps (walk the articles
+    newest first, testing each vector) reads the whole archive for a rare term (measured:
+    5 s instead of 25 ms at 70,000 articles)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SET plan_cache_mode = force_custom_plan")
+    finally:
+        cursor.close()
+    dbapi_connection.commit()
 
 
 def schema_revision(connection: Connection) -> str | None:

@@ -15,7 +15,18 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, bindparam, cast, func, literal_column, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    Subquery,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -141,13 +152,31 @@ def _counted_matches(session: Session, others: list[ColumnElement[bool]], query:
     return select(Article.id).where(match_condition(session, query), *others)
 
 
+def _window(session: Session, others: list[ColumnElement[bool]]) -> Subquery:
+    """(id, score) of the newest ``RANK_WINDOW`` matches. PostgreSQL would score every
+    match before sorting them by id (``ts_rank`` reads the whole vector), so there the
+    window's ids are found first and only they are scored; FTS5 yields matches newest
+    first and scores only the rows it returns."""
+    matches = _matches(session, others)
+    if session.get_bind().dialect.name != "postgresql":
+        return matches.limit(RANK_WINDOW).subquery()
+    ids = matches.with_only_columns(matches.selected_columns.id).limit(RANK_WINDOW).subquery()
+    ranked = VECTOR_TABLE.alias("ranked")
+    score = func.ts_rank(ranked.c.vector, _ts_query())
+    return (
+        select(ids.c.id, score.label("score"))
+        .select_from(ids.join(ranked, ranked.c.article_id == ids.c.id))
+        .subquery()
+    )
+
+
 def _ranked_page(
     session: Session, others: list[ColumnElement[bool]], params: dict[str, str], offset: int, limit: int
 ) -> list[tuple[int, float]]:
     """Positions [offset, offset + limit) of: the window ranked, then the rest newest first."""
     rows: list[tuple[int, float]] = []
     if offset < RANK_WINDOW:
-        window = _matches(session, others).limit(RANK_WINDOW).subquery()
+        window = _window(session, others)
         statement = (
             select(window.c.id, window.c.score)
             .order_by(window.c.score.desc(), window.c.id.desc())
