@@ -275,6 +275,26 @@ def apply_redis_frontier(settings: Settings, site: str) -> None:
     settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
 
 
+def _engine_requests_in_progress(crawler: Crawler) -> set[Request]:
+    """The requests the engine took from the scheduler and is not done with: it keeps each
+    until it is downloaded, parsed and its items through the pipelines (or it failed).
+
+    Scrapy's private ``ExecutionEngine._slot.inprogress``: no public API or signal says when
+    the engine is done with a request (``response_received`` and the ``item_*`` signals miss
+    requests a downloader middleware ignored, redirected or retried, and errback output).
+    Read here only, and checked when a worker opens: were it gone, every lease would be
+    acknowledged at once and a killed worker would lose its pages, so a Scrapy without it
+    is refused with an error instead."""
+    slot = getattr(crawler.engine, "_slot", None)
+    in_progress = getattr(slot, "inprogress", None)
+    if not isinstance(in_progress, set):
+        raise RuntimeError(
+            "this Scrapy's engine keeps no _slot.inprogress set: the shared frontier cannot tell "
+            "when a request is done (crawler/frontier.py); use a Scrapy version newsarchive allows"
+        )
+    return in_progress
+
+
 class LeasedPriorityQueue(PriorityQueue):
     """scrapy-redis's priority queue whose pop leases the request instead of removing it."""
 
@@ -336,6 +356,7 @@ class SharedScheduler(Scheduler):
         return [self.keys.requests, self.keys.leases, self.keys.leased, self.keys.lease_score]
 
     def open(self, spider: Spider) -> None:
+        _engine_requests_in_progress(self.crawler)  # refuse to run on a Scrapy without it
         super().open(spider)
         self.queue.keys = self.keys
         self.queue.lease_seconds = self.lease_seconds
@@ -416,10 +437,8 @@ class SharedScheduler(Scheduler):
         """Mark what the engine is done with, acknowledge, renew leases and the heartbeat,
         return expired leases of dead workers to the queue, and wake the engine."""
         engine = self.crawler.engine
-        # the engine keeps each request it took from the scheduler in its slot until the
-        # request is downloaded, parsed and its items through the pipelines
         slot = getattr(engine, "_slot", None)
-        in_progress = slot.inprogress if slot is not None else set()
+        in_progress = _engine_requests_in_progress(self.crawler) if slot is not None else set()
         now = time.monotonic()
         for request, state in self.inflight.items():
             if state[1] is None and request not in in_progress:
