@@ -25,7 +25,7 @@ from readability.readability import REGEXES, Unparseable
 from trafilatura.utils import load_html
 
 from .boilerplate import remove_furniture
-from .textlines import CJK, CJK_CHAR, element_lines
+from .textlines import CJK, CJK_CHAR, element_lines, squeeze
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +165,9 @@ def untable(text: str) -> str:
     out: list[str] = []
     for line in text.split("\n"):
         if line.lstrip().startswith("|"):
-            out.extend(cell.strip() for cell in line.split("|") if cell.strip())
+            # a bar inside a cell is escaped (``\\|``): a menu's separators, cut like the cells'
+            cells = (cell.strip().rstrip("\\").strip() for cell in line.split("|"))
+            out.extend(cell for cell in cells if cell)
         else:
             out.append(line)
     return "\n".join(out)
@@ -341,3 +343,59 @@ def without_other_articles(text: str, tree: HtmlElement) -> str:
         or not any(_squeezed(line) in other for other in others)
     ]
     return "\n".join(kept)
+
+
+_PROSE_SIZE = 25  # words (CJK characters) of a paragraph of running text
+_PROSE_GAP = 2  # short lines (a caption, a subheading) a block of paragraphs may hold
+_MIN_PROSE_BLOCK = 100
+_MENU_SHARE = 0.5
+
+
+def _is_paragraph(line: str) -> bool:
+    return text_size(line) >= _PROSE_SIZE and bool(re.search(r"[。！？.!?，,；;]", line))
+
+
+def prose_block(lines: list[str]) -> str:
+    """The page's largest block of running text: paragraphs one after another, with at most
+    two short lines between them; empty when no block reaches a hundred words."""
+    best: tuple[int, int, int] = (0, 0, 0)  # size, first line, last line
+    start = last = -1
+    size = 0
+    for i, line in enumerate(lines):
+        if not _is_paragraph(line):
+            if start >= 0 and i - last > _PROSE_GAP:
+                start = -1
+            continue
+        if start < 0:
+            start, size = i, 0
+        last = i
+        size += text_size(line)
+        if size > best[0]:
+            best = (size, start, last)
+    size, first, final = best
+    return "\n".join(lines[first : final + 1]) if size >= _MIN_PROSE_BLOCK else ""
+
+
+def linked_share(text: str, links: set[str]) -> float:
+    """Share of ``text``'s characters (whitespace aside) inside the page's link texts, a line
+    of several menu items run together (``首页黑龙江民生国内…``) included."""
+    keys = sorted((key for key in links if len(key) >= 2), key=len, reverse=True)
+    total = covered = 0
+    for line in text.split("\n"):
+        rest = squeeze(line)
+        total += len(rest)
+        for key in keys:
+            if key in rest:
+                covered += len(key) * rest.count(key)
+                rest = rest.replace(key, "")
+    return covered / total if total else 0.0
+
+
+def with_prose(text: str, page_lines: list[str], links: set[str]) -> str:
+    """``text``, unless it holds no paragraph and is mostly the page's link texts (both
+    extractors took a menu for the article, as on broken table layouts) while the page has a
+    block of running text: then that block, furniture removed."""
+    if any(_is_paragraph(line) for line in text.split("\n")) or linked_share(text, links) < _MENU_SHARE:
+        return text
+    block = remove_furniture(prose_block(page_lines))
+    return block if text_size(block) >= _MIN_PROSE_BLOCK else text

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 
 from .datelines import is_dateline_only
-from .textlines import FOLD_TRADITIONAL
+from .textlines import FOLD_TRADITIONAL, squeeze
 
 _SHORT = 120
 _STRONG_RULES = [
@@ -135,6 +135,12 @@ _LINE_RULES = [
 ]
 _CLOSING_HEADINGS = re.compile(
     r"^\s*[【\[]?\s*(?:声明|免责声明|版权声明|版权与免责声明|.{2,12}版权与免责声明|版权说明|特别声明|郑重声明)"
+    r"\s*[】\]]?\s*[:：]?\s*$"
+)
+# the index of a forum thread's replies under its first post ("回复线索：", "全部回复"): the
+# article is the post, so the text ends there wherever it stands
+_REPLY_HEADINGS = re.compile(
+    r"^\s*[【\[]?\s*(?:回复线索|相关回复|所有回复|全部回复|回复列表|跟帖列表|网友回复|最新回复)"
     r"\s*[】\]]?\s*[:：]?\s*$"
 )
 # a run of at least three short items separated by bars: a navigation or footer line
@@ -282,6 +288,8 @@ def remove_furniture(text: str) -> str:
         line = lines[i]
         if (i >= tail_start and is_closing_heading(line)) or i == banner:
             break
+        if _REPLY_HEADINGS.match(fold(line)) and any(_is_prose(fold(kept)) for kept in out):
+            break
         if is_block_heading(line):
             i += 1
             while i < len(lines) and (
@@ -294,3 +302,77 @@ def remove_furniture(text: str) -> str:
             out.append(line)
         i += 1
     return "\n".join(out).strip()
+
+
+# a line that only separates menu items: "│", "|", "\", "·"
+_SEPARATOR_ONLY = re.compile(r"^[\s|｜│\\/·•>»\-–]*$")
+_MIN_EDGE_LINKS = 3
+_MENU_LABEL = 10  # characters of a label among menu links
+
+
+def _link_run(lines: list[str], links: set[str]) -> int:
+    """Length of the menu at the head of ``lines``: up to its last link line, in a run of link
+    lines, separators and short labels (``Language``, ``串流版``) where links are the majority;
+    0 when it holds fewer than three of the page's link texts."""
+    linked = other = end = 0
+    for i, line in enumerate(lines):
+        if _SEPARATOR_ONLY.match(line):
+            continue
+        key = squeeze(line.strip().rstrip("\\|｜│ "))
+        if key in links:
+            linked += 1
+            end = i + 1
+        elif len(key) <= _MENU_LABEL and not _SENTENCE_END.search(key) and other < linked:
+            other += 1
+        else:
+            break
+    return end if linked >= _MIN_EDGE_LINKS else 0
+
+
+def without_link_edges(text: str, link_texts: set[str]) -> str:
+    """``text`` without the menus an extractor kept at its start or end: a run of at least
+    three lines that are each the whole text of one of the page's links (``link_texts``,
+    squeezed), such as a site menu or a list of other stories. A headline that is a link
+    on its own stays; so does a text that would be left with nothing."""
+    lines = text.split("\n")
+    head = _link_run(lines, link_texts)
+    tail = _link_run(lines[head:][::-1], link_texts)
+    kept = lines[head : len(lines) - tail]
+    if (head or tail) and any(line.strip() and squeeze(line) not in link_texts for line in kept):
+        return "\n".join(kept).strip()
+    return text
+
+
+# a blog or forum post signed with its poster and time: "由海姑娘张贴 @ 2005-06-14 03:25:55",
+# "ggjjzhzz 发表于 2005-9-15 11:46:00", "Posted by Jane at 10:12 PM"
+_POST_SIGNATURE = re.compile(
+    r"^(?:由\s*\S{1,20}?\s*(?:张贴|发表|发布)\s*(?:@|于)?|\S{1,20}\s*发表于)\s*\d{4}\s*[-/.年]\s*\d{1,2}"
+    r"|^posted by\s+\S.{0,40}\b(?:at|on|@)\s+\S",
+    re.I,
+)
+# what a post's footer holds besides the signature: comment counts and links
+_POST_FOOTER_REST = re.compile(r"^(?:共\s*\d+\s*[篇条]评论|发表评论|阅读全文|\d+\s*comments?\b)", re.I)
+
+
+def first_post_only(text: str, page_lines: list[str]) -> str:
+    """On a page of several signed posts (a blog's month archive, where each entry closes on
+    ``由X张贴 @ date``), the article is the first post: ``text`` is cut where the second one
+    begins. Pages with one signed post (or none) are left alone."""
+    signatures = [i for i, line in enumerate(page_lines) if _POST_SIGNATURE.match(line.strip())]
+    if len(signatures) < 2:
+        return text
+    lines = text.split("\n")
+    cut = next((i for i, line in enumerate(lines) if _POST_SIGNATURE.match(line.strip())), None)
+    if cut is None:
+        # the extractor dropped the footers: cut where the next entry's first line stands
+        after = signatures[0] + 1
+        while after < len(page_lines) and (
+            _POST_FOOTER_REST.match(page_lines[after].strip()) or not page_lines[after].strip()
+        ):
+            after += 1
+        if after < signatures[1]:
+            key = squeeze(page_lines[after])
+            cut = next((i for i, line in enumerate(lines) if key and squeeze(line) == key), None)
+    if not cut:
+        return text
+    return "\n".join(lines[:cut]).strip()

@@ -23,20 +23,21 @@ from .body import (
     parse_page,
     readability_body,
     trafilatura_body,
+    with_prose,
     without_other_articles,
     without_overlays,
 )
-from .boilerplate import remove_furniture, without_headline
+from .boilerplate import first_post_only, remove_furniture, without_headline, without_link_edges
 from .classify import classify_page
 from .decode import decode_html
 from .fields import resolve_fields
 from .metadata import read_page_meta
 from .overrides import apply_selectors
-from .textlines import element_lines
+from .textlines import element_lines, squeeze
 
 logger = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION = "2026.11.20"
+EXTRACTOR_VERSION = "2026.11.21"
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
 _WRAPPER = re.compile(r"^\s*<text\b[^>]*>\s*", re.I)
@@ -104,15 +105,28 @@ def _extract(
     # both methods found nothing: the page's own visible text is better than an empty article
     text = chosen.text if chosen else remove_furniture("\n".join(page_lines))
     text = without_other_articles(text, tree)
+    anchors = [a.text_content() for a in tree.iter("a")]
+    # menus kept at the edges, further posts of a blog page, a menu taken for the article: not
+    # the article, yet the classifier judges the page on what the extractors saw (a menu is a
+    # listing's mark, and a listing's one paragraph of prose is no article)
+    full_text = text
+    links = {squeeze(a) for a in anchors if a.strip()}
+    text = first_post_only(without_link_edges(text, links), page_lines)
+    text = with_prose(text, page_lines, links)
 
     article = Article(url=url, text=text, extractor_version=EXTRACTOR_VERSION)
     resolve_fields(article, meta=meta, document=document, page_lines=page_lines)
     article.text = without_headline(article.text, article.title)
     apply_selectors(article, tree, selectors)
 
-    anchors = [a.text_content() for a in tree.iter("a")]
+    trimmed = full_text != text and "body" not in selectors
     verdict, reason = classify_page(
-        url=url, meta=meta, text=article.text, anchors=anchors, title=article.title, tree=tree
+        url=url,
+        meta=meta,
+        text=without_headline(full_text, article.title) if trimmed else article.text,
+        anchors=anchors,
+        title=article.title,
+        tree=tree,
     )
     is_article = verdict != "no"
     article.is_article = verdict

@@ -28,11 +28,13 @@ from .datelines import confirmed, in_page_zone, shown_dateline
 from .dates import FoundDate, date_from_url, find_date, local_zone, parse_date
 from .metadata import PageMeta
 from .metadata_zh import (
+    blog_owner,
     byline_authors,
     closing_authors,
     find_authors,
     find_posted_by,
     find_source,
+    government_record,
     is_date_label_line,
     lead_in_authors,
     plausible_author,
@@ -211,7 +213,12 @@ def resolve_fields(article: Article, *, meta: PageMeta, document: Any, page_line
         authors = find_authors(page_lines, anchor, end, first_paragraph_index(page_lines, text))
         authors = authors or lead_in_authors(body_lines[:2]) or _closing(body_lines)
         authors = authors or find_posted_by(page_lines)
+        record = government_record(page_lines)
+        issuer = record.get("发文机关")
+        authors = authors or ([issuer] if issuer else [])
         authors = authors or [a for a in meta.authors if plausible_author(a, site_name)]
+        owner = None if authors else blog_owner(meta.title_tag, page_lines, article.url)
+        authors = [owner] if owner else authors
     else:
         # a publisher in the author field ("BET", "Science X") is no author
         authors = [a for a in meta.authors if not names_site(a, outlets)]
@@ -233,7 +240,8 @@ def resolve_fields(article: Article, *, meta: PageMeta, document: Any, page_line
     guessed = parse_date(getattr(document, "date", None), tz)
     if chinese:
         info = _info_date(page_lines, anchor, tz)
-        published = _first(_with_time(declared, info), info, date_from_url(article.url, tz), guessed)
+        signed = find_date(record["成文日期"], tz) if "成文日期" in record else None
+        published = _first(signed, _with_time(declared, info), info, date_from_url(article.url, tz), guessed)
     else:
         header = header_lines(page_lines, anchor)
         published = _english_date(meta, declared, modified, guessed, header, article.url)

@@ -9,10 +9,12 @@ An editor (``编辑``/``责任编辑``) is never the author.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from .textlines import BREADCRUMB, CJK, TRADITIONAL_FORMS, WEB_ADDRESS
 
 _CJK = CJK
+
 
 def _both(pattern: str) -> str:
     """``pattern`` with each simplified label character outside ``[...]`` accepting its
@@ -125,7 +127,9 @@ def _clean_names(names: str) -> list[str]:
 
 
 _LABEL_WORD = re.compile(
-    _both(r"(?:本报|记者|通讯员|实习生|作者|来源|编辑|责任编辑|时间|日期|发布|原创|佚名|未知|admin|楼主|沙发|板凳)")
+    _both(
+        r"(?:本报|记者|通讯员|实习生|作者|来源|编辑|责任编辑|时间|日期|发布|原创|佚名|未知|admin|楼主|沙发|板凳)"
+    )
 )
 
 
@@ -210,8 +214,6 @@ def name_line(line: str) -> list[str]:
     return []
 
 
-
-
 def find_authors(
     lines: list[str], anchor: int | None, end: int | None = None, first_paragraph: int | None = None
 ) -> list[str]:
@@ -275,8 +277,6 @@ def find_source(lines: list[str]) -> str | None:
     return None
 
 
-
-
 def plausible_author(name: str, site_name: str | None = None) -> bool:
     """Whether a ``<meta name=author>`` on a Chinese page names a person, not the site."""
     text = name.strip()
@@ -285,3 +285,97 @@ def plausible_author(name: str, site_name: str | None = None) -> bool:
     if WEB_ADDRESS.search(text):
         return False  # a web address ("gb.cri.cn") is the site
     return not (site_name and (text in site_name or site_name in text))
+
+
+# the owner a blog names itself after: "bjreader的博客", "张三的BLOG", "李四的个人空间"
+_OWNER_OF = re.compile(
+    _both(
+        r"^(?P<name>[^\s|｜_:：·“”\"'《》]{2,20}?)\s*的\s*(?:博客|部落格|个人空间|个人主页|空间|日志|专栏|blog)$"
+    ),
+    re.I,
+)
+_TITLE_PARTS = re.compile(r"\s*(?:[|｜_]|--+|—+|::|\s-\s)\s*")
+_BLOG = re.compile(r"blog|博客|部落格", re.I)
+# where a blog host puts its owner's user name: a subdomain (bjreader.blogchina.com), the first
+# path segment (blog.sina.com.cn/u/…, blog.163.com/name/) or a name= parameter
+_OWNER_QUERY = re.compile(r"(?:^|&)(?:name|user|username|blogname)=(?P<name>[^&]+)", re.I)
+_HOST_WORDS = frozenset({"www", "blog", "blogs", "my", "home", "space", "u", "user", "m", "wap"})
+HEADER_LINES = 30
+
+
+def _owner_name(name: str) -> str | None:
+    name = name.strip()
+    if (
+        not (2 <= len(name) <= 20)
+        or _is_label_word(name)
+        or _ORGANISATION.search(name)
+        or _NOT_NAME.search(name)
+    ):
+        return None
+    return None if WEB_ADDRESS.search(name) else name
+
+
+def blog_owner(title_tag: str | None, page_lines: list[str], url: str) -> str | None:
+    """The owner of a blog page, who wrote it unless a byline says otherwise: from the
+    ``<title>`` (``… --bjreader的博客``, ``海姑娘 | blog.wenxuecity.com``), a header line
+    (``张三的博客``) or the blog host's URL (``bjreader.blogchina.com``, ``?name=ggjjzhzz``).
+    ``None`` on pages that are no blog's."""
+    parts = [p for p in _TITLE_PARTS.split((title_tag or "").strip()) if p]
+    parsed = urlsplit(url)
+    host = (parsed.hostname or "").lower()
+    if not (_BLOG.search(host) or _BLOG.search(parsed.path) or _BLOG.search(title_tag or "")):
+        return None
+    for part in parts:
+        owner = _OWNER_OF.match(part)
+        if owner and _owner_name(owner.group("name")):
+            return owner.group("name")
+    # "海姑娘 | blog.wenxuecity.com": the blog host's address beside one name
+    if len(parts) == 2 and any(_BLOG.search(p) and WEB_ADDRESS.search(p) for p in parts):
+        name = next(p for p in parts if not WEB_ADDRESS.search(p))
+        if len(name) <= 12 and _owner_name(name):
+            return name
+    for line in page_lines[:HEADER_LINES]:
+        owner = _OWNER_OF.match(line.strip())
+        if owner and _owner_name(owner.group("name")):
+            return owner.group("name")
+    return _owner_from_url(host, parsed.path, parsed.query)
+
+
+def _owner_from_url(host: str, path: str, query: str) -> str | None:
+    if not _BLOG.search(host):
+        return None
+    labels = host.split(".")
+    if len(labels) >= 3 and _BLOG.search(".".join(labels[1:])) and labels[0] not in _HOST_WORDS:
+        candidate = labels[0]
+    else:
+        query_name = _OWNER_QUERY.search(query)
+        segments = [s for s in path.split("/") if s]
+        if query_name:
+            candidate = query_name.group("name")
+        elif len(segments) >= 2 and segments[0] not in _HOST_WORDS:
+            candidate = segments[0]
+        else:
+            return None
+    return candidate if _USERNAME.match(candidate) and _owner_name(candidate) else None
+
+
+# the record table of a government document (政府信息公开): 索引号, 发文机关, 成文日期, 发布日期 …,
+# each label with its value after it or on the next line
+_RECORD_LABEL = re.compile(_both(r"^\s*(?P<label>发文机关|成文日期)\s*[:：]\s*(?P<value>.*)$"))
+RECORD_LINES = 80
+
+
+def government_record(lines: list[str]) -> dict[str, str]:
+    """``{"发文机关": issuer, "成文日期": date text}`` from a government document's record table
+    near the top of the page: the issuing authority is the document's author, and the date it
+    was signed is its date (``发布日期`` is only when the portal put it online)."""
+    found: dict[str, str] = {}
+    for i, line in enumerate(lines[:RECORD_LINES]):
+        labelled = _RECORD_LABEL.match(line)
+        if not labelled:
+            continue
+        label = labelled.group("label").translate(str.maketrans("發關", "发关"))
+        value = labelled.group("value").strip() or (lines[i + 1].strip() if i + 1 < len(lines) else "")
+        if value and not _RECORD_LABEL.match(value) and len(value) <= 40:
+            found.setdefault(label, value)
+    return found
