@@ -210,6 +210,7 @@ class SiteDayStats(Base):
     without one, ``day`` '' for undated ones; rows may count zero after deletions."""
 
     __tablename__ = "site_day_stats"
+    __table_args__ = (Index("ix_site_day_stats_day", "day"),)  # the newest days, for stats
 
     site: Mapped[str] = mapped_column(String(200), primary_key=True)
     day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD or ''
@@ -217,4 +218,19 @@ class SiteDayStats(Base):
     duplicates: Mapped[int] = mapped_column(Integer)
     missing_author: Mapped[int] = mapped_column(Integer)
     uncertain: Mapped[int] = mapped_column(Integer)  # is_article other than "yes"
+    last_fetched: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SiteTotal(Base):
+    """Articles per site, kept by triggers (migration 0013): what ``SiteDayStats`` counts,
+    summed over the days, plus the undated articles; ``stats`` reads a row per site."""
+
+    __tablename__ = "site_total"
+
+    site: Mapped[str] = mapped_column(String(200), primary_key=True)  # '' for none
+    articles: Mapped[int] = mapped_column(Integer)
+    duplicates: Mapped[int] = mapped_column(Integer)
+    missing_date: Mapped[int] = mapped_column(Integer)
+    missing_author: Mapped[int] = mapped_column(Integer)
+    uncertain: Mapped[int] = mapped_column(Integer)
     last_fetched: Mapped[datetime | None] = mapped_column(UTCDateTime)

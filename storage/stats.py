@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Date, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from storage.errors import wraps_driver_errors
-from storage.models import Article, SiteDayStats
+from storage.models import Article, SiteDayStats, SiteTotal
 from storage.query import ArticleFilter, bind_params, filter_conditions
 
 
@@ -50,10 +50,7 @@ class SiteStats:
 def archive_summary(session: Session) -> dict[str | None, int]:
     """Articles per site (from the counts kept by triggers: instant at any size)."""
     rows = session.execute(
-        select(SiteDayStats.site, func.sum(SiteDayStats.articles))
-        .group_by(SiteDayStats.site)
-        .having(func.sum(SiteDayStats.articles) > 0)
-        .order_by(SiteDayStats.site)
+        select(SiteTotal.site, SiteTotal.articles).where(SiteTotal.articles > 0).order_by(SiteTotal.site)
     )
     return {_site(site): int(count) for site, count in rows}
 
@@ -62,33 +59,22 @@ def archive_summary(session: Session) -> dict[str | None, int]:
 def site_stats(session: Session, filters: ArticleFilter | None = None) -> list[SiteStats]:
     filters = filters or ArticleFilter()
     if _counted(filters):
-        counts = (
-            select(
-                SiteDayStats.site,
-                func.sum(SiteDayStats.articles),
-                func.sum(SiteDayStats.duplicates),
-                func.sum(case((SiteDayStats.day == "", SiteDayStats.articles), else_=0)),
-                func.sum(SiteDayStats.missing_author),
-                func.max(SiteDayStats.last_fetched),
-                func.sum(SiteDayStats.uncertain),
-            )
-            .group_by(SiteDayStats.site)
-            .having(func.sum(SiteDayStats.articles) > 0)
-            .order_by(SiteDayStats.site)
-        )
+        counts = select(
+            SiteTotal.site,
+            SiteTotal.articles,
+            SiteTotal.duplicates,
+            SiteTotal.missing_date,
+            SiteTotal.missing_author,
+            SiteTotal.last_fetched,
+            SiteTotal.uncertain,
+        ).where(SiteTotal.articles > 0)
         if filters.site:
-            counts = counts.where(SiteDayStats.site == filters.site)
+            counts = counts.where(SiteTotal.site == filters.site)
         return [
-            SiteStats(
-                _site(site),
-                int(n),
-                int(dup or 0),
-                int(no_date or 0),
-                int(no_author or 0),
-                last,
-                int(unsure or 0),
+            SiteStats(_site(site), int(n), int(dup), int(no_date), int(no_author), last, int(unsure))
+            for site, n, dup, no_date, no_author, last, unsure in session.execute(
+                counts.order_by(SiteTotal.site)
             )
-            for site, n, dup, no_date, no_author, last, unsure in session.execute(counts)
         ]
     missing_author = func.sum(case((func.coalesce(Article.author, "") == "", 1), else_=0))
     query = (
