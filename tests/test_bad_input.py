@@ -177,6 +177,9 @@ CASES: dict[str, Case] = {
     "stats negative --days": Case(_db("stats", "--days", "-1"), "'--days'", 2),
     "runs non-numeric --limit": Case(_db("runs", "--limit", "many"), "'--limit'", 2),
     "reextract bad --since": Case(_db("reextract", "--since", "last week"), "not a date", 2),
+    "reextract --shard 0/3": Case(_db("reextract", "--shard", "0/3"), "K must be between 1 and N", 2),
+    "reextract --shard half": Case(_db("reextract", "--shard", "half"), "is not a shard: K/N", 2),
+    "reextract --redo alone": Case(_db("reextract", "--redo"), "--redo needs --shard", 2),
     "crawl --max-pages 0": Case(_db("crawl", DEAD_URL, "--max-pages", "0"), "'--max-pages'", 2),
     "crawl nothing to crawl": Case(_db("crawl"), "give a URL or --site NAME", 2),
     "crawl not a URL": Case(_db("crawl", "example.com/news"), "not an http(s) URL", 2),
@@ -187,6 +190,7 @@ CASES: dict[str, Case] = {
     "crawl -s without =": Case(_db("crawl", DEAD_URL, "-s", "DOWNLOAD_DELAY"), "expected NAME=VALUE", 2),
     "schedule --poll 0": Case(_db("schedule", "--poll", "0"), "'--poll'", 2),
     "import without files": Case(_db("import"), "Missing argument", 2),
+    "import --shard 4/3": Case(_db("import", "--shard", "4/3", "x.warc"), "K must be between 1 and N", 2),
     "eval without folders": Case(lambda w: ["eval"], "Missing argument", 2),
     "demo empty --query": Case(_db("demo", "--query", " "), "empty search query", 1),
     # unknown site / malformed or unusable config file: exit 2
