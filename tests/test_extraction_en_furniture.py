@@ -31,6 +31,7 @@ STORY = "The council approved the budget on Tuesday after a long debate about sc
         "RELATED: Strong days for Bubba Wallace, Kyle Larson end in Texas-size heartbreak",
         "[Related: How to tune up a table saw]",
         "(MORE: Iceland Volcano Eruption: What We Know)",
+        "Related post: Pickled Brussels Sprouts Recipe",
         "MORE: College football realignment for 2024, explained",
         "READ MORE ON KATIE PRICE",
         "Read more on The Sun",
@@ -93,7 +94,8 @@ def test_sentences_of_the_same_shape_stay(line: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "heading", ["You might like", "You may like", "People are also reading…", "Explore more"]
+    "heading",
+    ["You might like", "You may like", "People are also reading…", "Explore more", "Related Video:"],
 )
 def test_teaser_headings_go_with_their_links(heading: str) -> None:
     links = "The best earbuds of the year\nBrussels plans a greener city centre"

@@ -44,7 +44,9 @@ _STRONG_RULES = [
         r"^follow\b.{0,60}\bon (?:facebook|twitter|x|instagram|tiktok|threads|linkedin|youtube)\b.{0,60}$",
         # a link to another story, however it reads: "RELATED: Strong days for A, B end in …",
         # "[Related: How to tune up a table saw]", "(MORE: Iceland Volcano Eruption: What We Know)"
-        r"^[\[(]\s*(?:related|more)\s*:\s*\S|^related\s*:\s*\S|^(?-i:MORE)\s*:\s*\S",
+        r"^[\[(]?\s*related(?: posts?| stories| articles?| content| reading| links?| coverage| videos?)?"
+        r"\s*:\s*\S|"
+        r"^[\[(]\s*more\s*:\s*\S|^(?-i:MORE)\s*:\s*\S",
         # podcast promotions: "Listen to Short Wave on Spotify, Apple Podcasts and Google Podcasts."
         r"^(?:listen to|(?:also )?available on)\b.{0,60}"
         r"\b(?:spotify|apple podcasts|google podcasts)\b.{0,60}$",
@@ -150,7 +152,7 @@ _BLOCK_HEADINGS = re.compile(
     r"热门新闻|最近更新|最新更新|最新文章|最新资讯|猜你喜欢|精彩推荐|今日推荐|编辑推荐|大家都在看|热门排行|点击排行|"
     r"排行榜|更多精彩|更多阅读|往期回顾|专题推荐|图片推荐|视频推荐|更多相关新闻|更多相关的新闻|相关专题|相关评论|"
     r"更多\w{0,4}新闻|其他\w{0,4}新闻|"
-    r"related(?: content| stories| articles| coverage| reading| links)?|"
+    r"related(?: content| stories| articles| coverage| reading| links| posts?| videos?)?|"
     r"more (?:must-reads|stories|coverage|articles)? ?from [\w ]{1,30}|more (?:stories|coverage|to read)|"
     r"you (?:may|might) (?:also )?like(?:\.\.\.|…)?|people are also reading(?:\.\.\.|…)?|explore more|"
     r"read next|most popular|most read(?: in [\w ]{1,30})?|"
