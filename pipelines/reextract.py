@@ -143,7 +143,7 @@ def _claim_shard(
     if claim.status == "taken":
         raise Busy(f"shard {shard} is being re-extracted by run {claim.run_id} "
                    f"(host {claim.host}, pid {claim.pid})")
-    if claim.position:
+    if claim.status == "claimed" and claim.position:
         logger.warning(
             "Resuming shard %(shard)s after article %(id)d", {"shard": str(shard), "id": claim.position}
         )

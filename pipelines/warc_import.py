@@ -124,7 +124,7 @@ def _import_claimed(
     with archive.transaction() as session:
         claim = claim_part(session, IMPORT_JOB, part, run_id, redo=redo)
     if claim.status == "done":
-        stats.skipped.append(f"{path.name}: imported by an earlier run ({claim.run_id})")
+        stats.skipped.append(f"{path.name}: imported by an earlier run (run {claim.run_id})")
         return
     if claim.status == "taken":
         stats.skipped.append(f"{path.name}: being imported by run {claim.run_id} "

@@ -227,3 +227,18 @@ def test_a_killed_import_is_resumed_after_its_committed_pages_and_a_live_one_kee
     assert last.articles_new + last.articles_duplicate == 700 - done_pages
     assert last.articles_unchanged == last.articles_updated == 0
     assert rows(engine, "SELECT done FROM job_part") == [(True,)]
+
+
+def test_claims_and_shards_on_sqlite(sqlite_db: str, tmp_path: Path) -> None:
+    """The same records on a SQLite archive (one machine, several processes): a file is
+    imported once, a finished shard is not run again."""
+    files = warcs(tmp_path / "warcs", 2, 3)
+    first = cli("--db", sqlite_db, "import", "--workers", "1", "--claim", *map(str, files))
+    assert first.returncode == 0 and "Imported 6 pages from 2 file(s)" in first.stdout, first.stderr
+    again = cli("--db", sqlite_db, "import", "--workers", "1", "--claim", *map(str, files))
+    assert "Imported 0 pages from 0 file(s)" in again.stdout
+    assert again.stderr.count("imported by an earlier run (run 1)") == 2
+    shard = cli("--db", sqlite_db, "reextract", "--workers", "1", "--shard", "2/2")
+    assert shard.returncode == 0 and "Checked 3:" in shard.stdout, shard.stderr
+    done = cli("--db", sqlite_db, "reextract", "--shard", "2/2")
+    assert "finished by an earlier run" in done.stdout and "Resuming" not in done.stderr
