@@ -11,6 +11,8 @@ query, articles are listed newest published first.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -191,6 +193,25 @@ def _ranked_page(
     return rows
 
 
+@contextmanager
+def _from_the_index(session: Session) -> Iterator[None]:
+    """On PostgreSQL, find the matches through the GIN index alone. The planner does not
+    know that testing ``vector @@ query`` row by row decompresses each vector: for a common
+    word it walked the articles newest first testing each (1.1 s to count 10,001 matches
+    at 80,000 articles) where the index's bitmap takes 24 ms."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    switches = ("enable_seqscan", "enable_indexscan")
+    for name in switches:
+        session.execute(text(f"SET LOCAL {name} = off"))
+    try:
+        yield
+    finally:
+        for name in switches:
+            session.execute(text(f"SET LOCAL {name} = on"))
+
+
 def _index_filtered(session: Session, filters: ArticleFilter, params: dict[str, str]) -> ArticleFilter:
     """On SQLite, the site and period go into the MATCH expression (``params``), so the
     index answers them in its own scan; the filters left to test on the article rows."""
@@ -287,8 +308,9 @@ def search_page(
             assert query is not None
             params = match_params(session, query)
             others = filter_conditions(session, _index_filtered(session, filters, params))
-            rows = _ranked_page(session, others, params, offset, limit)
-            total, exact = _count(session, _counted_matches(session, others, query), params)
+            with _from_the_index(session):
+                rows = _ranked_page(session, others, params, offset, limit)
+                total, exact = _count(session, _counted_matches(session, others, query), params)
         hits = _hits(session, rows, query_terms(query or ""))
     except DBAPIError as exc:
         message = one_line(exc)
