@@ -1,7 +1,7 @@
 """ExtractArticlePipeline: the Scrapy adapter of the ingest path's extraction pool.
 
 Extraction is CPU-heavy (lxml, trafilatura); running it in the reactor thread would stall
-every download. Pages go to the ingest path's :class:`~pipelines.ingest.ExtractionPool` of
+every download. Pages go to the ingest path's :class:`~pipelines.extraction_pool.ExtractionPool` of
 ``EXTRACT_WORKERS`` processes (which die with the crawl, even a SIGKILLed one) and
 ``process_item`` awaits the result. Pages that are not articles are dropped with the
 classifier's reason and counted as ``newsarchive/dropped/<reason>``.
@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import Future
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from itemadapter import ItemAdapter
@@ -24,8 +23,10 @@ from twisted.internet.threads import deferToThread
 
 from core.items import ArticleItem, FetchedPage
 from core.keys import dropped_key, error_key
+from pipelines.extract_worker import extract_page
 from pipelines.extraction import ExtractionResult
-from pipelines.ingest import ExtractionPool, drop_slug, extract_page
+from pipelines.extraction_pool import BrokenProcessPool, ExtractionPool
+from pipelines.ingest import drop_slug
 
 __all__ = ["ExtractArticlePipeline", "count_drop"]
 
@@ -57,7 +58,7 @@ class ExtractArticlePipeline:
         return cls(crawler, workers)
 
     def open_spider(self) -> None:
-        self.pool.executor  # noqa: B018 - start the workers while the first pages download
+        self.pool.start()  # the workers start while the first pages download
 
     def close_spider(self) -> None:
         self.pool.shutdown()

@@ -3,8 +3,9 @@
 A page (:class:`core.items.FetchedPage`: bytes, URL, headers, site) comes in with its
 provenance (``crawl``, ``import`` or ``reextract``). It is
 
-1. extracted in a pool of worker processes (:class:`ExtractionPool`), which die with the
-   process that started them, so a killed run leaves no orphans;
+1. extracted in a pool of worker processes (:class:`ExtractionPool`,
+   ``pipelines/extraction_pool.py``), which die with the process that started them, so a
+   killed run leaves no orphans;
 2. stripped of its site's learned template lines (``pipelines.site_templates``);
 3. written in batches, one transaction per batch, by one writer (:class:`ArchiveWriter`),
    falling back to one transaction per item when a batch fails, so one bad article costs
@@ -21,24 +22,14 @@ thin adapters over the pool and the writer; ``import`` drives :class:`Ingest`, a
 
 from __future__ import annotations
 
-import ctypes
-import hashlib
 import logging
-import multiprocessing
-import os
 import re
-import signal
-import sys
-import threading
-import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -46,7 +37,9 @@ from sqlalchemy.orm import Session
 
 from core.items import ArticleItem, FetchedPage
 from core.keys import dropped_key, error_key, stored_key
-from pipelines.extraction import ExtractionResult, extract_article
+from pipelines.extract_worker import extract_page
+from pipelines.extraction import ExtractionResult
+from pipelines.extraction_pool import BrokenProcessPool, ExtractionPool
 from pipelines.site_templates import rebuild_stale_templates, refresh_site_templates, store_stripped
 from storage import Archive, StorageError, mark_not_modified
 from storage.runs import add_run_progress
@@ -76,128 +69,7 @@ def drop_slug(reason: str | None) -> str:
     return re.sub(r"[^a-z0-9_]+", "_", (reason or "not_article").lower()).strip("_") or "unknown"
 
 
-# --- extraction in worker processes ------------------------------------------------------
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent(parent: int) -> None:
-    """Worker initializer: end this worker when the process that started it ends, even by
-    SIGKILL. Linux does it for us (PR_SET_PDEATHSIG); a watcher thread covers the rest and
-    the moment before the prctl call."""
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent:
-        os._exit(1)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="newsarchive-parent-watch", daemon=True).start()
-
-
-def extract_page(page: FetchedPage, selectors: Mapping[str, str] | None = None) -> ExtractionResult:
-    """Extract one page (runs in a worker process)."""
-    return extract_article(
-        page.body,
-        page.final_url or page.url,
-        http_charset=page.encoding,
-        content_type=page.headers.get("Content-Type"),
-        selectors=dict(selectors) if selectors else None,
-    )
-
-
-_PARENT_ENV = "NEWSARCHIVE_POOL_PARENT"
-_LAUNCHER = """#!{python} -S
-# newsarchive (pipelines/ingest.py): start a multiprocessing worker that dies with its
-# parent. PR_SET_PDEATHSIG survives execve, so it holds from the worker's first instruction,
-# not only once its imports are done (seconds on a loaded machine, when a SIGKILL of the
-# parent would orphan it). Other children (the resource tracker) pass through unchanged:
-# the tracker exits by itself once the workers and the parent are gone.
-import ctypes, os, sys
-if "spawn_main" in " ".join(sys.argv):
-    try:
-        ctypes.CDLL(None).prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
-    except (OSError, AttributeError):
-        pass
-    parent = os.environ.get("{env}")
-    if parent and os.getppid() != int(parent):
-        os._exit(1)
-os.execv({python!r}, [{python!r}] + sys.argv[1:])
-"""
-
-
-def _launcher() -> str | None:
-    """An executable that starts the spawned workers (see ``_LAUNCHER``), kept in the user's
-    cache; None where there is no PR_SET_PDEATHSIG (not Linux) or nowhere to keep it."""
-    if not sys.platform.startswith("linux"):
-        return None
-    text = _LAUNCHER.format(python=sys.executable, env=_PARENT_ENV)
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsarchive"
-    path = cache / f"worker-launcher-{digest}"
-    try:
-        if not path.is_file() or path.read_text() != text:
-            cache.mkdir(parents=True, exist_ok=True)
-            partial = path.with_name(f"{path.name}.{os.getpid()}")
-            partial.write_text(text)
-            partial.chmod(0o700)
-            partial.replace(path)
-    except OSError:
-        return None
-    return str(path)
-
-
-class ExtractionPool:
-    """A process pool for extraction whose workers die with this process.
-
-    Started with ``spawn``: a worker's parent is this process (with ``forkserver`` it would
-    be the fork server, which outlived a SIGKILLed crawl), and forking a process that runs
-    the reactor and a writer thread is not safe. The pool is started on first use."""
-
-    def __init__(self, workers: int) -> None:
-        self.workers = max(1, workers)
-        self._executor: ProcessPoolExecutor | None = None
-
-    @property
-    def executor(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            context = multiprocessing.get_context("spawn")
-            launcher = _launcher()
-            if launcher is not None:
-                os.environ[_PARENT_ENV] = str(os.getpid())
-                context.set_executable(launcher)
-            self._executor = ProcessPoolExecutor(
-                self.workers,
-                mp_context=context,
-                initializer=_die_with_parent,
-                initargs=(os.getpid(),),
-            )
-        return self._executor
-
-    def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
-        return self.executor.submit(fn, *args, **kwargs)
-
-    def restart(self) -> None:
-        """After a worker died (BrokenProcessPool): the next submit starts a fresh pool."""
-        self.shutdown(wait=False)
-
-    def shutdown(self, wait: bool = True) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=wait, cancel_futures=True)
-            self._executor = None
-
-    def __enter__(self) -> ExtractionPool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.shutdown()
+# --- extraction in worker processes: pipelines/extraction_pool.py, pipelines/extract_worker.py
 
 
 # --- writing -----------------------------------------------------------------------------

@@ -159,7 +159,7 @@ def _extract_batch(
 ) -> list[ExtractResult | None]:
     readable = [job for job in jobs if job.body is not None]
     call = partial(_call, extract)
-    done = iter(pool.executor.map(call, readable, chunksize=4) if pool else map(call, readable))
+    done = iter(pool.map(call, readable) if pool else map(call, readable))
     results: list[ExtractResult | None] = []
     for job in jobs:
         stats.checked += 1

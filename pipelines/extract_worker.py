@@ -1,0 +1,114 @@
+"""The extraction worker process: ``python -m pipelines.extract_worker``.
+
+Started by :class:`pipelines.extraction_pool.ExtractionPool`. It imports the extraction
+library and nothing else of the project (no storage, no SQLAlchemy, no Scrapy), so each
+worker costs the memory of the extraction alone; everything heavier that a job needs is
+imported by unpickling the job's function.
+
+Protocol, over the worker's stdin and stdout: frames of a 4-byte big-endian length and a
+pickle. A job is ``(function, args, kwargs)``; the answer ``(True, result)`` or
+``(False, exception)``. End of stdin ends the worker.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import pickle
+import signal
+import struct
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from typing import IO
+
+from core.items import FetchedPage
+from pipelines.extraction import ExtractionResult, extract_article
+
+__all__ = ["die_with_parent", "extract_page", "read_frame", "write_frame"]
+
+_PR_SET_PDEATHSIG = 1
+_LENGTH = struct.Struct(">I")
+
+
+def extract_page(page: FetchedPage, selectors: Mapping[str, str] | None = None) -> ExtractionResult:
+    """Extract one page (runs in a worker process)."""
+    return extract_article(
+        page.body,
+        page.final_url or page.url,
+        http_charset=page.encoding,
+        content_type=page.headers.get("Content-Type"),
+        selectors=dict(selectors) if selectors else None,
+    )
+
+
+def die_with_parent(parent: int) -> None:
+    """End this process when ``parent`` ends, even by SIGKILL. Linux does it for us
+    (PR_SET_PDEATHSIG); a watcher thread covers the rest and the moment before the prctl call."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="newsarchive-parent-watch", daemon=True).start()
+
+
+def read_frame(stream: IO[bytes]) -> bytes | None:
+    """One frame's payload; None at the end of the stream (or a frame cut short by it)."""
+    head = stream.read(_LENGTH.size)
+    if len(head) < _LENGTH.size:
+        return None
+    size = _LENGTH.unpack(head)[0]
+    data = stream.read(size)
+    return data if len(data) == size else None
+
+
+def write_frame(stream: IO[bytes], data: bytes) -> None:
+    stream.write(_LENGTH.pack(len(data)))
+    stream.write(data)
+    stream.flush()
+
+
+def serve(source: IO[bytes], sink: IO[bytes]) -> None:
+    """Run jobs from ``source``, answers to ``sink``, until ``source`` ends."""
+    while (frame := read_frame(source)) is not None:
+        fn, args, kwargs = pickle.loads(frame)
+        try:
+            answer = (True, fn(*args, **kwargs))
+        except Exception as exc:  # noqa: BLE001 - handed back to the caller's future
+            answer = (False, exc)
+        try:
+            data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            data = pickle.dumps((False, RuntimeError(f"unpicklable result: {exc}")))
+        write_frame(sink, data)
+
+
+def main() -> None:
+    parent = int(sys.argv[1]) if len(sys.argv) > 1 else os.getppid()
+    die_with_parent(parent)
+    # Ctrl-C reaches the whole process group: the parent decides when its workers stop
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # the channel gets file descriptors of its own: nothing a job (or a C library) prints may
+    # corrupt the answers, and nothing may read the jobs
+    source = os.fdopen(os.dup(0), "rb")
+    sink = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    with open(os.devnull, "rb") as null:
+        os.dup2(null.fileno(), 0)
+    sys.stdout = sys.stderr
+    serve(source, sink)
+
+
+if __name__ == "__main__":
+    main()
