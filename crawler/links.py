@@ -11,6 +11,7 @@ a page is too big to be worth extracting. Time and memory are bounded by the bod
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -90,13 +91,13 @@ class _Target:
         if len(href) > self.max_url_length:
             self.scan.too_long += 1
             return
-        url = _join(self.base, href)
+        url, ignored = _follow(self.base, href)
         if url is None or url in self.seen:
             return
         if len(url) > self.max_url_length:
             self.scan.too_long += 1
             return
-        if posixpath.splitext(urlsplit(url).path)[1].lower() in _IGNORED:
+        if ignored:
             return
         self.seen.add(url)
         self.scan.links.append(url)
@@ -112,6 +113,36 @@ class _Target:
 
     def close(self) -> None:
         pass
+
+
+# an absolute href, or one relative to the site's root or scheme: its URL does not depend on
+# the path of the page it is on
+_ORIGIN_RELATIVE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?//|^/")
+_ORIGIN = re.compile(r"^[^:/?#]+://[^/?#]*")
+
+
+def _follow(base: str, href: str) -> tuple[str | None, bool]:
+    """``href``'s URL (see :func:`_join`) and whether its extension is one never followed.
+
+    The same navigation links recur on every page of a site, and joining and escaping a URL
+    costs more than parsing the tag it is in: hrefs that do not depend on the page's path
+    are resolved once per site origin."""
+    href = strip_html5_whitespace(href)
+    if _ORIGIN_RELATIVE.match(href):
+        origin = _ORIGIN.match(base)
+        if origin is not None:
+            return _follow_cached(origin.group(0) + "/", href)
+    return _follow_uncached(base, href)
+
+
+def _follow_uncached(base: str, href: str) -> tuple[str | None, bool]:
+    url = _join(base, href)
+    if url is None:
+        return None, False
+    return url, posixpath.splitext(urlsplit(url).path)[1].lower() in _IGNORED
+
+
+_follow_cached = functools.lru_cache(maxsize=16384)(_follow_uncached)
 
 
 def _join(base: str, href: str) -> str | None:
