@@ -110,6 +110,14 @@ def teaser_share(tree: lxml_html.HtmlElement | None, text: str) -> float:
     article is a small share of its text."""
     if tree is None:
         return 0.0
+    # each link's text once: an item's links are looked at again from every enclosing list
+    headlines: dict[lxml_html.HtmlElement, str] = {}
+    for a in tree.iter("a"):
+        link_text = a.text_content()
+        if text_size(link_text) >= HEADLINE_SIZE:
+            headlines[a] = link_text
+    if not headlines:
+        return 0.0
     flat = squeeze(text)
     size = text_size(text) or 1
     best = 0
@@ -118,16 +126,15 @@ def teaser_share(tree: lxml_html.HtmlElement | None, text: str) -> float:
         for child in parent:
             if not isinstance(child.tag, str):
                 continue
-            links = [a for a in child.iter("a") if text_size(a.text_content()) >= HEADLINE_SIZE]
+            links = [a for a in child.iter("a") if a in headlines]
             if not links or len(links) > 2:
                 continue
             # the extraction may keep the headline, the snippet beside it, or both
-            headline = squeeze(links[0].text_content())
-            rest = squeeze(child.text_content()).replace(headline, "", 1)
+            headline = squeeze(headlines[links[0]])
+            child_text = child.text_content()
+            rest = squeeze(child_text).replace(headline, "", 1)
             if headline in flat or (text_size(rest) >= HEADLINE_SIZE and rest[:20] in flat):
-                groups.setdefault((child.tag, child.get("class") or ""), []).append(
-                    text_size(child.text_content())
-                )
+                groups.setdefault((child.tag, child.get("class") or ""), []).append(text_size(child_text))
         for sizes in groups.values():
             if len(sizes) >= MIN_TEASERS:
                 best = max(best, sum(sizes))
@@ -138,14 +145,20 @@ def has_pager(tree: lxml_html.HtmlElement | None) -> bool:
     """Page-number links: two or more numbered links side by side (1 2 3, [2] [3])."""
     if tree is None:
         return False
+    # each link's verdict once; a page whose links hold fewer than two distinct numbers
+    # (most articles) has no pager anywhere
+    pager: dict[lxml_html.HtmlElement, str] = {}
+    for a in tree.iter("a"):
+        link_text = a.text_content()
+        if _PAGER_TEXT.match(link_text or ""):
+            pager[a] = link_text.strip("[] \n\t")
+    if len({n for n in pager.values() if n.isdigit()}) < 2:
+        return False
     for parent in tree.iter("div", "p", "ul", "nav", "span", "td"):
-        numbers = [
-            a.text_content().strip("[] \n\t")
-            for a in parent.iter("a")
-            if _PAGER_TEXT.match(a.text_content() or "")
-        ]
+        anchors = list(parent.iter("a"))
+        numbers = [pager[a] for a in anchors if a in pager]
         digits = sorted({int(n) for n in numbers if n.isdigit()})
-        if len(digits) >= 2 and digits[1] - digits[0] == 1 and len(numbers) == len(list(parent.iter("a"))):
+        if len(digits) >= 2 and digits[1] - digits[0] == 1 and len(numbers) == len(anchors):
             return True
     return False
 
@@ -171,6 +184,9 @@ class Evidence:
         return len(self.signals)
 
 
+_SIGNAL_ORDER = ("url", "declared", "title_is_a_link", "teasers", "pager", "little_prose", "links")
+
+
 def gather_evidence(
     *,
     url: str,
@@ -179,9 +195,16 @@ def gather_evidence(
     anchors: list[str],
     title: str | None = None,
     tree: lxml_html.HtmlElement | None = None,
+    decisive_only: bool = False,
 ) -> Evidence:
+    """The evidence about a page. ``decisive_only``: skip what cannot change the verdict of
+    :func:`classify_page` — every signal of a page that declares itself an article, and the
+    two costly tree walks (teasers, pager) where the other signals already settle the vote;
+    the signals found are the same whenever they count."""
     og_type = (meta.get("og:type") or "").lower()
     evidence = Evidence(declared_article=og_type in _ARTICLE_OG or meta.article_ld is not None)
+    if decisive_only and evidence.declared_article:
+        return evidence
     signals = evidence.signals
     parts = urlsplit(url)
     path = parts.path or "/"
@@ -199,14 +222,18 @@ def gather_evidence(
     own = (split_title(meta.title_tag or "") or [""])[0]
     if _title_is_a_link(title or "", anchors) or _title_is_a_link(own, anchors):
         signals.append("title_is_a_link")
-    if teaser_share(tree, text) >= 0.5:
-        signals.append("teasers")
-    if has_pager(tree):
-        signals.append("pager")
     if paragraph_count(text, anchors) < 2:
         signals.append("little_prose")
     if link_share(text, anchors) >= 0.5:
         signals.append("links")
+    # the verdict needs to know whether there are DROP_VOTES - 1 signals, DROP_VOTES or more
+    if not decisive_only or len(signals) < DROP_VOTES:
+        if has_pager(tree):
+            signals.append("pager")
+        if not decisive_only or DROP_VOTES - 2 <= len(signals) < DROP_VOTES:
+            if teaser_share(tree, text) >= 0.5:
+                signals.append("teasers")
+    signals.sort(key=_SIGNAL_ORDER.index)
     return evidence
 
 
@@ -227,7 +254,9 @@ def classify_page(
     size = text_size(text)
     if size == 0:
         return "no", "empty"
-    evidence = gather_evidence(url=url, meta=meta, text=text, anchors=anchor_list, title=title, tree=tree)
+    evidence = gather_evidence(
+        url=url, meta=meta, text=text, anchors=anchor_list, title=title, tree=tree, decisive_only=True
+    )
     if _ERROR_TITLE.search(meta.title_tag or "") and size < 150 and not evidence.declared_article:
         return "no", "error_page"
     if size < MIN_ARTICLE_SIZE:

@@ -51,9 +51,12 @@ BREADCRUMB = re.compile(r"首页|当前位置|您的位置|>>|»|＞|\s>\s")
 WEB_ADDRESS = re.compile(r"\.(?:com|net|org|co|cn|tw|hk|uk|us|ca|au|news|tv)\b", re.I)
 
 
+_WHITESPACE = re.compile(r"\s+")
+
+
 def squeeze(text: str) -> str:
     """``text`` without any whitespace: how lines are compared across extractions."""
-    return re.sub(r"\s+", "", text)
+    return _WHITESPACE.sub("", text)
 
 
 # Traditional characters and their simplified forms, for the characters the furniture and
