@@ -18,6 +18,10 @@ ROBOTSTXT_OBEY = True
 NEWSARCHIVE_CONTACT = "https://github.com/newsarchive/newsarchive"
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# Scrapy starts this many asyncio tasks for the output of every response (default 100); a
+# page yields one item at most (the rest are requests), and 100 tasks per page cost the
+# reactor more CPU than parsing the page's links
+CONCURRENT_ITEMS = 4
 DOWNLOAD_DELAY = 0.5
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
