@@ -20,7 +20,7 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import IO
 
 from core.items import FetchedPage
@@ -79,8 +79,19 @@ def write_frame(stream: IO[bytes], data: bytes) -> None:
     stream.flush()
 
 
+def _heap_trimmer() -> Callable[[], object]:
+    """glibc's ``malloc_trim(0)``, or nothing where there is none: after a large page the
+    heap keeps its high-water mark, and a worker's RSS would stay at its largest page's."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return lambda: None
+    return lambda: trim(0)
+
+
 def serve(source: IO[bytes], sink: IO[bytes]) -> None:
     """Run jobs from ``source``, answers to ``sink``, until ``source`` ends."""
+    trim = _heap_trimmer()
     while (frame := read_frame(source)) is not None:
         fn, args, kwargs = pickle.loads(frame)
         try:
@@ -92,6 +103,8 @@ def serve(source: IO[bytes], sink: IO[bytes]) -> None:
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
             data = pickle.dumps((False, RuntimeError(f"unpicklable result: {exc}")))
         write_frame(sink, data)
+        del frame, answer, data
+        trim()
 
 
 def main() -> None:
