@@ -165,3 +165,23 @@ def test_record_labels_in_prose_or_elsewhere_are_no_record() -> None:
     page = "zh_sina_closing_fazi.html"
     article = extract_article((PAGES / page).read_bytes(), SOURCES[page]["url"]).article
     assert article is not None and article.author == "王霄"
+
+
+def test_forum_thread_ends_at_the_first_posts_back_link() -> None:
+    # each post of the thread closes on "← 返回": the first post is the article
+    text = text_of("zh_netease_bbs_louzhu_reply.html")
+    assert "不得不承认，如果没有张曼玉在戛纳封后" in text
+    assert "← 返回" not in text and "王家衛不適合吧" not in text
+
+
+def test_back_links_cut_only_a_thread_after_its_first_post() -> None:
+    post = "第一帖的正文，讲了一件事情的来龙去脉，也说了自己的看法。"
+    reply = "回帖的内容，同意楼主的看法。"
+    # fewer than three: a page's own "返回" links, no thread
+    two = "\n".join([post, "← 返回", reply, "← 返回", reply])
+    assert remove_furniture(two) == two
+    # three or more, but before any prose: a menu, the text stays whole
+    menu = "\n".join(["返回", "返回", "返回", post])
+    assert remove_furniture(menu) == menu
+    thread = "\n".join([post, "← 返回", reply, "← 返回", reply, "← 返回"])
+    assert remove_furniture(thread) == post

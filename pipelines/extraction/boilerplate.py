@@ -145,6 +145,10 @@ _REPLY_HEADINGS = re.compile(
     r"^\s*[【\[]?\s*(?:回复线索|相关回复|所有回复|全部回复|回复列表|跟帖列表|网友回复|最新回复)"
     r"\s*[】\]]?\s*[:：]?\s*$"
 )
+# the link that closes each post of a forum thread ("← 返回", "[返回顶部]"): met three times or
+# more, it separates the posts, and the article is the first
+_POST_SEPARATOR = re.compile(r"^[\s←↑<«\[【]*(?:返回|返回顶部|回到顶部)[\s\]】]*$")
+_MIN_SEPARATORS = 3
 # a run of at least three short items separated by bars: a navigation or footer line
 _BAR_NAV = re.compile(r"^(?:[^|｜]{1,10}[|｜]){3,}[^|｜]{0,10}$")
 _BLOCK_HEADINGS = re.compile(
@@ -285,10 +289,15 @@ def remove_furniture(text: str) -> str:
     dated = _dated_list_lines(lines)
     tail_start = int(len(lines) * 0.6)
     banner = _cookie_banner_start(lines)
+    separators = sum(1 for line in lines if _POST_SEPARATOR.match(fold(line)))
     i = 0
     while i < len(lines):
         line = lines[i]
         if (i >= tail_start and is_closing_heading(line)) or i == banner:
+            break
+        if separators >= _MIN_SEPARATORS and _POST_SEPARATOR.match(fold(line)) and any(
+            _is_prose(fold(kept)) for kept in out
+        ):
             break
         if _REPLY_HEADINGS.match(fold(line)) and any(_is_prose(fold(kept)) for kept in out):
             break
