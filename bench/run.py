@@ -7,7 +7,8 @@
     .venv/bin/python bench/run.py crawl --json   # the rows as JSON
 
 Every speed figure stands beside its baseline measured in the same run: extraction beside
-bare trafilatura (CPU per page, page by page in one process), a crawl beside cores × bare
+bare trafilatura (CPU per page, page by page in one process), import beside the code before
+the ingest refactor (a ``git worktree`` of it, same venv, same WARC), a crawl beside cores × bare
 trafilatura and plain Scrapy (+ bare trafilatura) on the same loopback site, and ``scrapy
 bench``; ratios are what count on a shared machine.
 
@@ -23,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import subprocess
 import sys
@@ -78,21 +80,41 @@ def bench_extract(rows: list[list[str]]) -> None:
 
 
 def bench_import(rows: list[list[str]]) -> None:
-    """`newsarchive import` of each evaluation WARC with the default 2 workers."""
-    for dataset in _datasets():
-        with tempfile.TemporaryDirectory() as tmp:
-            db = str(Path(tmp) / "a.db")
-            seconds, rss, _ = _run([*CLI, "--db", db, "import", str(dataset / "pages.warc.gz")])
-            pages = sum(1 for _ in (dataset / "ground_truth.jsonl").open(encoding="utf-8"))
-            rows.append(
-                [
-                    f"import {dataset.name}",
-                    f"{pages} pages",
-                    f"{seconds:.1f} s",
-                    f"{pages / seconds:.1f} pages/s",
-                    f"{rss:.0f} MiB",
-                ]
-            )
+    """`newsarchive import` of one WARC of every evaluation page, this tree's code beside the
+    code before the ingest refactor, alternately in the same run (import_speed.py)."""
+    script = ROOT / "bench" / "import_speed.py"
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
+    info = json.loads(done.stdout.strip().splitlines()[-1])
+    now, old = info["current"], info["pre_refactor"]
+    what = (f"{now['pages']} pages (all {len(info['sets'])} evaluation sets in one WARC), "
+            f"{now['articles']} articles")
+    before = f"before the ingest refactor ({info['pre_refactor_commit']})"
+    rows.append(
+        [
+            f"import, --workers {info['workers']} (best of {info['rounds']})",
+            what,
+            f"{now['seconds']:.1f} s",
+            f"{now['pages_per_s']:.1f} pages/s; {now['cpu_ms_per_page']:.0f} ms CPU/page (tree)",
+            f"{before}: {old['pages_per_s']:.1f} pages/s; {old['cpu_ms_per_page']:.0f} ms CPU/page",
+            f"{now['pages_per_s'] / old['pages_per_s']:.2f}× speed, "
+            f"{now['cpu_ms_per_page'] / old['cpu_ms_per_page']:.2f}× CPU",
+            f"{now['rss_mib']:.0f} MiB (before: {old['rss_mib']:.0f})",
+        ]
+    )
+    rows.append(
+        [
+            "import: CPU beyond extraction (ingest path, start-up)",
+            what,
+            "–",
+            f"{now['ingest_cpu_ms_per_page']:.0f} ms CPU/page "
+            f"({now['cpu_ms_per_page']:.0f} − extract_article {now['extract_cpu_ms_per_page']:.0f})",
+            f"{before}: {old['ingest_cpu_ms_per_page']:.0f} ms CPU/page "
+            f"({old['cpu_ms_per_page']:.0f} − {old['extract_cpu_ms_per_page']:.0f})",
+            f"{now['ingest_cpu_ms_per_page'] / old['ingest_cpu_ms_per_page']:.2f}×"
+            if old["ingest_cpu_ms_per_page"] > 0 else "–",
+            "–",
+        ]
+    )
 
 
 def bench_reextract(rows: list[list[str]]) -> None:
@@ -230,6 +252,37 @@ PARTS = {
 _BEGIN, _END = "<!-- bench/run.py parts: begin -->", "<!-- bench/run.py parts: end -->"
 
 
+_EARLIER = " † "
+
+
+def _part_of(benchmark: str) -> str | None:
+    """The part a RESULTS.md row came from, by its first cell."""
+    if benchmark.startswith("scrapy bench"):
+        return "crawl"
+    return next((part for part in PARTS if benchmark.startswith(part)), None)
+
+
+def _earlier_rows(parts: list[str]) -> list[str]:
+    """The table rows of the parts not run now, kept from RESULTS.md's block, each marked
+    with the run it came from (``† date, load``): running one part keeps the others' rows."""
+    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+    if _BEGIN not in old or _END not in old:
+        return []
+    block = old.split(_BEGIN, 1)[1].split(_END, 1)[0]
+    machine = next((line for line in block.splitlines() if line.startswith("Machine:")), "")
+    found = re.search(r"(\d{4}-\d\d-\d\d \d\d:\d\d); load average ([\d.]+)", machine)
+    when = f"{found[1]}, load {found[2]}" if found else "an earlier run"
+    kept = []
+    for line in block.splitlines():
+        if not line.startswith("| ") or line.startswith("| benchmark |"):
+            continue
+        first, rest = line[2:].split(" | ", 1)
+        if _part_of(first) not in (None, *parts):
+            mark = "" if _EARLIER in first else f"{_EARLIER}{when}"
+            kept.append(f"| {first}{mark} | {rest}")
+    return kept
+
+
 def _write_results(table: str) -> None:
     """Replace this command's block of RESULTS.md; what other benchmarks and notes wrote stays."""
     block = f"{_BEGIN}\n{table}\n{_END}"
@@ -269,18 +322,22 @@ def main() -> None:
     header = ["benchmark", "input", "wall time", "throughput", "baseline (same run)", "ratio", "peak RSS"]
     # parts without a baseline of their own report five cells
     rows = [row if len(row) == len(header) else [*row[:4], "–", "–", *row[4:]] for row in rows]
+    parts = list(args.parts or PARTS)
+    kept = _earlier_rows(parts)
     lines = [
         "# Benchmark results",
         "",
-        f"Reproduce with `.venv/bin/python bench/run.py` (parts: {', '.join(args.parts or PARTS)}).",
+        f"Reproduce with `.venv/bin/python bench/run.py` (parts: {', '.join(parts)}).",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{time.strftime('%Y-%m-%d %H:%M')}; load average {load_before[0]:.1f} before, "
         f"{load_after[0]:.1f} after. Peak RSS is the largest single process (main or worker) "
         "unless marked (tree): the sum over the crawl's processes.",
+        *(["Rows marked † are other parts' rows, kept from the earlier run they name."] if kept else []),
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
         *("| " + " | ".join(row) + " |" for row in rows),
+        *kept,
         "",
     ]
     _write_results("\n".join(lines))
