@@ -185,3 +185,15 @@ def test_back_links_cut_only_a_thread_after_its_first_post() -> None:
     assert remove_furniture(menu) == menu
     thread = "\n".join([post, "← 返回", reply, "← 返回", reply, "← 返回"])
     assert remove_furniture(thread) == post
+
+
+def test_calls_for_news_tips_and_long_phone_fax_lines_go() -> None:
+    # "上海滩微博#爆料#或短信爆料15900430043 一经采用最高奖励500元" and the desk's phone and fax
+    text = text_of("zh_xinmin_tipoff.html")
+    assert "爆料" not in text and "传真" not in text
+    assert "巧克力" in text
+
+
+def test_a_story_about_a_tip_off_stays() -> None:
+    text = "8日10時許，網友“Boy阿繼”在微博上爆料：“看病送火車票，沒病都要去裝病啊！”\n报料人也不知其去向"
+    assert remove_furniture(text) == text
