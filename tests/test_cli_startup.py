@@ -13,8 +13,11 @@ import click
 import pytest
 
 from crawler.cli import COMMAND_MODULES, main
+from storage import open_archive
+from tests.test_storage_data import SECTIONS, extracted, fill
 
 ROOT = Path(__file__).resolve().parents[1]
+BASE = "https://www.xunjk.com/yanjiu/2022/0928/"
 HEAVY = ("scrapy", "twisted", "alembic")
 _PROBE = """
 import json, sys
@@ -29,10 +32,10 @@ finally:
 
 @pytest.fixture(scope="module")
 def archive_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """An archive of the real pages in tests/fixtures (no ../shared/evaldata needed)."""
     db = str(tmp_path_factory.mktemp("startup") / "a.db")
-    from bench.fill_archive import fill
-
-    fill(db, 30, quiet=True)
+    with open_archive(db) as archive:
+        fill(archive, [extracted(key, f"{BASE}{n}.html") for n, key in enumerate(SECTIONS)])
     return db
 
 
@@ -40,7 +43,7 @@ def archive_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     "args",
     [
         ["search", "中国"],
-        ["search", "the", "--site", "naeb_en-1", "--since", "2015-01-01", "--format", "json"],
+        ["search", "高新区", "--site", "xunjk", "--since", "2015-01-01", "--format", "json"],
         ["show", "1"],
         ["list", "--limit", "3"],
         ["stats"],
