@@ -128,9 +128,11 @@ def pg_url() -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Parametrises a storage test over SQLite and the real PostgreSQL."""
+    """Parametrises a storage test over SQLite and the real PostgreSQL. The PostgreSQL
+    variants are slow (a database created and migrated for each, about a second): the quick
+    subset runs them on SQLite, the full suite on both."""
     if request.param == "sqlite":
         return str(tmp_path / "archive.db")
     return str(request.getfixturevalue("pg_url"))
