@@ -2,7 +2,9 @@
 
 A setting name must be one Scrapy, scrapy-redis or this project knows (a misspelt
 ``DOWNLOD_DELAY`` used to be accepted and ignored); a value must suit the type of the
-setting's default (``DOWNLOAD_DELAY = "abc"`` used to fail the run with a Python message).
+setting's default (``DOWNLOAD_DELAY = "abc"`` used to fail the run with a Python message),
+and a count, limit or duration must lie in its range (``CONCURRENT_REQUESTS = 0`` or
+``NEWSARCHIVE_KNOWN_URL_BATCH = -5`` used to be clamped or to stall the crawl silently).
 A setting of your own (for an extension you add) is accepted unchecked once its name is
 listed in ``NEWSARCHIVE_CUSTOM_SETTINGS``, in the same profile or on the same command line.
 """
@@ -19,7 +21,7 @@ from scrapy.settings import default_settings
 
 from crawler import settings as ours
 
-__all__ = ["CUSTOM_SETTINGS", "check_setting", "custom_names", "known_settings"]
+__all__ = ["CUSTOM_SETTINGS", "RANGES", "check_setting", "custom_names", "known_settings"]
 
 CUSTOM_SETTINGS = "NEWSARCHIVE_CUSTOM_SETTINGS"
 _REDIS_SETTINGS = (
@@ -43,6 +45,43 @@ _REDIS_SETTINGS = (
     "SCHEDULER_SERIALIZER",
 )
 _BOOL_STRINGS = ("true", "false", "True", "False", "0", "1")
+
+# The smallest value each numeric setting takes, and whether it counts things (a whole number).
+# 0 where Scrapy or crawler/settings.py documents 0 as "no limit" or "none".
+RANGES: dict[str, tuple[float, bool]] = {
+    # Scrapy's own
+    "CONCURRENT_REQUESTS": (1, True),
+    "CONCURRENT_REQUESTS_PER_DOMAIN": (1, True),
+    "CONCURRENT_ITEMS": (1, True),
+    "DEPTH_LIMIT": (0, True),
+    "DOWNLOAD_DELAY": (0, False),
+    "DOWNLOAD_TIMEOUT": (0.001, False),
+    "DOWNLOAD_MAXSIZE": (0, True),
+    "DOWNLOAD_WARNSIZE": (0, True),
+    "DNS_TIMEOUT": (0.001, False),
+    "RETRY_TIMES": (0, True),
+    "REDIRECT_MAX_TIMES": (0, True),
+    "AUTOTHROTTLE_START_DELAY": (0, False),
+    "AUTOTHROTTLE_MAX_DELAY": (0, False),
+    "AUTOTHROTTLE_TARGET_CONCURRENCY": (0.001, False),
+    "CLOSESPIDER_PAGECOUNT": (0, True),
+    "CLOSESPIDER_ITEMCOUNT": (0, True),
+    "CLOSESPIDER_TIMEOUT": (0, False),
+    # this project's (crawler/settings.py)
+    "EXTRACT_WORKERS": (1, True),
+    "STORE_BATCH_SIZE": (1, True),
+    "STORE_FLUSH_SECONDS": (0.001, False),
+    "NEWSARCHIVE_MAX_URL_LENGTH": (1, True),
+    "NEWSARCHIVE_MAX_LINKS_PER_PAGE": (1, True),
+    "NEWSARCHIVE_MAX_PAGE_ELEMENTS": (1, True),
+    "NEWSARCHIVE_MAX_FEED_ENTRIES": (1, True),
+    "NEWSARCHIVE_MAX_PAGES": (0, True),
+    "NEWSARCHIVE_PROGRESS_INTERVAL": (0.001, False),
+    "NEWSARCHIVE_LEASE_SECONDS": (0.001, False),
+    "NEWSARCHIVE_KNOWN_URL_CACHE": (1, True),
+    "NEWSARCHIVE_KNOWN_URL_BATCH": (1, True),
+    "NEWSARCHIVE_SHARED_DELAY": (0, False),
+}
 
 
 @cache
@@ -124,7 +163,21 @@ def check_setting(name: str, value: Any, custom: Iterable[str] = ()) -> str | No
         close = difflib.get_close_matches(name, defaults, n=1, cutoff=0.75)
         hint = f"; did you mean {close[0]}?" if close else ""
         return f"unknown setting{hint} (a setting of your own must be listed in {CUSTOM_SETTINGS})"
-    return _problem(value, defaults[name])
+    return _problem(value, defaults[name]) or _out_of_range(name, value)
+
+
+def _out_of_range(name: str, value: Any) -> str | None:
+    """Why a number of the right type is still no value for ``name``, or None."""
+    if name not in RANGES or not _number(value):
+        return None
+    least, whole = RANGES[name]
+    number = float(value)
+    if whole and not number.is_integer():
+        return f"expected a whole number, got {value!r}"
+    if number < least:
+        bound = f"at least {least:g}" if least >= 1 or least == 0 else "more than 0"
+        return f"expected {bound}, got {value!r}"
+    return None
 
 
 def check_settings(values: Mapping[str, Any], custom: Iterable[str] = ()) -> tuple[str, str] | None:

@@ -255,6 +255,19 @@ CASES: dict[str, Case] = {
         "unknown setting; did you mean ROBOTSTXT_OBEY?",
         2,
     ),
+    "crawl -s count out of range": Case(
+        _db("crawl", DEAD_URL, "-s", "NEWSARCHIVE_KNOWN_URL_BATCH=-5"),
+        "bad setting NEWSARCHIVE_KNOWN_URL_BATCH='-5': expected at least 1, got '-5'",
+        2,
+    ),
+    "crawl -s fractional count": Case(
+        _db("crawl", DEAD_URL, "-s", "CONCURRENT_REQUESTS=2.5"), "expected a whole number, got '2.5'", 2
+    ),
+    "config zero timeout": Case(
+        _config(SITE_X + "[sites.x.settings]\nDOWNLOAD_TIMEOUT = 0\n", "crawl", "--site", "x"),
+        "settings.DOWNLOAD_TIMEOUT: expected more than 0, got 0",
+        2,
+    ),
     "crawl -s table not JSON": Case(
         _db("crawl", DEAD_URL, "-s", "DOWNLOADER_MIDDLEWARES=x.Y"), "expected a table", 2
     ),

@@ -203,3 +203,18 @@ def test_allowed_domains_may_name_a_port(tmp_path: Path) -> None:
                       encoding="utf-8")
     with pytest.raises(ConfigError, match="allowed_domains"):
         load_profiles(config).get("x")
+
+
+def test_every_range_names_a_known_setting_whose_default_lies_in_it() -> None:
+    from crawler.setting_check import RANGES, _defaults, check_setting
+
+    defaults = _defaults()
+    assert set(RANGES) <= set(defaults), set(RANGES) - set(defaults)
+    for name in RANGES:
+        assert check_setting(name, defaults[name]) is None, name
+    # each bound is enforced: the value just under it is refused, the bound itself taken
+    for name, (least, whole) in RANGES.items():
+        below = least - 1 if whole else -0.5
+        assert check_setting(name, below) is not None, name
+        if least >= 1 or least == 0:
+            assert check_setting(name, int(least)) is None, name
