@@ -24,6 +24,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from core.items import published_iso  # noqa: E402
 from pipelines.extraction import extract_article  # noqa: E402
 
 EVALDATA = Path("/work/shared/evaldata")
@@ -53,7 +54,7 @@ def export_row(page: tuple[str, bytes, str | None]) -> dict[str, object]:
         "url": url,
         "title": article.title,
         "text": article.text,
-        "published_at": article.published_at.isoformat() if article.published_at else None,
+        "published_at": published_iso(article.published_at, article.published_precision),
         "author": article.author,
         "source": article.source,
         "is_article": result.is_article,

@@ -43,6 +43,8 @@ class Article:
     source: str | None = None  # the outlet named in a Chinese 来源: line
     published_at: datetime | None = None  # timezone-aware
     published_time_known: bool = False  # False when only the day was given
+    # "day", or "month" when the page names only a month (published_at is then its first day)
+    published_precision: str = "day"
     modified_at: datetime | None = None  # the page's own last-modified time (dateModified), aware
     language: str | None = None
     description: str | None = None
@@ -62,3 +64,11 @@ class ArticleItem:
 
     page: FetchedPage
     article: Article
+
+
+def published_iso(value: datetime | None, precision: str = "day") -> str | None:
+    """``published_at`` as ISO 8601, to the precision the page stated: ``1996-03`` for a
+    month (ISO 8601's reduced precision), never a first day the page did not name."""
+    if value is None:
+        return None
+    return value.strftime("%Y-%m") if precision == "month" else value.isoformat()

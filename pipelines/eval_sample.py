@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from core.items import published_iso
 from pipelines.evaluation import SCORED_FIELDS, load_ground_truth, score_dataset
 from pipelines.extraction import EXTRACTOR_VERSION, extract_article
 from pipelines.warc_import import read_warc_pages
@@ -46,7 +47,7 @@ def score_sample(dataset: Path, size: int = SAMPLE_SIZE) -> dict[str, Any]:
                 "title": article.title,
                 "text": article.text,
                 "author": article.author,
-                "published_at": article.published_at.isoformat() if article.published_at else None,
+                "published_at": published_iso(article.published_at, article.published_precision),
             }
         )
     score = score_dataset(dataset.name, truth, rows)

@@ -20,6 +20,7 @@ from typing import IO, Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from core.items import published_iso
 from storage.errors import StorageError, wraps_driver_errors, wraps_driver_errors_in_iterator
 from storage.models import Article, RawPage
 from storage.query import ArticleFilter, bind_params, filter_conditions
@@ -54,7 +55,7 @@ def export_row(article: Article) -> dict[str, Any]:
         "title": article.title,
         "author": article.author,
         "source": article.source,
-        "published_at": _iso(article.published_local),
+        "published_at": published_iso(article.published_local, article.published_precision),
         "published_time_known": article.published_time_known,
         "language": article.language,
         "text": article.text,

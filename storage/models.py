@@ -72,6 +72,8 @@ class Article(Base):
     source: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     published_time_known: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "day", or "month" when the page named only a month (published_at is its first day)
+    published_precision: Mapped[str] = mapped_column(String(5), default="day", server_default="day")
     # minutes east of UTC, as the page gave the time (published_at itself is UTC)
     published_utc_offset: Mapped[int | None] = mapped_column(Integer)
     # when the page says it was last modified (dateModified); not when the archive changed it

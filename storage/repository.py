@@ -235,6 +235,7 @@ def copy_metadata(row: Article, article: ArticleData) -> None:
     if article.published_at is not None:
         row.published_at = article.published_at
         row.published_time_known = article.published_time_known
+        row.published_precision = article.published_precision
         row.published_utc_offset = utc_offset_minutes(article.published_at)
     row.modified_at = article.modified_at or row.modified_at
     row.language = article.language or row.language

@@ -22,6 +22,9 @@ MIN_YEAR = 1990
 class FoundDate:
     value: datetime
     time_known: bool
+    # "day" (or finer: see time_known); "month" when the page names only a month
+    # (``1996年3月号``): value is then the month's first day and means no more than the month
+    precision: str = "day"
 
 
 _SEP = r"\s*[-/.年]\s*"
@@ -64,6 +67,29 @@ def plausible(value: datetime) -> bool:
     """Reject years before the web and dates more than two days in the future."""
     now = datetime.now(UTC)
     return value.year >= MIN_YEAR and value <= now + timedelta(days=2)
+
+
+# 1996年3月号, 2005年 8 月: a year and month with no day after it
+_MONTH_ONLY = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d\d)\s*年\s*(?P<m>[01]?\d)\s*月(?!\s*[0-3]?\d)")
+# a line that states a month beside a name at most (an issue credit, ——《北京之春》1996年3月号),
+# not a sentence about something that happened in it
+_MONTH_LINE_LIMIT = 40
+
+
+def month_only(lines: list[str], tz: tzinfo = CHINA_TZ) -> FoundDate | None:
+    """The first month a short line of ``lines`` names without a day (``1996年3月号``),
+    as its first day with ``precision="month"``; ``None`` when a line names a day."""
+    for line in lines:
+        stripped = line.strip()
+        sentence = re.search(r"[。！？，,]", stripped)
+        if len(stripped) > _MONTH_LINE_LIMIT or sentence or find_date(stripped, tz):
+            continue
+        match = _MONTH_ONLY.search(stripped)
+        if match:
+            found = _build(match.group("y"), match.group("m"), "1", None, None, None, tz)
+            if found:
+                return FoundDate(found.value, False, "month")
+    return None
 
 
 def find_date(text: str, tz: tzinfo = CHINA_TZ) -> FoundDate | None:

@@ -25,7 +25,7 @@ from core.items import Article
 
 from .bylines_en import DATE_WORD, closing_credit, english_byline, names_site
 from .datelines import confirmed, in_page_zone, shown_dateline
-from .dates import FoundDate, date_from_url, find_date, local_zone, parse_date
+from .dates import FoundDate, date_from_url, find_date, local_zone, month_only, parse_date
 from .metadata import PageMeta
 from .metadata_zh import (
     blog_owner,
@@ -140,6 +140,19 @@ def _with_time(day: FoundDate | None, timed: FoundDate | None) -> FoundDate | No
     return day
 
 
+def _month_over_guess(month: FoundDate | None, guessed: FoundDate | None) -> FoundDate | None:
+    """htmldate's day, unless the text names only a month (``——《北京之春》1996年3月号``) and
+    htmldate's day is the first of a month of that year: its stand-in for a date it found
+    no day of (``1996-01-01`` from a bare 1996). A month is all the page knows then."""
+    if month is None:
+        return guessed
+    if guessed is None or (
+        guessed.value.day == 1 and not guessed.time_known and guessed.value.year == month.value.year
+    ):
+        return month
+    return guessed
+
+
 def _first(*values: FoundDate | None) -> FoundDate | None:
     return next((v for v in values if v is not None), None)
 
@@ -241,13 +254,15 @@ def resolve_fields(article: Article, *, meta: PageMeta, document: Any, page_line
     if chinese:
         info = _info_date(page_lines, anchor, tz)
         signed = find_date(record["成文日期"], tz) if "成文日期" in record else None
-        published = _first(signed, _with_time(declared, info), info, date_from_url(article.url, tz), guessed)
+        published = _first(signed, _with_time(declared, info), info, date_from_url(article.url, tz))
+        published = published or _month_over_guess(month_only(body_lines, tz), guessed)
     else:
         header = header_lines(page_lines, anchor)
         published = _english_date(meta, declared, modified, guessed, header, article.url)
     if published:
         article.published_at = published.value
         article.published_time_known = published.time_known
+        article.published_precision = published.precision
     if modified and (published is None or modified.value >= published.value):
         article.modified_at = modified.value
 

@@ -50,3 +50,4 @@ def apply_selectors(article: Article, tree: Any, selectors: Mapping[str, str]) -
             if found:
                 article.published_at = found.value
                 article.published_time_known = found.time_known
+                article.published_precision = found.precision
