@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import insert, select, text, update
 
 from storage import Archive, Article, open_archive, search_page, site_stats
 from storage.bulk import insert_articles
@@ -211,3 +211,68 @@ def test_pretokenized_texts_are_forgotten_after_the_block() -> None:
     with pretokenized({"some text": "some text"}):
         assert search_index._known_tokens
     assert not search_index._known_tokens
+
+
+def _index_instances(arc: Archive) -> list[tuple[Any, ...]]:
+    """Every (term, article, column, position) the SQLite index holds."""
+    with arc.engine.connect() as connection:
+        connection.exec_driver_sql(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_instances "
+            "USING fts5vocab(main, article_fts_bigram, 'instance')"
+        )
+        return [
+            tuple(r)
+            for r in connection.exec_driver_sql("SELECT * FROM temp.fts_instances ORDER BY 1, 2, 3, 4")
+        ]
+
+
+def _schema(arc: Archive) -> list[tuple[Any, ...]]:
+    with arc.engine.connect() as connection:
+        return [
+            tuple(r)
+            for r in connection.exec_driver_sql("SELECT type, name, sql FROM sqlite_master ORDER BY name")
+        ]
+
+
+def test_bulk_insert_indexes_as_the_trigger_does_and_restores_it(tmp_path: Any) -> None:
+    """SQLite: ``insert_articles`` puts the index trigger aside and indexes the rows in one
+    statement; the index holds exactly what the trigger writes row by row, and the schema
+    and the index's settings are the archive's own afterwards."""
+    rows = _plan()
+    with open_archive(str(tmp_path / "trigger.db")) as by_trigger:
+        schema = _schema(by_trigger)
+        with by_trigger.session() as session, session.begin():
+            for row in rows:  # one statement per row: the trigger indexes each
+                session.execute(insert(Article), [row])
+        expected = _index_instances(by_trigger)
+    with open_archive(str(tmp_path / "bulk.db")) as bulk:
+        with bulk.session() as session, session.begin():
+            insert_articles(session, rows[:50])
+        with bulk.session() as session, session.begin():
+            insert_articles(session, rows[50:])
+        assert _index_instances(bulk) == expected
+        assert len(expected) > 1000
+        assert _schema(bulk) == schema  # the trigger is back, as it was
+        with bulk.engine.connect() as connection:
+            config: dict[str, Any] = dict(
+                connection.exec_driver_sql("SELECT k, v FROM article_fts_bigram_config").all()
+            )
+        assert int(config.get("hashsize", 1024 * 1024)) == 1024 * 1024
+        with bulk.session() as session, session.begin():  # and it indexes what is written after
+            session.execute(insert(Article), [_row(500, "a.test", None, "zeppelin")])
+        with bulk.session() as session:
+            assert [h.id for h in search_page(session, "zeppelin").hits] == [500]
+
+
+def test_a_failed_bulk_insert_leaves_the_trigger_in_place(tmp_path: Any) -> None:
+    rows = _plan()[:3]
+    with open_archive(str(tmp_path / "a.db")) as arc:
+        schema = _schema(arc)
+        with arc.session() as session, session.begin():
+            insert_articles(session, rows)
+        with pytest.raises(Exception, match="UNIQUE"):
+            with arc.session() as session, session.begin():
+                insert_articles(session, [_row(900, "b.test", None, "x"), rows[0]])
+        assert _schema(arc) == schema
+        with arc.session() as session:
+            assert search_page(session, "经济").total == sum("经济" in r["text"] for r in rows)
