@@ -160,3 +160,42 @@ def test_am_starting_zone_is_a_zone() -> None:
     (evening,) = find_datelines(["December 19, 2023 10:48 PM EST"])
     assert evening.clock == time(22, 48)
     assert not is_dateline_only("November 20, 2019 - 11:28 AMT, the council met again")
+
+
+def _article_text(page: str) -> str:
+    article = extract_article((PAGES / page).read_bytes(), SOURCES[page]["url"]).article
+    assert article is not None
+    return article.text
+
+
+def test_a_row_of_tag_links_and_its_label_leave_the_end() -> None:
+    # "Tags" over "calendario stock car 2018, stock car brasil, …": each item is a link of the page
+    text = _article_text("en_autoracing_tag_row.html")
+    assert "stock car brasil, stock car cascavel" not in text
+    assert not text.rstrip().endswith("Tags")
+    assert text.rstrip().endswith("Calendário acima divulgado pela categoria em janeiro de 2018")
+    assert "12a etapa: 9 de dezembro – Interlagos" in text
+
+
+def test_a_bulleted_list_of_links_near_the_end_goes() -> None:
+    text = _article_text("en_livescience_bulleted_links.html")
+    for teaser in ("15 Amazing Images of Stars", "11 Fascinating Facts About Our Milky Way Galaxy"):
+        assert teaser not in text
+    assert "Numerical experiments of this kind are particularly successful" in text
+    assert text.rstrip().endswith("Originally published on Live Science.")
+
+
+def test_the_articles_own_bulleted_list_stays() -> None:
+    # the teams that qualified: a list at the end of the story, but not the page's link texts
+    text = _article_text("en_qualifiers_own_list.html")
+    for line in ("- Germany (Group C): 13th appearance", "- Wales (Group E): Second appearance"):
+        assert line in text.split("\n")
+
+
+def test_a_closing_row_that_is_not_all_links_stays() -> None:
+    from pipelines.extraction.boilerplate import without_link_edges
+    from pipelines.extraction.textlines import squeeze
+
+    links = {squeeze(t) for t in ("stock car brasil", "stock car cascavel")}
+    text = f"{STORY}\nTags\nstock car brasil, stock car cascavel, a word of the story"
+    assert without_link_edges(text, links) == text

@@ -59,11 +59,7 @@ _STRONG_RULES = [
         r"(?:photo|photograph|image|picture|video|illustration)s?(?:\s+credits?)?\s*(?::|by\b)",
         # the agency's or a colleague's closing credit: "Fox News’ Jessica Napoli contributed to this report."
         r"\bcontributed (?:to )?(?:this|the) (?:report|story|article)\.?$",
-        # the reporter's contact line and the agency's pointer to more ("Email Tariq Malik at
-        # tmalik@space.com or follow him @tariqjmalik.", "Reach the reporters on Twitter at
-        # http://twitter.com/…", "Follow AP's full coverage of Brexit at https://…")
-        r"^(?:contact|e-?mail|reach|have a tip\??|write to|you can reach)\b.{0,120}"
-        r"(?:\b[\w.+-]+@[\w-]+\.[a-z]{2,}|twitter\.com/\w|(?<!\w)@\w{2,})",
+        # the agency's pointer to more: "Follow AP's full coverage of Brexit at https://…"
         r"^(?:follow|more)\b.{0,80}\s:?\s*https?://\S+(?:\s+and\s+https?://\S+)?\.?$",
         # an editor's note on the text itself: "This interview has been edited for length and clarity."
         r"^(?:this|the|these|reviews?|answers?|responses?|quotes?|comments?|interviews?|conversations?)\b"
@@ -180,8 +176,21 @@ def _is_prose(line: str) -> bool:
     return bool(re.search(r"[。！？!?]$", line)) or (len(line) > 40 and bool(re.search(r"[，,；;]", line)))
 
 
+# the reporter's contact line and the agency's pointer to more ("Email Tariq Malik at
+# tmalik@space.com or follow him @tariqjmalik.", "Reach the reporters on Twitter at
+# http://twitter.com/…"); with a follow-me sentence it may run past a short line
+_CONTACT = re.compile(
+    r"^(?:contact|e-?mail|reach|have a tip\??|write to|you can reach)\b.{0,120}"
+    r"(?:\b[\w.+-]+@[\w-]+\.[a-z]{2,}|twitter\.com/\w|(?<!\w)@\w{2,})",
+    re.I,
+)
+_CONTACT_LINE = 200
+
+
 def is_furniture_line(line: str) -> bool:
     stripped = fold(line)
+    if stripped and len(stripped) <= _CONTACT_LINE and _CONTACT.search(stripped):
+        return True
     if not stripped or len(stripped) > _SHORT:
         return False
     if any(rule.search(stripped) for rule in _STRONG_RULES) or is_dateline_only(stripped):
@@ -323,17 +332,29 @@ _MIN_EDGE_LINKS = 3
 _MENU_LABEL = 10  # characters of a label among menu links
 
 
+# the items of a tag or category row: "stock car brasil, stock car cascavel, stock car taruma"
+_ROW_ITEMS = re.compile(r"\s*[,，、|｜│]\s*")
+
+
+def _links_in_row(key: str, links: set[str]) -> int:
+    """How many of the page's link texts ``key`` is made of when it is a row of three or more
+    of them and nothing else (a tag list, ``a, b, c``); 0 otherwise."""
+    items = [item for item in _ROW_ITEMS.split(key) if item]
+    return len(items) if len(items) >= _MIN_EDGE_LINKS and all(i in links for i in items) else 0
+
+
 def _link_run(lines: list[str], links: set[str]) -> int:
     """Length of the menu at the head of ``lines``: up to its last link line, in a run of link
-    lines, separators and short labels (``Language``, ``串流版``) where links are the majority;
-    0 when it holds fewer than three of the page's link texts."""
+    lines (or rows of links, ``a, b, c``), separators and short labels (``Language``, ``串流版``)
+    where links are the majority; 0 when it holds fewer than three of the page's link texts."""
     linked = other = end = 0
     for i, line in enumerate(lines):
         if _SEPARATOR_ONLY.match(line):
             continue
         key = squeeze(line.strip().rstrip("\\|｜│ "))
-        if key in links:
-            linked += 1
+        row = 0 if key in links else _links_in_row(key, links)
+        if key in links or row:
+            linked += row or 1
             end = i + 1
         elif len(key) <= _MENU_LABEL and not _SENTENCE_END.search(key) and other < linked:
             other += 1
@@ -342,16 +363,47 @@ def _link_run(lines: list[str], links: set[str]) -> int:
     return end if linked >= _MIN_EDGE_LINKS else 0
 
 
+def _is_label(line: str) -> bool:
+    key = line.strip()
+    return 0 < len(key) <= _MENU_LABEL and not _SENTENCE_END.search(key) and not _is_prose(key)
+
+
+_BULLET = re.compile(r"^\s*[-•·*]\s+(?P<item>\S.*)$")
+_TAIL_SHARE = 0.6  # link lists are looked for in the last 40 % of the text
+
+
+def _without_bulleted_links(lines: list[str], links: set[str]) -> list[str]:
+    """``lines`` without the bulleted lists of links to other stories in their last 40 %:
+    three or more bulleted lines in a row, each the whole text of one of the page's links.
+    A list of the article's own (recipe steps, results) is no link list and stays."""
+    start = int(len(lines) * _TAIL_SHARE)
+    drop: set[int] = set()
+    run: list[int] = []
+    for i in range(start, len(lines) + 1):
+        match = _BULLET.match(lines[i]) if i < len(lines) else None
+        if match and squeeze(match.group("item")) in links:
+            run.append(i)
+            continue
+        if len(run) >= _MIN_EDGE_LINKS:
+            drop.update(run)
+        run = []
+    return [line for i, line in enumerate(lines) if i not in drop] if drop else lines
+
+
 def without_link_edges(text: str, link_texts: set[str]) -> str:
     """``text`` without the menus an extractor kept at its start or end: a run of at least
     three lines that are each the whole text of one of the page's links (``link_texts``,
-    squeezed), such as a site menu or a list of other stories. A headline that is a link
-    on its own stays; so does a text that would be left with nothing."""
-    lines = text.split("\n")
+    squeezed), such as a site menu or a list of other stories, or a row of them (a tag list,
+    ``a, b, c``, with its label); and without bulleted lists of links in its last 40 %. A
+    headline that is a link on its own stays; so does a text that would be left with nothing."""
+    original = text.split("\n")
+    lines = _without_bulleted_links(original, link_texts)
     head = _link_run(lines, link_texts)
     tail = _link_run(lines[head:][::-1], link_texts)
+    if tail and len(lines) - tail - 1 > head and _is_label(lines[len(lines) - tail - 1]):
+        tail += 1  # the label over a closing run of links: "Tags", "Topics:"
     kept = lines[head : len(lines) - tail]
-    if (head or tail) and any(line.strip() and squeeze(line) not in link_texts for line in kept):
+    if len(kept) < len(original) and any(line.strip() and squeeze(line) not in link_texts for line in kept):
         return "\n".join(kept).strip()
     return text
 
