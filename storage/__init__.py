@@ -10,27 +10,99 @@ transaction::
 
 from __future__ import annotations
 
-from core.urls import canonicalize_url, clean_url
-from storage.archive import Archive, head_revision, open_archive, upgrade_schema
-from storage.errors import ArchiveTooNew, NotFound, StorageError
-from storage.export import EXPORT_FIELDS, FORMATS, count_articles, export_row, iter_articles, iter_export_rows
-from storage.inspect import article_versions, get_article, raw_page, raw_page_body, version_diff
-from storage.models import Article, ArticleUrl, ArticleVersion, CrawlRun, RawPage, SiteTemplate
-from storage.query import ArticleFilter
-from storage.repository import (
-    KnownPage,
-    StoreOutcome,
-    find_article_id,
-    known_pages,
-    known_pages_among,
-    mark_not_modified,
-    raw_body,
-    store_article,
-)
-from storage.runs import finish_run, list_runs, mark_dead_runs_interrupted, start_run
-from storage.search import SearchHit, SearchPage, known_sites, search, search_page
-from storage.stats import archive_summary, articles_per_day, site_stats
-from storage.templates import site_template
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.urls import canonicalize_url, clean_url
+    from storage.archive import Archive, head_revision, open_archive, upgrade_schema
+    from storage.errors import ArchiveTooNew, NotFound, StorageError
+    from storage.export import (
+        EXPORT_FIELDS,
+        FORMATS,
+        count_articles,
+        export_row,
+        iter_articles,
+        iter_export_rows,
+    )
+    from storage.inspect import article_versions, get_article, raw_page, raw_page_body, version_diff
+    from storage.models import Article, ArticleUrl, ArticleVersion, CrawlRun, RawPage, SiteTemplate
+    from storage.query import ArticleFilter
+    from storage.repository import (
+        KnownPage,
+        StoreOutcome,
+        find_article_id,
+        known_pages,
+        known_pages_among,
+        mark_not_modified,
+        raw_body,
+        store_article,
+    )
+    from storage.runs import finish_run, list_runs, mark_dead_runs_interrupted, start_run
+    from storage.stats import archive_summary, articles_per_day, site_stats
+    from storage.templates import site_template
+
+# ``search`` is both a module and a function of it: importing the module (as anything may)
+# sets the package's attribute to the module, so it is imported here, before the function.
+from storage.search import SearchHit, SearchPage, known_sites, search, search_page  # noqa: E402
+
+# Every other name is imported from its module when first used: a read command imports
+# the modules it uses, not the writers' (repository, templates, runs).
+_WHERE = {
+    "canonicalize_url": "core.urls",
+    "clean_url": "core.urls",
+    "Archive": "storage.archive",
+    "head_revision": "storage.archive",
+    "open_archive": "storage.archive",
+    "upgrade_schema": "storage.archive",
+    "ArchiveTooNew": "storage.errors",
+    "NotFound": "storage.errors",
+    "StorageError": "storage.errors",
+    "EXPORT_FIELDS": "storage.export",
+    "FORMATS": "storage.export",
+    "count_articles": "storage.export",
+    "export_row": "storage.export",
+    "iter_articles": "storage.export",
+    "iter_export_rows": "storage.export",
+    "article_versions": "storage.inspect",
+    "get_article": "storage.inspect",
+    "raw_page": "storage.inspect",
+    "raw_page_body": "storage.inspect",
+    "version_diff": "storage.inspect",
+    "Article": "storage.models",
+    "ArticleUrl": "storage.models",
+    "ArticleVersion": "storage.models",
+    "CrawlRun": "storage.models",
+    "RawPage": "storage.models",
+    "SiteTemplate": "storage.models",
+    "ArticleFilter": "storage.query",
+    "KnownPage": "storage.repository",
+    "StoreOutcome": "storage.repository",
+    "find_article_id": "storage.repository",
+    "known_pages": "storage.repository",
+    "known_pages_among": "storage.repository",
+    "mark_not_modified": "storage.repository",
+    "raw_body": "storage.repository",
+    "store_article": "storage.repository",
+    "finish_run": "storage.runs",
+    "list_runs": "storage.runs",
+    "mark_dead_runs_interrupted": "storage.runs",
+    "start_run": "storage.runs",
+    "archive_summary": "storage.stats",
+    "articles_per_day": "storage.stats",
+    "site_stats": "storage.stats",
+    "site_template": "storage.templates",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'storage' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "EXPORT_FIELDS",

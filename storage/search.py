@@ -29,7 +29,6 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -112,6 +111,8 @@ def snippet(text: str, terms: list[str], *, before: int = SNIPPET_BEFORE, after:
 
 
 def _ts_query() -> ColumnElement[Any]:
+    from sqlalchemy.dialects.postgresql import TSQUERY  # PostgreSQL only: see storage.types.JSONType
+
     return cast(bindparam("ts_query", type_=String), TSQUERY)
 
 

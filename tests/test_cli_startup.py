@@ -30,6 +30,16 @@ finally:
 """
 
 
+def _imported(probe: str, db: str, args: list[str]) -> set[str]:
+    """The modules a command imported, run in a fresh process."""
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "--db", db, *args],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stderr.rsplit("MODULES ", 1)[1]))
+
+
 @pytest.fixture(scope="module")
 def archive_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     """An archive of the real pages in tests/fixtures (no ../shared/evaldata needed)."""
@@ -51,12 +61,7 @@ def archive_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     ],
 )
 def test_read_commands_import_no_scrapy_twisted_or_alembic(archive_db: str, args: list[str]) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE, "--db", archive_db, *args],
-        capture_output=True, text=True, cwd=ROOT, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    modules = set(json.loads(done.stderr.rsplit("MODULES ", 1)[1]))
+    modules = _imported(_PROBE, archive_db, args)
     assert "storage" in modules  # the command did read the archive
     assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
 
@@ -74,3 +79,40 @@ def test_every_command_module_is_listed() -> None:
             assert COMMAND_MODULES.get(command.name) == path.stem, command.name
     listed = set(main.list_commands(click.Context(main)))
     assert listed == set(COMMAND_MODULES)
+
+
+_FULL_PROBE = _PROBE.replace('m.split(".")[0] for m in sys.modules', "m for m in sys.modules")
+assert _FULL_PROBE != _PROBE
+
+
+@pytest.mark.parametrize(
+    ("args", "absent"),
+    [
+        (["search", "中国", "--format", "json"], ("rich", "storage.repository", "storage.export")),
+        (["show", "1"], ("rich", "storage.runs", "storage.templates")),
+        (["stats", "--format", "json"], ("rich", "storage.repository", "storage.export")),
+        (["search", "中国"], ("storage.repository", "storage.runs", "storage.templates")),
+    ],
+)
+def test_read_commands_on_sqlite_import_what_they_use(
+    archive_db: str, args: list[str], absent: tuple[str, ...]
+) -> None:
+    """On a SQLite archive no read command imports SQLAlchemy's PostgreSQL dialect (a fifth
+    of a second of start-up here); storage's names are imported from their modules when
+    used, so a read command leaves the writers' modules alone; JSON output needs no rich."""
+    modules = _imported(_FULL_PROBE, archive_db, args)
+    assert "storage.archive" in modules
+    unwanted = {m for m in modules if m == "sqlalchemy.dialects.postgresql"}
+    unwanted |= {m for m in modules if m.split(".")[0] in absent or m in absent}
+    assert not unwanted, sorted(unwanted)
+
+
+def test_storage_names_resolve_lazily() -> None:
+    import storage
+    import storage.search  # the module of the same name as the function: it stays the function
+
+    for name in storage.__all__:
+        assert getattr(storage, name) is not None, name
+    assert callable(storage.search) and storage.search.__module__ == "storage.search"
+    with pytest.raises(AttributeError):
+        _ = storage.no_such_name

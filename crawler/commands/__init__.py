@@ -1,14 +1,20 @@
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
 
 from core.errors import InputError
 from core.shard import Shard
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 
 def table_console() -> Console:
     """A console for printing tables: piped or redirected output is not cut to 80 columns."""
+    from rich.console import Console  # only where a table is printed: rich takes a while to import
+
     console = Console()
     return console if console.is_terminal else Console(width=200)
 
