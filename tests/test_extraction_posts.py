@@ -197,3 +197,17 @@ def test_calls_for_news_tips_and_long_phone_fax_lines_go() -> None:
 def test_a_story_about_a_tip_off_stays() -> None:
     text = "8日10時許，網友“Boy阿繼”在微博上爆料：“看病送火車票，沒病都要去裝病啊！”\n报料人也不知其去向"
     assert remove_furniture(text) == text
+
+
+def test_a_sidebar_under_a_closing_label_goes() -> None:
+    # 60 lines of the portal's column links end the text, closed by the label 期待您的参与
+    text = text_of("zh_etnet_sidebar_after_label.html")
+    assert text.rstrip().endswith("发改委要求，在通知下发后１５日内完成煤炭购销合同的签订。（ｅｗ）")
+    for line in ("期待您的参与", "返回国企红筹", "数码潮人 • 杜飞", "十大人气排行"):
+        assert line not in text
+
+
+def test_a_label_over_too_few_links_stays() -> None:
+    story = "发改委要求，在通知下发后１５日内完成煤炭购销合同的签订。"
+    text = f"{story}\n数码潮人\n形象UP！\n期待您的参与"
+    assert without_link_edges(text, {"数码潮人", "形象UP！"}) == text

@@ -346,7 +346,8 @@ def _links_in_row(key: str, links: set[str]) -> int:
 def _link_run(lines: list[str], links: set[str]) -> int:
     """Length of the menu at the head of ``lines``: up to its last link line, in a run of link
     lines (or rows of links, ``a, b, c``), separators and short labels (``Language``, ``串流版``)
-    where links are the majority; 0 when it holds fewer than three of the page's link texts."""
+    where links are the majority — one label may stand at the run's outer edge (a sidebar
+    that closes on ``期待您的参与``); 0 when it holds fewer than three of the page's link texts."""
     linked = other = end = 0
     for i, line in enumerate(lines):
         if _SEPARATOR_ONLY.match(line):
@@ -356,7 +357,7 @@ def _link_run(lines: list[str], links: set[str]) -> int:
         if key in links or row:
             linked += row or 1
             end = i + 1
-        elif len(key) <= _MENU_LABEL and not _SENTENCE_END.search(key) and other < linked:
+        elif len(key) <= _MENU_LABEL and not _SENTENCE_END.search(key) and other <= linked:
             other += 1
         else:
             break

@@ -37,7 +37,7 @@ from .textlines import element_lines, squeeze
 
 logger = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION = "2026.11.29"
+EXTRACTOR_VERSION = "2026.11.30"
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
 _WRAPPER = re.compile(r"^\s*<text\b[^>]*>\s*", re.I)
