@@ -1,5 +1,7 @@
 """Content fingerprints: an exact hash of normalised text and a 64-bit SimHash
-over character shingles (works for Chinese, which has no spaces)."""
+over character shingles (works for Chinese, which has no spaces). In ``core`` so that the
+extraction workers compute them while they hold the text (``storage.fingerprint`` is the
+same module, for storage's readers)."""
 
 from __future__ import annotations
 

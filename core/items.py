@@ -59,11 +59,27 @@ class Article:
 
 
 @dataclass
+class PackedPage:
+    """What an extraction worker computed for storage while it held the page, so that the
+    process that writes need not: the raw body as stored (``core.rawcodec``) and its
+    SHA-256, and the fingerprints of ``text`` (``core.fingerprint``). Storage uses the
+    fingerprints only for a text equal to ``text`` (a template line stripped since makes
+    them stale) and computes whatever it is not given."""
+
+    body: bytes  # the stored form of the page's body: a zstd frame
+    sha256: str  # of the body as fetched
+    text: str
+    text_hash: str
+    simhash: int | None
+
+
+@dataclass
 class ArticleItem:
     """What the extract pipeline hands to the store pipeline."""
 
     page: FetchedPage
     article: Article
+    packed: PackedPage | None = None
 
 
 def published_iso(value: datetime | None, precision: str = "day") -> str | None:

@@ -87,6 +87,9 @@ EXTENSIONS = {
 EXTRACT_WORKERS = 2  # processes running the CPU-heavy extraction
 STORE_BATCH_SIZE = 50  # articles per transaction at most
 STORE_FLUSH_SECONDS = 2.0  # ... and at least this often, so a killed crawl keeps its work
+# a site's raw pages are zstd-compressed with a dictionary learned by an extraction worker
+# from its first this many article pages (0: never learn one; core/rawcodec.py)
+NEWSARCHIVE_RAW_DICTIONARY_SAMPLES = 64
 NEWSARCHIVE_LEARN_TEMPLATES = True  # after a run: learn and strip lines all the site's articles repeat
 NEWSARCHIVE_MAX_PAGES = 0  # pages per crawl at most (0: no limit); --max-pages and max_pages set it
 NEWSARCHIVE_PROGRESS = "auto"  # "auto" (live display on a terminal), "live", "log" or "off"

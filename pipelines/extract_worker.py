@@ -23,10 +23,20 @@ import time
 from collections.abc import Callable, Mapping
 from typing import IO
 
-from core.items import FetchedPage
+from core.fingerprint import content_hash, simhash
+from core.items import FetchedPage, PackedPage
+from core.rawcodec import RawDictionary, body_sha256, pack_body, train_dictionary
 from pipelines.extraction import ExtractionResult, extract_article
 
-__all__ = ["die_with_parent", "extract_page", "read_frame", "write_frame"]
+__all__ = [
+    "die_with_parent",
+    "extract_and_pack",
+    "extract_page",
+    "learn_dictionary",
+    "pack_page",
+    "read_frame",
+    "write_frame",
+]
 
 _PR_SET_PDEATHSIG = 1
 _LENGTH = struct.Struct(">I")
@@ -41,6 +51,37 @@ def extract_page(page: FetchedPage, selectors: Mapping[str, str] | None = None) 
         content_type=page.headers.get("Content-Type"),
         selectors=dict(selectors) if selectors else None,
     )
+
+
+def pack_page(page: FetchedPage, text: str, dictionary: RawDictionary | None = None) -> PackedPage:
+    """What storage would otherwise compute in the writing process: the body compressed
+    (with the site's ``dictionary``), its SHA-256, and the fingerprints of ``text``."""
+    return PackedPage(
+        body=pack_body(page.body, dictionary),
+        sha256=body_sha256(page.body),
+        text=text,
+        text_hash=content_hash(text),
+        simhash=simhash(text),
+    )
+
+
+def extract_and_pack(
+    page: FetchedPage,
+    selectors: Mapping[str, str] | None = None,
+    dictionary: RawDictionary | None = None,
+) -> tuple[ExtractionResult, PackedPage | None]:
+    """Extract one page and, when it is an article (the pages that get stored), pack it
+    for storage while the worker holds it (runs in a worker process)."""
+    result = extract_page(page, selectors)
+    if not result.is_article or result.article is None:
+        return result, None
+    return result, pack_page(page, result.article.text or "", dictionary)
+
+
+def learn_dictionary(samples: list[bytes]) -> RawDictionary | None:
+    """A zstd dictionary of a site's raw pages (runs in a worker process: it takes a
+    second or two of CPU)."""
+    return train_dictionary(samples)
 
 
 def die_with_parent(parent: int) -> None:

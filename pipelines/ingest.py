@@ -35,9 +35,9 @@ from typing import Any, Generic, Literal, TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from core.items import ArticleItem, FetchedPage
+from core.items import ArticleItem, FetchedPage, PackedPage
 from core.keys import dropped_key, error_key, stored_key
-from pipelines.extract_worker import extract_page
+from pipelines.extract_worker import extract_and_pack, extract_page
 from pipelines.extraction import ExtractionResult
 from pipelines.extraction_pool import BrokenProcessPool, ExtractionPool
 from pipelines.site_templates import rebuild_stale_templates, refresh_site_templates, store_stripped
@@ -62,6 +62,7 @@ T = TypeVar("T")
 Pending = ArticleItem | FetchedPage  # FetchedPage only for a 304 revisit
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+Extracted = tuple[ExtractionResult, PackedPage | None]  # what extract_and_pack answers
 
 
 def drop_slug(reason: str | None) -> str:
@@ -228,7 +229,7 @@ def store_pending(provenance: Provenance) -> StoreOne[Pending]:
             fetched_at = item.fetched_at or datetime.now(UTC)
             found = mark_not_modified(session, item.url, fetched_at=fetched_at)
             return "unchanged" if found is not None else "not_modified_unknown"
-        return store_stripped(session, item.page, item.article, reason=provenance).status
+        return store_stripped(session, item.page, item.article, reason=provenance, packed=item.packed).status
 
     return store
 
@@ -292,7 +293,7 @@ class Ingest:
         self.counts: Counter[str] = Counter()
         self.pages = 0  # pages handed to extraction
         self.sites: set[str] = set()
-        self._in_flight: deque[tuple[FetchedPage, Future[ExtractionResult], Any]] = deque()
+        self._in_flight: deque[tuple[FetchedPage, Future[Extracted], Any]] = deque()
         self._batch: list[Pending] = []
 
     def add(self, page: FetchedPage, tag: Any = None) -> None:
@@ -309,17 +310,18 @@ class Ingest:
         while len(self._in_flight) > max(self.batch_size, 8 * self.pool.workers):
             self._collect_one()
 
-    def _submit(self, page: FetchedPage) -> Future[ExtractionResult]:
+    def _submit(self, page: FetchedPage) -> Future[Extracted]:
+        # the worker also packs an article for storage (compressed body, fingerprints)
         try:
-            return self.pool.submit(extract_page, page)
+            return self.pool.submit(extract_and_pack, page)
         except BrokenProcessPool:
             self.pool.restart()
-            return self.pool.submit(extract_page, page)
+            return self.pool.submit(extract_and_pack, page)
 
     def _collect_one(self) -> None:
         page, future, self._done_tag = self._in_flight.popleft()
         try:
-            result = future.result()
+            result, packed = future.result()
         except BrokenProcessPool:
             # a worker died (out of memory, a crash in a C extension): count it, start afresh
             logger.error("Extraction worker died on %(url)s", {"url": page.url})
@@ -331,7 +333,7 @@ class Ingest:
             self.counts[dropped_key(drop_slug(result.reason))] += 1
             logger.info("Not stored: %(url)s (%(reason)s)", {"url": page.url, "reason": result.reason})
             return
-        self._batch.append(ArticleItem(page=page, article=result.article))
+        self._batch.append(ArticleItem(page=page, article=result.article, packed=packed))
         if len(self._batch) >= self.batch_size:
             self.flush()
 

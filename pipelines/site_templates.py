@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from sqlalchemy.orm import Session
 
-from core.items import Article, FetchedPage
+from core.items import Article, FetchedPage, PackedPage
 from core.urls import site_of_url
 from pipelines.extraction import extract_article
 from pipelines.extraction.template import TEMPLATE_RULES, apply_template, learn_template
@@ -52,15 +52,16 @@ def strip_site_template(session: Session, site: str | None, text: str) -> str:
 
 
 def store_stripped(
-    session: Session, page: FetchedPage, article: Article, *, reason: str = "crawl"
+    session: Session, page: FetchedPage, article: Article, *, reason: str = "crawl",
+    packed: PackedPage | None = None,
 ) -> StoreOutcome:
     """Store ``article`` with its site's template lines stripped (``store_article`` stores
-    the text it is given)."""
+    the text it is given; ``packed``: what the extraction worker computed for it)."""
     site = page.site or site_of_url(page.final_url or page.url) or None
     text = strip_site_template(session, site, article.text or "")
     if text != (article.text or ""):
         article = replace(article, text=text)
-    return store_article(session, page, article, reason=reason)
+    return store_article(session, page, article, reason=reason, packed=packed)
 
 
 # Learn again once a site has this much more than when its template was last learned: the

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from storage.inspect import article_versions, get_article, raw_page, raw_page_body, version_diff
     from storage.models import Article, ArticleUrl, ArticleVersion, CrawlRun, RawPage, SiteTemplate
     from storage.query import ArticleFilter
+    from storage.rawpages import save_site_dictionary, site_dictionary
     from storage.repository import (
         KnownPage,
         StoreOutcome,
@@ -76,6 +77,8 @@ _WHERE = {
     "RawPage": "storage.models",
     "SiteTemplate": "storage.models",
     "ArticleFilter": "storage.query",
+    "save_site_dictionary": "storage.rawpages",
+    "site_dictionary": "storage.rawpages",
     "KnownPage": "storage.repository",
     "StoreOutcome": "storage.repository",
     "find_article_id": "storage.repository",
@@ -145,8 +148,10 @@ __all__ = [
     "raw_body",
     "raw_page",
     "raw_page_body",
+    "save_site_dictionary",
     "search",
     "search_page",
+    "site_dictionary",
     "site_stats",
     "site_template",
     "start_run",

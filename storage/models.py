@@ -40,8 +40,9 @@ class Base(DeclarativeBase):
 
 
 class RawPage(Base):
-    """One HTTP response as fetched; the body is zlib-compressed so that
-    extraction can be redone without recrawling."""
+    """One HTTP response as fetched; the body is compressed (``core.rawcodec``: a zstd
+    frame, with its site's dictionary when there is one; a zlib stream in rows stored
+    before) so that extraction can be redone without recrawling."""
 
     __tablename__ = "raw_page"
 
@@ -50,10 +51,24 @@ class RawPage(Base):
     final_url: Mapped[str] = mapped_column(Text)
     status: Mapped[int] = mapped_column(Integer)
     headers: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
-    body: Mapped[bytes] = mapped_column(LargeBinary)  # zlib
+    body: Mapped[bytes] = mapped_column(LargeBinary)  # zstd (zlib in rows stored before 0015)
     encoding: Mapped[str | None] = mapped_column(String(64))
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sha256: Mapped[str] = mapped_column(String(64))  # of the uncompressed body
+
+
+class RawPageDictionary(Base):
+    """A zstd dictionary learned from a site's first raw pages; a stored body compressed
+    with it names it by ``dict_id`` in its frame header."""
+
+    __tablename__ = "raw_page_dictionary"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dict_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    site: Mapped[str] = mapped_column(String(200), index=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    samples: Mapped[int] = mapped_column(Integer)  # pages it was learned from
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Article(Base):

@@ -6,24 +6,25 @@ transaction and batches many calls into one.
 
 from __future__ import annotations
 
-import hashlib
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, literal_column, or_, select
+from sqlalchemy import ColumnElement, bindparam, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.items import Article as ArticleData
-from core.items import FetchedPage
+from core.items import FetchedPage, PackedPage
+from core.rawcodec import body_sha256, pack_body
 from core.urls import canonicalize_url, clean_url, same_site, site_of_url
-from storage.errors import StorageError, wraps_driver_errors
+from storage.errors import wraps_driver_errors
 from storage.fingerprint import BAND_SHIFTS, NEAR_DUPLICATE_DISTANCE, bands, content_hash, hamming, simhash
 from storage.locks import advisory_key, advisory_xact_lock
 from storage.models import Article, ArticleUrl, ArticleVersion, RawPage
+from storage.rawpages import raw_body as raw_body  # its readers import it from here too
 from storage.types import utcnow
 
 StoreStatus = Literal["new", "updated", "unchanged", "duplicate"]
@@ -78,25 +79,41 @@ def article_urls(page: FetchedPage, article: ArticleData) -> tuple[str, list[str
     return canonical, aliases
 
 
-def _raw_page(page: FetchedPage, sha256: str, fetched_at: datetime) -> RawPage:
+def _raw_page(page: FetchedPage, sha256: str, fetched_at: datetime, packed: PackedPage | None) -> RawPage:
     return RawPage(
         url=page.url,
         final_url=page.final_url or page.url,
         status=page.status,
         headers=dict(page.headers),
-        body=zlib.compress(page.body, 6),
+        # packed by the extraction worker when it came through the pool
+        body=packed.body if packed is not None else pack_body(page.body),
         encoding=page.encoding,
         fetched_at=fetched_at,
         sha256=sha256,
     )
 
 
-def raw_body(raw: RawPage) -> bytes:
-    """The stored body as fetched; StorageError when the stored bytes are damaged."""
-    try:
-        return zlib.decompress(raw.body)
-    except (zlib.error, TypeError) as exc:
-        raise StorageError(f"the stored raw page {raw.id} of {raw.final_url} is damaged: {exc}") from exc
+class TextPrints:
+    """A text's content hash and SimHash, each computed at most once per store (the
+    SimHash only when asked for: an unchanged page never needs it)."""
+
+    def __init__(self, text: str, text_hash: str | None = None, known_simhash: int | None = None,
+                 *, simhash_known: bool = False) -> None:
+        self.text = text
+        self.text_hash = text_hash if text_hash is not None else content_hash(text)
+        if simhash_known:
+            self.__dict__["simhash"] = known_simhash
+
+    @cached_property
+    def simhash(self) -> int | None:
+        return simhash(self.text)
+
+
+def text_prints(text: str, packed: PackedPage | None = None) -> TextPrints:
+    """The fingerprints of ``text``: those the worker computed when they are of this text."""
+    if packed is not None and packed.text == text:
+        return TextPrints(text, packed.text_hash, packed.simhash, simhash_known=True)
+    return TextPrints(text)
 
 
 def band_expression(shift: int) -> ColumnElement[int]:
@@ -125,6 +142,25 @@ def _serialise_copies(session: Session, text_hash: str, fingerprint: int | None)
         advisory_xact_lock(session.connection(), name)
 
 
+# Built once: building the band expressions for every stored article cost more CPU than
+# running the queries (the values are bound parameters, so the SQL, and the indexes of
+# migration 0002 it matches, are the same).
+_EXACT_COPY = (
+    select(Article.id, Article.duplicate_of)
+    .where(Article.content_hash == bindparam("text_hash"), Article.id != bindparam("exclude"))
+    .order_by(Article.id)
+    .limit(1)
+)
+# No "duplicate_of IS NULL" in SQL: SQLite would then scan ix_article_duplicate_of
+# instead of using the band indexes.
+_NEAR_COPIES = (
+    select(Article.id, Article.simhash, Article.duplicate_of)
+    .where(or_(*(band_expression(shift) == bindparam(f"band{shift}") for shift in BAND_SHIFTS)))
+    .order_by(Article.id)
+    .limit(NEAR_DUPLICATE_CANDIDATES)
+)
+
+
 def _find_original(
     session: Session, text_hash: str, fingerprint: int | None, text: str, *, exclude: int | None = None
 ) -> int | None:
@@ -134,28 +170,15 @@ def _find_original(
         return None
     _serialise_copies(session, text_hash, fingerprint)
     # A match that is itself a copy points at the first copy: use that.
-    exact = session.execute(
-        select(Article.id, Article.duplicate_of)
-        .where(Article.content_hash == text_hash, Article.id != (exclude or 0))
-        .order_by(Article.id)
-        .limit(1)
-    ).first()
+    exact = session.execute(_EXACT_COPY, {"text_hash": text_hash, "exclude": exclude or 0}).first()
     if exact is not None:
         return _other(int(exact.duplicate_of or exact.id), exclude)
     if fingerprint is None:
         return None
     # Pigeonhole: two 64-bit hashes within 3 bits share at least one 16-bit band.
     # The expressions match the indexes created by migration 0002.
-    wanted = bands(fingerprint)
-    conditions = [band_expression(shift) == value for shift, value in zip(BAND_SHIFTS, wanted, strict=True)]
-    # No "duplicate_of IS NULL" in SQL: SQLite would then scan ix_article_duplicate_of
-    # instead of using the band indexes.
-    rows = session.execute(
-        select(Article.id, Article.simhash, Article.duplicate_of)
-        .where(or_(*conditions))
-        .order_by(Article.id)
-        .limit(NEAR_DUPLICATE_CANDIDATES)
-    )
+    wanted = {f"band{shift}": value for shift, value in zip(BAND_SHIFTS, bands(fingerprint), strict=True)}
+    rows = session.execute(_NEAR_COPIES, wanted)
     for article_id, other, duplicate_of in rows:
         if article_id == exclude:
             continue
@@ -188,7 +211,7 @@ def _lookup(session: Session, aliases: list[str]) -> Any:
 
 
 def _wrongly_claimed(
-    session: Session, row: Article, aliases: list[str], title: str | None, text: str
+    session: Session, row: Article, aliases: list[str], title: str | None, prints: TextPrints
 ) -> bool:
     """True when ``row`` was found only through the page's rel=canonical and holds a
     different story: neither the same title nor (nearly) the same text."""
@@ -197,9 +220,9 @@ def _wrongly_claimed(
         select(ArticleUrl.url).where(ArticleUrl.article_id == row.id, ArticleUrl.url.in_(own)).limit(1)
     ):
         return False  # found through one of the page's own URLs
-    if (title or None) == (row.title or None) or content_hash(text) == row.content_hash:
+    if (title or None) == (row.title or None) or prints.text_hash == row.content_hash:
         return False
-    fingerprint = simhash(text)
+    fingerprint = prints.simhash
     if fingerprint is not None and row.simhash is not None:
         return hamming(fingerprint, row.simhash) > CANONICAL_SAME_STORY_DISTANCE
     return True
@@ -256,10 +279,13 @@ def apply_changes(
     reason: str,
     now: datetime,
     raw_page_id: int | None = None,
+    prints: TextPrints | None = None,
 ) -> bool:
     """Set a new title/text on ``row``, keeping the old one as a version when
-    either changed. Returns whether a version was made."""
-    text_hash = content_hash(text)
+    either changed. Returns whether a version was made. ``prints``: the text's
+    fingerprints, when already known."""
+    prints = prints or text_prints(text)
+    text_hash = prints.text_hash
     if text_hash == row.content_hash and (title or None) == (row.title or None):
         return False
     session.add(_snapshot(row, reason, now))
@@ -267,7 +293,7 @@ def apply_changes(
     row.title = title
     row.text = text
     row.content_hash = text_hash
-    row.simhash = simhash(text)
+    row.simhash = prints.simhash
     row.version += 1
     row.updated_at = now
     if text_changed:
@@ -285,6 +311,7 @@ def store_article(
     article: ArticleData,
     *,
     reason: str = "crawl",
+    packed: PackedPage | None = None,
 ) -> StoreOutcome:
     """Insert or update the article fetched in ``page``.
 
@@ -292,24 +319,30 @@ def store_article(
     refreshes fetch times, a changed title or text keeps the old version. A
     new URL whose text was already stored (exactly or nearly) gets its own row
     with ``duplicate_of`` pointing at the first copy.
+
+    ``packed``: the stored form of the page's body, its hash and the text's fingerprints,
+    computed by an extraction worker (``core.items.PackedPage``); what it does not give
+    (fingerprints of another text) is computed here.
     """
-    return _store(session, page, article, reason=reason, retried=False)
+    return _store(session, page, article, reason=reason, retried=False, packed=packed)
 
 
 def _store(
-    session: Session, page: FetchedPage, article: ArticleData, *, reason: str, retried: bool
+    session: Session, page: FetchedPage, article: ArticleData, *, reason: str, retried: bool,
+    packed: PackedPage | None,
 ) -> StoreOutcome:
     now = utcnow()
     fetched_at = page.fetched_at or now
     site = page.site or site_of_url(page.final_url or page.url) or None
     canonical, aliases = article_urls(page, article)
     text = article.text or ""  # the ingest path has stripped the site's template lines
-    body_sha = hashlib.sha256(page.body).hexdigest()
+    body_sha = packed.sha256 if packed is not None else body_sha256(page.body)
+    prints = text_prints(text, packed)
     etag = header(page.headers, "ETag")
     last_modified = header(page.headers, "Last-Modified")
 
     found = _lookup(session, aliases)
-    if found is not None and _wrongly_claimed(session, found[0], aliases, article.title, text):
+    if found is not None and _wrongly_claimed(session, found[0], aliases, article.title, prints):
         # A template's rel=canonical (the home or a section page) named by unrelated
         # articles: this page is keyed by its own URL instead of joining them.
         canonical = clean_url(page.final_url or page.url)
@@ -334,21 +367,22 @@ def _store(
             raw.fetched_at = fetched_at
         elif (
             raw is not None
-            and content_hash(text) == row.content_hash
+            and prints.text_hash == row.content_hash
             and (article.title or None) == (row.title or None)
         ):
             # Same article, different bytes (ads, counters): keep only the latest
             # raw page of this version instead of piling up near-identical bodies.
-            new_raw = _raw_page(page, body_sha, fetched_at)
+            new_raw = _raw_page(page, body_sha, fetched_at, packed)
             raw.url, raw.final_url, raw.status = new_raw.url, new_raw.final_url, new_raw.status
             raw.headers, raw.body, raw.encoding = new_raw.headers, new_raw.body, new_raw.encoding
             raw.fetched_at, raw.sha256 = fetched_at, body_sha
         else:
-            raw = _raw_page(page, body_sha, fetched_at)
+            raw = _raw_page(page, body_sha, fetched_at, packed)
             session.add(raw)
             session.flush()
         changed = apply_changes(
-            session, row, title=article.title, text=text, reason=reason, now=now, raw_page_id=raw.id
+            session, row, title=article.title, text=text, reason=reason, now=now, raw_page_id=raw.id,
+            prints=prints,
         )
         copy_metadata(row, article)
         row.fetched_at = fetched_at
@@ -364,10 +398,11 @@ def _store(
         # unique index makes this insert wait for it, then fail): then it is an update.
         try:
             with session.begin_nested():
-                return _insert(session, page, article, canonical, aliases, text, site, body_sha, now)
+                return _insert(session, page, article, canonical, aliases, text, site, body_sha, now,
+                               prints, packed)
         except IntegrityError:
-            return _store(session, page, article, reason=reason, retried=True)
-    return _insert(session, page, article, canonical, aliases, text, site, body_sha, now)
+            return _store(session, page, article, reason=reason, retried=True, packed=packed)
+    return _insert(session, page, article, canonical, aliases, text, site, body_sha, now, prints, packed)
 
 
 def _insert(
@@ -380,12 +415,13 @@ def _insert(
     site: str | None,
     body_sha: str,
     now: datetime,
+    prints: TextPrints,
+    packed: PackedPage | None,
 ) -> StoreOutcome:
     fetched_at = page.fetched_at or now
-    raw = _raw_page(page, body_sha, fetched_at)
+    raw = _raw_page(page, body_sha, fetched_at, packed)
     session.add(raw)
-    text_hash = content_hash(text)
-    fingerprint = simhash(text)
+    text_hash, fingerprint = prints.text_hash, prints.simhash
     original = _find_original(session, text_hash, fingerprint, text)
     row = Article(
         url=page.final_url or page.url,

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import time
-import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,6 +26,7 @@ from storage import (
     mark_dead_runs_interrupted,
     mark_not_modified,
     open_archive,
+    raw_body,
     start_run,
     store_article,
 )
@@ -78,7 +78,8 @@ def test_store_new_article_keeps_everything(archive: Archive) -> None:
         assert len(row.content_hash) == 64
         raw = session.get(RawPage, row.raw_page_id)
         assert raw is not None
-        assert "排头兵" in zlib.decompress(raw.body).decode("utf-8")
+        assert raw.body.startswith(b"\x28\xb5\x2f\xfd")  # a zstd frame
+        assert "排头兵" in raw_body(raw).decode("utf-8")
 
 
 def test_same_page_twice_adds_no_version(archive: Archive) -> None:
@@ -339,7 +340,7 @@ def test_title_change_keeps_the_old_raw_page(archive: Archive) -> None:
         row = session.get(Article, article_id)
         assert row is not None and old.title == TITLES["industry"] and row.title == "新标题"
         old_raw = session.get(RawPage, old.raw_page_id)
-        assert old_raw is not None and TITLES["industry"].encode() in zlib.decompress(old_raw.body)
+        assert old_raw is not None and TITLES["industry"].encode() in raw_body(old_raw)
 
 
 def test_a_page_linking_two_stored_articles(archive: Archive) -> None:

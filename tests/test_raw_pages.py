@@ -1,0 +1,166 @@
+"""Raw pages as stored: zstd frames, with a per-site dictionary, packed by the extraction
+worker; zlib rows stored before stay readable, exportable and re-extractable."""
+
+from __future__ import annotations
+
+import io
+import zlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from core.fingerprint import content_hash, simhash
+from core.items import Article as ArticleData
+from core.items import FetchedPage
+from core.rawcodec import RawCodecError, RawDictionary, pack_body, train_dictionary, unpack_body
+from pipelines.extract_worker import extract_and_pack, pack_page
+from pipelines.reextract import reextract
+from storage import (
+    Article,
+    RawPage,
+    StorageError,
+    open_archive,
+    raw_body,
+    save_site_dictionary,
+    site_dictionary,
+    store_article,
+)
+from storage.export import write_warc
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+BODIES = {p.name: p.read_bytes() for p in sorted(PAGES.glob("*.html"))}
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+def _page(name: str, body: bytes | None = None, site: str = "fixtures") -> FetchedPage:
+    return FetchedPage(
+        url=f"https://{site}.example/{name}",
+        final_url=f"https://{site}.example/{name}",
+        status=200,
+        headers={"Content-Type": "text/html; charset=utf-8"},
+        body=BODIES[name] if body is None else body,
+        fetched_at=datetime(2026, 11, 28, tzinfo=UTC),
+        site=site,
+    )
+
+
+def _dictionary() -> RawDictionary:
+    dictionary = train_dictionary(list(BODIES.values())[:30])
+    assert dictionary is not None
+    return dictionary
+
+
+def test_every_fixture_page_round_trips_through_each_form() -> None:
+    dictionary = _dictionary()
+
+    def lookup(dict_id: int) -> RawDictionary | None:
+        return dictionary if dict_id == dictionary.dict_id else None
+
+    for body in BODIES.values():
+        assert unpack_body(zlib.compress(body, 6)) == body  # as stored before zstd
+        plain, with_dictionary = pack_body(body), pack_body(body, dictionary)
+        assert plain.startswith(ZSTD_MAGIC) and with_dictionary.startswith(ZSTD_MAGIC)
+        assert unpack_body(plain) == body
+        assert unpack_body(with_dictionary, lookup) == body
+    # the pages the dictionary was not learned from are smaller with it, all in all
+    held_out = list(BODIES.values())[30:]
+    assert sum(len(pack_body(b, dictionary)) for b in held_out) < sum(len(pack_body(b)) for b in held_out)
+
+
+def test_damaged_or_dictionaryless_bodies_are_one_line_errors() -> None:
+    body = next(iter(BODIES.values()))
+    dictionary = _dictionary()
+    packed = pack_body(body, dictionary)
+    with pytest.raises(RawCodecError, match=f"dictionary {dictionary.dict_id}"):
+        unpack_body(packed)  # the archive lost it
+    with pytest.raises(RawCodecError, match="cut short"):
+        unpack_body(packed[: len(packed) // 2], lambda _: dictionary)
+    with pytest.raises(RawCodecError):
+        unpack_body(b"\x78\x9c not zlib")
+    with pytest.raises(RawCodecError):
+        unpack_body(ZSTD_MAGIC + b"\x00garbage")
+
+
+def test_the_worker_packs_what_storage_would_compute() -> None:
+    """extract_and_pack (as a worker runs it) gives the body compressed with the site's
+    dictionary and the fingerprints of the extracted text."""
+    dictionary = _dictionary()
+    page = _page("en_arstechnica.html")
+    result, packed = extract_and_pack(page, None, dictionary)
+    assert result.is_article and result.article is not None and packed is not None
+    assert packed.text == result.article.text
+    assert packed.text_hash == content_hash(result.article.text)
+    assert packed.simhash == simhash(result.article.text)
+    assert unpack_body(packed.body, lambda _: dictionary) == page.body
+    listing = FetchedPage(url="https://x.example/", final_url="https://x.example/", status=200,
+                          headers={}, body=b"<html><body><ul><li><a href='/a'>a</a></li></ul></body></html>")
+    assert extract_and_pack(listing)[1] is None  # not stored: nothing packed
+
+
+def test_stored_pages_are_zstd_with_the_sites_dictionary_and_old_zlib_rows_stay_readable(
+    any_db: str, tmp_path: Path
+) -> None:
+    archive = open_archive(any_db)
+    dictionary = _dictionary()
+    names = sorted(BODIES)[:6]
+    texts = {name: f"Story {name}. " + "The council met on Tuesday to discuss the budget. " * (5 + i)
+             for i, name in enumerate(names)}
+    with archive.transaction() as session:
+        save_site_dictionary(session, "fixtures", dictionary, samples=30)
+        for i, name in enumerate(names):
+            page = _page(name)
+            article = ArticleData(url=page.url, title=name, text=texts[name], extractor_version="t")
+            if i % 3 == 0:  # packed by a worker, with the dictionary
+                store_article(session, page, article, packed=pack_page(page, texts[name], dictionary))
+            elif i % 3 == 1:  # packed, but the text was stripped of a template line since
+                packed = pack_page(page, texts[name] + "\nSubscribe now", dictionary)
+                store_article(session, page, article, packed=packed)
+            else:  # not through the pool (import of a page with no worker): storage packs it
+                store_article(session, page, article)
+    with archive.transaction() as session:
+        assert site_dictionary(session, "fixtures") == dictionary
+        # a row as the code before zstd stored it
+        first = session.scalars(select(Article).order_by(Article.id)).first()
+        assert first is not None
+        session.execute(update(RawPage).where(RawPage.id == first.raw_page_id)
+                        .values(body=zlib.compress(BODIES[names[0]], 6)))
+    with archive.session() as session:
+        for row in session.scalars(select(Article).order_by(Article.id)):
+            raw = session.get(RawPage, row.raw_page_id)
+            assert raw is not None
+            name = row.title
+            assert raw_body(raw) == BODIES[name]
+            assert row.content_hash == content_hash(texts[name])  # never the stale prints
+            assert row.simhash == simhash(texts[name])
+            assert raw.body.startswith(b"\x78" if name == names[0] else ZSTD_MAGIC)
+    # export: every raw page as a WARC record, whatever its form
+    out = io.BytesIO()
+    with archive.session() as session:
+        assert write_warc(session, out) == len(names)
+    from warcio.archiveiterator import ArchiveIterator
+
+    exported = [r.content_stream().read() for r in ArchiveIterator(io.BytesIO(out.getvalue()))
+                if r.rec_type == "response"]
+    assert sorted(exported) == sorted(BODIES[n] for n in names)
+    # re-extraction reads every form (the real extractor, on the real pages)
+    stats = reextract(archive)
+    assert stats.checked == len(names) and not stats.failed
+    archive.close()
+
+
+def test_a_missing_dictionary_is_a_storage_error_not_a_traceback(sqlite_db: str) -> None:
+    archive = open_archive(sqlite_db)
+    dictionary = _dictionary()
+    name = sorted(BODIES)[0]
+    page = _page(name)
+    text = "The council met on Tuesday to discuss the budget. " * 5
+    with archive.transaction() as session:
+        store_article(session, page, ArticleData(url=page.url, title="t", text=text),
+                      packed=pack_page(page, text, dictionary))  # dictionary never saved
+    with archive.session() as session:
+        raw = session.scalars(select(RawPage)).one()
+        with pytest.raises(StorageError, match=f"damaged: compressed with dictionary {dictionary.dict_id}"):
+            raw_body(raw)
+    archive.close()
