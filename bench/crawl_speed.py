@@ -12,7 +12,8 @@ Figures, each measured in this one run on the same site:
   process, and over the crawl alone — the run's record, spider opened to closed — timed as
   plain Scrapy's figure is, without start-up), CPU seconds of
   the main (reactor) process per page, CPU use of the whole process tree, peak RSS of the
-  tree (sum over the processes, sampled every 0.1 s);
+  tree (sum over the processes, sampled every 0.1 s), bytes per article of the archive and
+  stored bytes per raw page;
 * ``bare``: cores × bare trafilatura (``bare_extraction(bytes, url, with_metadata=True)``)
   over the site's pages in a pool of that many processes — what the machine allows;
 * ``scrapy``: plain Scrapy (a spider that follows every link, nothing else) on the site;
@@ -171,12 +172,18 @@ def ours(base: str, workers: int, tmp: Path) -> dict[str, float]:
             settings={"EXTRACT_WORKERS": workers, "NEWSARCHIVE_PROGRESS": "off"},
         )
     )
-    from storage import list_runs, open_archive
+    from sqlalchemy import func, select
+
+    from storage import RawPage, list_runs, open_archive
 
     archive = open_archive(db)
     with archive.session() as session:
         run = list_runs(session, "bench", limit=1)[0]
+        raw_pages, raw_bytes = session.execute(
+            select(func.count(), func.sum(func.length(RawPage.body)))
+        ).one()
     archive.close()
+    archive_bytes = sum(p.stat().st_size for p in tmp.glob("bench.db*"))
     pages = run.pages_fetched
     # the crawl itself, from the spider's start to its close (the run's record), as plain
     # Scrapy's figure is timed: without the process's start-up (imports, the archive's
@@ -193,6 +200,9 @@ def ours(base: str, workers: int, tmp: Path) -> dict[str, float]:
         "main_cpu_ms_per_page": 1000 * watched["main_cpu"] / max(1, pages),
         "cores_busy": watched["tree_cpu"] / watched["seconds"],
         "peak_rss_tree_mib": watched["peak_rss_mib"],
+        # the archive's size (SQLite file and its WAL) and the raw pages' stored bytes
+        "archive_bytes_per_article": archive_bytes / max(1, run.articles_new),
+        "raw_bytes_per_page": (raw_bytes or 0) / max(1, raw_pages),
     }
 
 

@@ -207,6 +207,19 @@ def bench_crawl(rows: list[list[str]]) -> None:
                 "–",
             ]
         )
+        if "archive_bytes_per_article" in ours:
+            rows.append(
+                [
+                    f"crawl {site} site: archive size",
+                    crawl,
+                    "–",
+                    f"{ours['archive_bytes_per_article']:,.0f} bytes per article (SQLite file + WAL); "
+                    f"raw page {ours['raw_bytes_per_page']:,.0f} bytes stored",
+                    "–",
+                    "–",
+                    "–",
+                ]
+            )
         rows.append(
             [
                 f"crawl {site} site beside plain Scrapy + bare trafilatura",

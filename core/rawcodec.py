@@ -32,9 +32,11 @@ __all__ = [
     "unpack_body",
 ]
 
-# zstd level 3 (zstd's default): about zlib-6's bytes or fewer at a fifth of its CPU on
-# the evaluation pages; higher levels buy 2-8 % fewer bytes for 2-3× the CPU (bench/RESULTS.md)
+# With the site's dictionary, level 3 (zstd's default) stores fewer bytes than zlib-6 at a
+# fifth of its CPU; without one, level 3 stores 7-8 % more than zlib-6 on Chinese pages and
+# level 6 fewer on every evaluation set, at half zlib-6's CPU (bench/raw_page_size.py)
 ZSTD_LEVEL = 3
+ZSTD_LEVEL_WITHOUT_DICTIONARY = 6
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 # a dictionary of 110 KiB (zstd's default size) learned from a site's first pages
 DICTIONARY_SIZE = 112_640
@@ -67,7 +69,8 @@ def _compressor(dictionary: RawDictionary | None) -> zstandard.ZstdCompressor:
         if len(cache) > 8:  # a crawl has one site; an import a handful at a time
             cache.clear()
         dict_data = zstandard.ZstdCompressionDict(dictionary.data) if dictionary is not None else None
-        compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL, dict_data=dict_data, write_content_size=True)
+        level = ZSTD_LEVEL if dictionary is not None else ZSTD_LEVEL_WITHOUT_DICTIONARY
+        compressor = zstandard.ZstdCompressor(level=level, dict_data=dict_data, write_content_size=True)
         cache[key] = compressor
     return compressor
 
