@@ -5,8 +5,11 @@ response are looked up in one query (``storage.known_pages_among``) as they leav
 (:class:`KnownUrlPrefetchMiddleware`), into a bounded cache (:class:`KnownPageCache`,
 ``NEWSARCHIVE_KNOWN_URL_CACHE`` entries, found and not found alike) that the downloader
 middleware reads; a request the cache does not know (a start request, an entry evicted) is
-looked up alone. Memory holds at most the cache, not every URL of the site. A request for a
-known article URL is dropped unless
+looked up alone. Every query runs in a thread of the reactor's pool, never on the reactor
+thread: a lookup that waits for the database (a lock, a slow disk, a remote server) holds
+back only the requests that need its answer, never the downloads in flight. Memory holds
+at most the cache, not every URL of the site. A request for a known article URL is dropped
+unless
 
 * a sitemap ``lastmod`` or feed date on the request is newer than the last fetch,
 * the article is young (``revisit_fresh_days`` of the site profile), or
@@ -15,13 +18,15 @@ known article URL is dropped unless
 A revisit carries ``If-None-Match`` / ``If-Modified-Since`` when the archive has an ETag or
 Last-Modified for the page, and lets a 304 through to the spider, which passes it on as a
 ``FetchedPage(not_modified=True)`` for the store pipeline to count as unchanged.
-Listing pages, feeds and sitemaps are never in the archive, so they are fetched every run.
+Listing pages, feeds, sitemaps and robots.txt are never in the archive, so they are fetched
+every run (robots.txt and the requests marked ``META_ALWAYS`` without a lookup).
 """
 
 from __future__ import annotations
 
 import logging
 import weakref
+from urllib.parse import urlsplit
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -31,6 +36,10 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
+from twisted.internet.threads import deferToThread
+from twisted.python.failure import Failure
 
 from core.keys import (
     META_ALWAYS,
@@ -68,10 +77,37 @@ def revisit_due(page: Any, profile: SiteProfile, now: datetime, lastmod: datetim
     return None
 
 
+class _Event:
+    """Something under way on the reactor's behalf (a batch lookup in a thread, the check
+    of one URL); ``wait()`` fires once it is over."""
+
+    def __init__(self) -> None:
+        self.done = False
+        self.waiters: list[Deferred[None]] = []
+        self.found: dict[str, KnownPage] = {}  # a lookup's answer, for those who waited for it
+
+    def wait(self) -> Deferred[None]:
+        waiter: Deferred[None] = Deferred()
+        if self.done:
+            waiter.callback(None)
+        else:
+            self.waiters.append(waiter)
+        return waiter
+
+    def finish(self) -> None:
+        self.done = True
+        waiters, self.waiters = self.waiters, []
+        for waiter in waiters:
+            waiter.callback(None)
+
+
 class KnownPageCache:
     """What the archive knows of the URLs a crawl meets: URL -> KnownPage, or None for a URL
     it does not know. Filled by batch lookups, at most ``max_entries`` entries (the least
-    recently used go first), so its memory is bounded whatever the size of the site."""
+    recently used go first), so its memory is bounded whatever the size of the site.
+
+    Lookups run in threads (``deferToThread``); the cache itself is read and written on
+    the reactor thread only."""
 
     def __init__(self, crawler: Crawler, site: str, *, max_entries: int, batch: int) -> None:
         self.crawler = crawler
@@ -79,37 +115,73 @@ class KnownPageCache:
         self.max_entries = max(1, max_entries)
         self.batch = max(1, batch)
         self.entries: OrderedDict[str, KnownPage | None] = OrderedDict()
+        self.pending: dict[str, _Event] = {}  # keys being looked up
         self.peak = 0
         self.failed = False  # the archive could not be read: crawl everything, say so once
+        # opened here, on the reactor thread; the lookup threads only use it
+        self.archive = crawl_archive(crawler)
 
     def prefetch(self, urls: Iterable[str]) -> None:
-        """Look up, in batches, those of ``urls`` (and their canonical forms) not cached."""
-        keys = [key for url in urls for key in (url, canonicalize_url(url))]
-        missing = [key for key in dict.fromkeys(keys) if key not in self.entries]
-        for start in range(0, len(missing), self.batch):
-            self._lookup(missing[start : start + self.batch])
-
-    def get(self, url: str) -> KnownPage | None:
-        """The known page of ``url`` (as given, or in canonical form), or None."""
-        self.prefetch([url])
-        for key in (url, canonicalize_url(url)):
-            if key in self.entries:
-                self.entries.move_to_end(key)
-                if self.entries[key] is not None:
-                    return self.entries[key]
-        return None
-
-    def _lookup(self, keys: list[str]) -> None:
+        """Start looking up, in batches, those of ``urls`` (and their canonical forms) that
+        are neither cached nor being looked up; returns at once."""
         if self.failed:
             return
-        assert self.crawler.stats is not None
+        keys = [key for url in urls for key in (url, canonicalize_url(url))]
+        missing = [key for key in dict.fromkeys(keys) if key not in self.entries and key not in self.pending]
+        for start in range(0, len(missing), self.batch):
+            self._start(missing[start : start + self.batch])
+
+    async def get(self, url: str) -> KnownPage | None:
+        """The known page of ``url`` (as given, or in canonical form), or None; waits for
+        its lookup (started now if it was not asked for yet). A lookup's answer is read
+        from the lookup itself: a small cache may have evicted it by then."""
+        keys = (url, canonicalize_url(url))
+        self.prefetch([url])
+        # every key is cached or being looked up now: take both before waiting for either
+        lookups = {key: self.pending.get(key) for key in keys}
+        known: dict[str, KnownPage | None] = {}
+        for key in keys:
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                known[key] = self.entries[key]
+        for key, lookup in lookups.items():
+            if key not in known and lookup is not None:
+                await maybe_deferred_to_future(lookup.wait())
+                known[key] = lookup.found.get(key)
+        return next((page for page in (known.get(key) for key in keys) if page is not None), None)
+
+    def _start(self, keys: list[str]) -> None:
+        lookup = _Event()
+        for key in keys:
+            self.pending[key] = lookup
+        d: Deferred[dict[str, KnownPage]] = deferToThread(self._query, keys)
+        d.addBoth(self._answered, keys, lookup)
+
+    def _query(self, keys: list[str]) -> dict[str, KnownPage]:
+        # in a thread: blocking is fine here
+        with self.archive.session(read_only=True) as session:
+            return known_pages_among(session, self.site, keys)
+
+    def _answered(self, found: dict[str, KnownPage] | Failure, keys: list[str], lookup: _Event) -> None:
+        for key in keys:
+            if self.pending.get(key) is lookup:
+                del self.pending[key]
         try:
-            with crawl_archive(self.crawler).session(read_only=True) as session:
-                found = known_pages_among(session, self.site, keys)
-        except StorageError as exc:
-            logger.error("Cannot read known pages, crawling everything: %(error)s", {"error": exc})
-            self.failed = True
-            return
+            if isinstance(found, Failure):
+                if not found.check(StorageError):
+                    logger.error("Looking up known pages failed", exc_info=found.value)
+                elif not self.failed:
+                    logger.error("Cannot read known pages, crawling everything: %(error)s",
+                                 {"error": found.value})
+                self.failed = True
+                return
+            lookup.found = found
+            self._fill(keys, found)
+        finally:
+            lookup.finish()
+
+    def _fill(self, keys: list[str], found: dict[str, KnownPage]) -> None:
+        assert self.crawler.stats is not None
         self.crawler.stats.inc_value(STAT_KNOWN_QUERIES)
         for key in keys:
             self.entries[key] = found.get(key)
@@ -175,6 +247,7 @@ class IncrementalCrawlMiddleware:
         self.crawler = crawler
         self.known: KnownPageCache | None = None
         self.let_through: set[str] = set()
+        self.checking: dict[str, _Event] = {}  # URLs whose check waits for a lookup
         self.profile: SiteProfile | None = None
 
     @classmethod
@@ -198,20 +271,29 @@ class IncrementalCrawlMiddleware:
             batch=settings.getint("NEWSARCHIVE_KNOWN_URL_BATCH"),
         )
 
-    def process_request(self, request: Request) -> None:
+    async def process_request(self, request: Request) -> None:
         if self.profile is None or META_CHECKED in request.meta or request.meta.get(META_ALWAYS):
             return None  # a retry/redirect of a request let through; a seed, feed or sitemap
+        if urlsplit(request.url).path == "/robots.txt":
+            return None  # never an article (and every request of the site waits for it)
+        while request.url in self.checking:  # the same URL again while its check waits
+            await maybe_deferred_to_future(self.checking[request.url].wait())
         if request.url in self.let_through:
             # dated sitemap/feed requests bypass the dupefilter (so a date can revive a URL
             # skipped earlier in this run as a plain link); fetch each URL once all the same
             raise IgnoreRequest(f"already fetched in this run: {request.url}")
-        self._check_known(request)
-        request.meta[META_CHECKED] = True
-        self.let_through.add(request.url)
+        check = self.checking[request.url] = _Event()
+        try:
+            await self._check_known(request)
+            request.meta[META_CHECKED] = True
+            self.let_through.add(request.url)
+        finally:
+            del self.checking[request.url]
+            check.finish()
         return None
 
-    def _check_known(self, request: Request) -> None:
-        page = self.known.get(request.url) if self.known is not None else None
+    async def _check_known(self, request: Request) -> None:
+        page = await self.known.get(request.url) if self.known is not None else None
         if page is None:
             return
         assert self.crawler.stats is not None

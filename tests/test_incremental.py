@@ -288,3 +288,55 @@ def test_known_urls_are_looked_up_in_batches_into_a_bounded_cache(
     assert default["incremental_skipped"] == 31 and default["articles_new"] == 0
     assert default["known_url_cache_peak"] >= 31  # the listing's links in one batch
     assert default["known_url_queries"] < small["known_url_queries"]
+
+
+def test_known_url_lookups_wait_off_the_reactor_thread(
+    serve_site: Any, pg_url: str, tmp_path: Path
+) -> None:
+    """While another PostgreSQL session holds a lock that stops every read of
+    ``article_url``, the links of the home page wait for their lookup, but the reactor
+    does not: a chain of sitemaps (which need no lookup) goes on being fetched and parsed.
+    Once the lock is gone, the known articles are skipped as ever."""
+    import psycopg
+
+    paths = [f"/2020/0301/{n}.html" for n in range(6)]
+    pages: dict[str, Any] = {"/": listing("Home", paths)}
+    pages.update({path: synthetic_article(n) for n, path in enumerate(paths)})
+    site = serve_site(pages)
+
+    def sitemap_index(following: str) -> Any:
+        def handler(_: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
+            time.sleep(0.3)  # the home page is parsed (and its links looked up) long before
+            body = ('<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                    f"<sitemap><loc>{site.url(following)}</loc></sitemap></sitemapindex>")
+            return 200, {"Content-Type": "application/xml"}, body.encode()
+        return handler
+
+    chain = [f"/sitemap-{n}.xml" for n in range(5)]
+    for here, following in zip(chain, [*chain[1:], "/sitemap-end.xml"], strict=True):
+        pages[here] = sitemap_index(following)
+    pages["/sitemap-end.xml"] = (200, {"Content-Type": "application/xml"},
+                                 b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"/>')
+    table = site_table(site.base_url, sitemaps=[site.url(chain[0])])
+    config = write_config(tmp_path / "sites.toml", {"local": table})
+    crawl(pg_url, config)
+    assert all(site.hits[path] == 1 for path in paths)
+
+    site.hits.clear()
+    dsn = pg_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn) as other:
+        other.execute("LOCK TABLE article_url IN ACCESS EXCLUSIVE MODE")  # held until rollback
+        child = popen("--db", pg_url, "--config", str(config), "crawl", "--site", "local")
+        try:
+            deadline = time.monotonic() + 60
+            while site.hits["/sitemap-end.xml"] == 0 and time.monotonic() < deadline and child.poll() is None:
+                time.sleep(0.1)
+            home_seen, chain_done = site.hits["/"], site.hits["/sitemap-end.xml"]
+            articles_during_lock = sum(site.hits[path] for path in paths)
+        finally:
+            other.rollback()
+        output, _ = child.communicate(timeout=120)
+    assert child.returncode == 0, output
+    assert home_seen == 1 and chain_done == 1, site.hits  # the reactor went on during the lock
+    assert articles_during_lock == 0  # their lookups waited for it
+    assert not any(site.hits[path] for path in paths), site.hits  # known, old: skipped after it

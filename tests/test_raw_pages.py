@@ -7,6 +7,7 @@ import io
 import zlib
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -14,7 +15,14 @@ from sqlalchemy import select, update
 from core.fingerprint import content_hash, simhash
 from core.items import Article as ArticleData
 from core.items import FetchedPage
-from core.rawcodec import RawCodecError, RawDictionary, pack_body, train_dictionary, unpack_body
+from core.rawcodec import (
+    RawCodecError,
+    RawDictionary,
+    dictionary_id,
+    pack_body,
+    train_dictionary,
+    unpack_body,
+)
 from pipelines.extract_worker import extract_and_pack, pack_page
 from pipelines.reextract import reextract
 from storage import (
@@ -163,4 +171,41 @@ def test_a_missing_dictionary_is_a_storage_error_not_a_traceback(sqlite_db: str)
         raw = session.scalars(select(RawPage)).one()
         with pytest.raises(StorageError, match=f"damaged: compressed with dictionary {dictionary.dict_id}"):
             raw_body(raw)
+    archive.close()
+
+
+@pytest.mark.slow  # two real crawls in subprocesses
+def test_a_crawl_learns_the_sites_dictionary_and_the_next_crawl_packs_with_it(
+    serve_site: Any, sqlite_db: str, tmp_path: Path
+) -> None:
+    from tests.test_crawl_support import cli, listing, site_table, synthetic_article, write_config
+
+    first = {f"/2020/0301/{n}.html": synthetic_article(n) for n in range(10)}
+    pages: dict[str, Any] = {"/": listing("Home", sorted(first)), **first}
+    site = serve_site(pages)
+    config = write_config(tmp_path / "sites.toml", {"local": site_table(site.base_url)})
+
+    def crawl() -> None:
+        done = cli("--db", sqlite_db, "--config", str(config), "crawl", "--site", "local",
+                   "-s", "NEWSARCHIVE_RAW_DICTIONARY_SAMPLES=8")
+        assert done.returncode == 0, done.stderr
+
+    crawl()
+    archive = open_archive(sqlite_db)
+    with archive.session() as session:
+        dictionary = site_dictionary(session, "local")
+        assert dictionary is not None  # learned from the first 8 article pages
+    later = {f"/2020/0302/{n}.html": synthetic_article(n) for n in range(20, 23)}
+    pages.update(later)
+    pages["/"] = listing("Home", sorted([*first, *later]))
+    crawl()
+    with archive.session() as session:
+        stored = select(Article.url, RawPage).join(RawPage, RawPage.id == Article.raw_page_id)
+        rows = session.execute(stored).all()
+        assert len(rows) == 13
+        for url, raw in rows:
+            assert raw_body(raw) == pages[url.removeprefix(site.base_url)]
+            if url.removeprefix(site.base_url) in later:  # the second crawl packs with it
+                assert dictionary_id(raw.body) == dictionary.dict_id
+        assert site_dictionary(session, "local") == dictionary  # one per site: not learned again
     archive.close()
