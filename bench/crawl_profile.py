@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crawl_speed import SITES, serve  # noqa: E402  (bench/, this script's folder)
+from crawl_speed import SITES, serve, site_profile  # noqa: E402  (bench/, this script's folder)
 
 # the first pattern (in this order) found in a function's file names its component
 COMPONENTS = (
@@ -126,14 +126,7 @@ def profile_crawl(
     server = serve(pages)
     base = f"http://127.0.0.1:{server.server_address[1]}"
     with tempfile.TemporaryDirectory() as tmp:
-        profile = Path(tmp) / "bench.toml"
-        profile.write_text(
-            f'[sites.bench]\nstart_urls = ["{base}/"]\nallowed_domains = ["127.0.0.1"]\n'
-            "article_patterns = ['/a/\\d+\\.html$']\nmax_pages = 5000\n"
-            "[sites.bench.settings]\nAUTOTHROTTLE_ENABLED = false\nDOWNLOAD_DELAY = 0\n"
-            "CONCURRENT_REQUESTS_PER_DOMAIN = 16\n",
-            encoding="utf-8",
-        )
+        profile = site_profile(base, Path(tmp))
         db = str(Path(tmp) / "bench.db")
         out = str(Path(tmp) / "prof")
         args = [sys.executable, "-c", _WRAPPER, out, "--db", db, "--config", str(profile), "crawl",

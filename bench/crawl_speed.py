@@ -154,7 +154,8 @@ def _watch(args: list[str]) -> dict[str, float]:
     }
 
 
-def ours(base: str, workers: int, tmp: Path) -> dict[str, float]:
+def site_profile(base: str, tmp: Path) -> Path:
+    """The site profile ``bench`` of the site served at ``base``, written into ``tmp``."""
     profile = tmp / "bench.toml"
     profile.write_text(
         f'[sites.bench]\nstart_urls = ["{base}/"]\nallowed_domains = ["127.0.0.1"]\n'
@@ -163,6 +164,11 @@ def ours(base: str, workers: int, tmp: Path) -> dict[str, float]:
         "CONCURRENT_REQUESTS_PER_DOMAIN = 16\n",
         encoding="utf-8",
     )
+    return profile
+
+
+def ours(base: str, workers: int, tmp: Path) -> dict[str, float]:
+    profile = site_profile(base, tmp)
     db = str(tmp / "bench.db")
     watched = _watch(
         crawl_command(

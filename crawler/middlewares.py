@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import logging
 import weakref
-from urllib.parse import urlsplit
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler

@@ -80,6 +80,7 @@ RANGES: dict[str, tuple[float, bool]] = {
     "NEWSARCHIVE_LEASE_SECONDS": (0.001, False),
     "NEWSARCHIVE_KNOWN_URL_CACHE": (1, True),
     "NEWSARCHIVE_KNOWN_URL_BATCH": (1, True),
+    "NEWSARCHIVE_RAW_DICTIONARY_SAMPLES": (0, True),  # 0: never learn a dictionary
     "NEWSARCHIVE_SHARED_DELAY": (0, False),
 }
 

