@@ -7,6 +7,7 @@ and from the site's stored articles whenever the template grows.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -15,25 +16,38 @@ from sqlalchemy.orm import Session
 from core.items import Article, FetchedPage, PackedPage
 from core.urls import site_of_url
 from pipelines.extraction import extract_article
-from pipelines.extraction.template import TEMPLATE_RULES, apply_template, learn_template
+from pipelines.extraction.template import (
+    LOSSY_BUCKET,
+    TEMPLATE_RULES,
+    apply_template,
+    learn_template,
+    line_hash,
+    line_keys,
+    template_threshold,
+)
 from storage import Archive, StoreOutcome, store_article
 from storage.fingerprint import content_hash
 from storage.templates import (
+    LineCount,
     article_texts,
+    forget_line_counts,
+    line_counts,
     lock_site_template,
+    prune_line_counts,
+    save_line_counts,
     save_site_template,
     set_article_texts,
-    site_article_count,
     site_article_texts,
+    site_counted,
     site_learning_pages,
-    site_learning_texts,
+    site_new_learning_texts,
     site_template,
-    site_template_pages,
     site_template_rules,
     stale_template_sites,
 )
 
 __all__ = [
+    "count_new_lines",
     "rebuild_site_template",
     "rebuild_stale_templates",
     "relearn_site_template",
@@ -64,12 +78,6 @@ def store_stripped(
     return store_article(session, page, article, reason=reason, packed=packed)
 
 
-# Learn again once a site has this much more than when its template was last learned: the
-# learning pass reads all of a site's texts, and after every import of a few pages that made
-# import slow down as the archive grew. A line near the threshold is learned a little later.
-RELEARN_GROWTH = 0.1
-
-
 def _strip_stored(session: Session, texts: Iterable[tuple[int, str]], template: frozenset[str]) -> int:
     """Strip ``template`` from stored articles; returns how many changed. A row another
     writer changed since we read it (a correction committed meanwhile) is not overwritten
@@ -90,19 +98,19 @@ def _strip_stored(session: Session, texts: Iterable[tuple[int, str]], template: 
 
 
 def refresh_site_templates(
-    session: Session, sites: Iterable[str], *, min_pages: int = 3, min_share: float = 0.5,
-    growth: float = RELEARN_GROWTH,
+    session: Session, sites: Iterable[str], *, min_pages: int = 3, min_share: float = 0.5
 ) -> dict[str, int]:
     """Learn each site's template from its stored distinct article texts (each copy group
     once: ``site_learning_texts``), add it to the stored template, and strip the template
     lines from the site's stored articles in place. Returns the number of articles cleaned
     per site.
 
-    Incremental: a site is learned again only when it has grown by ``growth`` (10 %) since
-    it was last learned, and its stored articles are rescanned only when the template has
-    grown (every article is stored stripped of the template it had then). A template
-    learned by other rules (``TEMPLATE_RULES``) is rebuilt from scratch instead
-    (:func:`rebuild_site_template`): its lines are not kept."""
+    Incremental: only the articles stored since the site's last refresh are read; their
+    lines are added to the site's stored line counts (:func:`count_new_lines`), and a line
+    whose count reaches the threshold joins the template. The site's stored articles are
+    rescanned only when the template has grown (every article is stored stripped of the
+    template it had then). A template learned by other rules (``TEMPLATE_RULES``) is
+    rebuilt from scratch instead (:func:`rebuild_site_template`): its lines are not kept."""
     cleaned: dict[str, int] = {}
     for site in sites:
         cleaned[site] = 0
@@ -111,20 +119,61 @@ def refresh_site_templates(
         if rules is not None and rules != TEMPLATE_RULES:
             cleaned[site] = rebuild_site_template(session, site, min_pages=min_pages, min_share=min_share)
             continue
-        total = site_article_count(session, site)
-        learned_at = site_template_pages(session, site)
-        if learned_at and total < learned_at * (1 + growth):
-            continue
-        learned = learn_template(site_learning_texts(session, site), min_pages=min_pages, min_share=min_share)
+        pages, learned = count_new_lines(session, site, min_pages=min_pages, min_share=min_share)
         stored = site_template(session, site)
         template = stored | learned
-        if total >= min_pages:  # remember when it was learned, even when nothing was
-            save_site_template(session, site, template, pages=total, rules=TEMPLATE_RULES)
+        if template != stored:
+            save_site_template(session, site, template, pages=pages, rules=TEMPLATE_RULES)
         if template == stored:
             continue
         cleaned[site] = _strip_stored(session, site_article_texts(session, site), template)
     session.flush()
     return cleaned
+
+
+def count_new_lines(
+    session: Session, site: str, *, min_pages: int = 3, min_share: float = 0.5
+) -> tuple[int, frozenset[str]]:
+    """Add the lines of the distinct texts ``site`` stored since its last count to its line
+    counts; return how many distinct texts are counted now and the lines among the new
+    ones that have reached the template's threshold. A site never counted (an archive from
+    before incremental learning, a template just rebuilt) has every stored text counted,
+    once: the same as :func:`learn_template` over ``site_learning_texts``.
+
+    What is not recounted: a stored article whose text changed later (a new version keeps
+    its first text's lines), and a text whose lines equal those of an article counted in
+    an earlier refresh (a copy the store did not recognise); both are rare, and change a
+    count by one."""
+    through, pages = site_counted(session, site)
+    new_texts = list(site_new_learning_texts(session, site, after=through or 0))
+    if not new_texts:
+        return pages, frozenset()
+    seen: set[frozenset[str]] = set()
+    added: Counter[int] = Counter()
+    keys: dict[int, str] = {}
+    for _, text in new_texts:
+        lines = line_keys(text)
+        if lines in seen:
+            continue
+        seen.add(lines)
+        for key in lines:
+            number = line_hash(key)
+            added[number] += 1
+            keys[number] = key
+    before, pages = pages, pages + len(seen)
+    known = line_counts(session, site, added)
+    bucket_before = before // LOSSY_BUCKET  # a line first seen now may have missed this many
+    counts = {
+        number: LineCount(known[number].pages + n, known[number].delta) if number in known
+        else LineCount(n, bucket_before)
+        for number, n in added.items()
+    }
+    save_line_counts(session, site, counts, through=new_texts[-1][0], pages=pages, known=known,
+                     rules=TEMPLATE_RULES)
+    if pages // LOSSY_BUCKET > bucket_before:
+        prune_line_counts(session, site, pages // LOSSY_BUCKET)
+    needed = template_threshold(pages, min_pages=min_pages, min_share=min_share)
+    return pages, frozenset(keys[number] for number, count in counts.items() if count.pages >= needed)
 
 
 # How many of a site's latest distinct articles a rebuild extracts again from their raw
@@ -167,6 +216,7 @@ def replace_site_template(session: Session, site: str, template: frozenset[str])
     of the stored one, and strip it from the site's stored articles; how many changed."""
     lock_site_template(session, site)
     save_site_template(session, site, template, rules=TEMPLATE_RULES)
+    forget_line_counts(session, site)  # counted again from the texts as stripped now
     return _strip_stored(session, site_article_texts(session, site), template) if template else 0
 
 

@@ -26,7 +26,15 @@ if TYPE_CHECKING:
         iter_export_rows,
     )
     from storage.inspect import article_versions, get_article, raw_page, raw_page_body, version_diff
-    from storage.models import Article, ArticleUrl, ArticleVersion, CrawlRun, RawPage, SiteTemplate
+    from storage.models import (
+        Article,
+        ArticleUrl,
+        ArticleVersion,
+        CrawlRun,
+        RawPage,
+        SiteTemplate,
+        SiteTemplateLine,
+    )
     from storage.query import ArticleFilter
     from storage.rawpages import save_site_dictionary, site_dictionary
     from storage.repository import (
@@ -76,6 +84,7 @@ _WHERE = {
     "CrawlRun": "storage.models",
     "RawPage": "storage.models",
     "SiteTemplate": "storage.models",
+    "SiteTemplateLine": "storage.models",
     "ArticleFilter": "storage.query",
     "save_site_dictionary": "storage.rawpages",
     "site_dictionary": "storage.rawpages",
@@ -123,6 +132,7 @@ __all__ = [
     "SearchHit",
     "SearchPage",
     "SiteTemplate",
+    "SiteTemplateLine",
     "StorageError",
     "StoreOutcome",
     "archive_summary",

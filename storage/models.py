@@ -76,7 +76,12 @@ class Article(Base):
 
     __tablename__ = "article"
     # listing a site newest first (``search`` without a query, ``list --site``)
-    __table_args__ = (Index("ix_article_site_published_at", "site", "published_at"),)
+    __table_args__ = (
+        Index("ix_article_site_published_at", "site", "published_at"),
+        # a site's articles stored since a given id (incremental template learning);
+        # SQLite's ix_article_site holds the rowid already, PostgreSQL's does not
+        Index("ix_article_site_id", "site", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     url: Mapped[str] = mapped_column(Text)
@@ -219,6 +224,26 @@ class SiteTemplate(Base):
     # the learning rules' version (``pipelines.extraction.template.TEMPLATE_RULES``) that
     # learned ``lines``; 1, the first rules, for a row that does not say
     rules: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # incremental learning (``pipelines.site_templates``): the highest article id whose
+    # lines are counted in ``site_template_line`` (None: not counted yet, the next refresh
+    # counts every stored text once), and how many distinct texts were counted
+    counted_through: Mapped[int | None] = mapped_column(BigInteger)
+    counted_pages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class SiteTemplateLine(Base):
+    """How many of a site's distinct articles hold a line (by a 64-bit hash of its
+    normalised form), so that a refresh counts only the articles stored since the last one.
+    Lossy counting (Manku and Motwani): a line whose count cannot matter any more is
+    pruned every :data:`pipelines.extraction.template.LOSSY_BUCKET` texts; ``delta`` bounds
+    what it may have counted before it was last seen."""
+
+    __tablename__ = "site_template_line"
+
+    site: Mapped[str] = mapped_column(String(200), primary_key=True)
+    line_hash: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    pages: Mapped[int] = mapped_column(Integer)
+    delta: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class SiteDayStats(Base):

@@ -10,26 +10,33 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.errors import StorageError, wraps_driver_errors, wraps_driver_errors_in_iterator
 from storage.fingerprint import NEAR_DUPLICATE_DISTANCE, bands, content_hash, hamming, simhash
 from storage.locks import advisory_xact_lock
-from storage.models import Article, RawPage, SiteTemplate
+from storage.models import Article, RawPage, SiteTemplate, SiteTemplateLine
 from storage.repository import header, raw_body
 from storage.search_index import vector_row, write_vectors
 from storage.types import utcnow
 
 __all__ = [
     "LearningPage",
+    "LineCount",
     "article_texts",
+    "forget_line_counts",
+    "line_counts",
+    "prune_line_counts",
+    "save_line_counts",
+    "site_counted",
     "lock_site_template",
     "save_site_template",
     "set_article_texts",
     "site_article_texts",
     "site_learning_pages",
     "site_learning_texts",
+    "site_new_learning_texts",
     "site_template",
     "site_template_rules",
     "stale_template_sites",
@@ -81,6 +88,111 @@ def site_learning_texts(session: Session, site: str) -> Iterator[str]:
     )
     for row in _distinct(session.execute(query)):
         yield row.text
+
+
+def site_new_learning_texts(session: Session, site: str, *, after: int) -> Iterator[tuple[int, str]]:
+    """(id, text) of the distinct texts of ``site`` stored with an id above ``after``, as
+    :func:`site_learning_texts` (copies left out among them; a copy of an older article
+    is marked ``duplicate_of`` by the store). Reads only the new rows: the index on
+    ``site`` holds the id too (SQLite's rowid; PostgreSQL: ``ix_article_site_id``)."""
+    query = (
+        select(Article.id, Article.text, Article.content_hash, Article.simhash)
+        .where(Article.site == site, Article.id > after, Article.duplicate_of.is_(None))
+        .order_by(Article.id)
+        .execution_options(yield_per=500)
+    )
+    for row in _distinct(session.execute(query)):
+        yield int(row.id), row.text
+
+
+@dataclass(frozen=True)
+class LineCount:
+    """How many counted texts of a site hold a line; ``delta``: how many it may have had
+    before its count was last pruned (lossy counting)."""
+
+    pages: int
+    delta: int
+
+
+@wraps_driver_errors
+def site_counted(session: Session, site: str) -> tuple[int | None, int]:
+    """(the highest article id counted, how many distinct texts) of ``site``'s line
+    counts; (None, 0) when they were never counted."""
+    row = session.execute(
+        select(SiteTemplate.counted_through, SiteTemplate.counted_pages).where(SiteTemplate.site == site)
+    ).first()
+    if row is None or row.counted_through is None:
+        return None, 0
+    return int(row.counted_through), int(row.counted_pages or 0)
+
+
+_IN_CHUNK = 500  # bound parameters per IN list (SQLite allows 32,766; PostgreSQL 65,535)
+
+
+@wraps_driver_errors
+def line_counts(session: Session, site: str, hashes: Iterable[int]) -> dict[int, LineCount]:
+    """The stored counts of the given line hashes of ``site`` (absent: not counted)."""
+    wanted, found = list(hashes), {}
+    for start in range(0, len(wanted), _IN_CHUNK):
+        rows = session.execute(
+            select(SiteTemplateLine.line_hash, SiteTemplateLine.pages, SiteTemplateLine.delta).where(
+                SiteTemplateLine.site == site, SiteTemplateLine.line_hash.in_(wanted[start:start + _IN_CHUNK])
+            )
+        )
+        found.update({int(h): LineCount(int(pages), int(delta)) for h, pages, delta in rows})
+    return found
+
+
+@wraps_driver_errors
+def save_line_counts(
+    session: Session, site: str, counts: Mapping[int, LineCount], *, through: int, pages: int,
+    known: Iterable[int], rules: int,
+) -> None:
+    """Store ``counts`` (``known``: the hashes that have a row already) and that the
+    site's texts are counted up to article ``through``, ``pages`` distinct ones (a site
+    without a template row gets an empty one, of the learning rules ``rules``)."""
+    table = cast(Table, SiteTemplateLine.__table__)
+    known = set(known)
+    updates = [{"b_hash": h, "b_pages": c.pages, "b_delta": c.delta} for h, c in counts.items() if h in known]
+    inserts = [{"site": site, "line_hash": h, "pages": c.pages, "delta": c.delta}
+               for h, c in counts.items() if h not in known]
+    if updates:
+        session.execute(
+            update(table)
+            .where(table.c.site == site, table.c.line_hash == bindparam("b_hash"))
+            .values(pages=bindparam("b_pages"), delta=bindparam("b_delta")),
+            updates,
+        )
+    if inserts:
+        session.execute(table.insert(), inserts)
+    row = session.get(SiteTemplate, site)
+    if row is None:
+        row = SiteTemplate(site=site, lines=[], rules=rules, updated_at=utcnow())
+        session.add(row)
+    row.counted_through, row.counted_pages, row.pages = through, pages, pages
+    session.flush()
+
+
+@wraps_driver_errors
+def prune_line_counts(session: Session, site: str, bucket: int) -> int:
+    """Forget the lines of ``site`` whose count plus ``delta`` is at most ``bucket``
+    (lossy counting's pruning at the end of a bucket); how many."""
+    table = cast(Table, SiteTemplateLine.__table__)
+    result = session.execute(
+        delete(table).where(table.c.site == site, table.c.pages + table.c.delta <= bucket)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+@wraps_driver_errors
+def forget_line_counts(session: Session, site: str) -> None:
+    """Drop the line counts of ``site``: its next refresh counts every stored text again
+    (after its template was rebuilt from scratch)."""
+    session.execute(delete(SiteTemplateLine).where(SiteTemplateLine.site == site))
+    row = session.get(SiteTemplate, site)
+    if row is not None:
+        row.counted_through, row.counted_pages = None, 0
+    session.flush()
 
 
 @dataclass(frozen=True)

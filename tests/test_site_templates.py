@@ -12,16 +12,23 @@ import random
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from core.items import Article as ArticleData
 from core.items import FetchedPage
 from pipelines.extraction import extract_article, learn_template
-from pipelines.extraction.template import TEMPLATE_RULES, apply_template, normalise_line
+from pipelines.extraction.template import (
+    LOSSY_BUCKET,
+    TEMPLATE_RULES,
+    apply_template,
+    line_hash,
+    normalise_line,
+)
 from pipelines.reextract import reextract
 from pipelines.site_templates import refresh_site_templates, store_stripped
-from storage import Archive, Article, SiteTemplate, open_archive
+from storage import Archive, Article, SiteTemplate, SiteTemplateLine, open_archive
 from storage.fingerprint import content_hash
+from storage.templates import site_counted, site_learning_texts
 from tests.test_storage_data import article_for, page_for
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
@@ -236,6 +243,113 @@ def test_reextract_rebuilds_a_template_of_the_old_rules_before_it_extracts(any_d
     assert _stored_template(archive) == ([normalise_line(SOCIAL)], TEMPLATE_RULES)
     texts = _texts(archive)
     assert {url: texts[i] for url, i in ids.items()} == expected
+    archive.close()
+
+
+# --- incremental learning ------------------------------------------------------------------------
+
+# lines a site adds to some of its articles (furniture the extractor kept), by round
+_ADDED = {
+    "Subscribe to the Example News newsletter for the morning briefing": lambda r, n: r >= 1,
+    "Corrections and clarifications: write to the standards editor": lambda r, n: n % 2 == 0,
+    "This story was produced with support from a reader-funded grant": lambda r, n: r == 0 or n % 2 == 1,
+    "All times are local unless stated otherwise in the story": lambda r, n: n % 3 == 0 or r >= 2,
+}
+
+
+def _real_rounds(rounds: int, size: int) -> list[list[tuple[FetchedPage, ArticleData]]]:
+    """Real fixture pages of one site in ``rounds`` rounds, each with the added lines its
+    round and place give it."""
+    names = sorted(p.name for p in PAGES.glob("*.html"))
+    items: list[tuple[FetchedPage, ArticleData]] = []
+    for name in names:
+        if len(items) == rounds * size:
+            break
+        result = extract_article((PAGES / name).read_bytes(), f"https://{SITE}.example/{name}")
+        if result.article is None or len(result.article.text) < 400:
+            continue
+        r, n = divmod(len(items), size)
+        footer = "\n".join(line for line, has in _ADDED.items() if has(r, n))
+        items.append(_real(name, f"https://{SITE}.example/{Path(name).stem}.html", footer=footer))
+    assert len(items) == rounds * size
+    return [items[r * size:(r + 1) * size] for r in range(rounds)]
+
+
+def _full_read(archive: Archive) -> frozenset[str]:
+    """What a refresh learned before it was incremental: every stored text of the site read."""
+    with archive.session() as session:
+        return learn_template(site_learning_texts(session, SITE))
+
+
+def _template(archive: Archive) -> frozenset[str]:
+    with archive.session() as session:
+        return frozenset(session.scalar(select(SiteTemplate.lines).where(SiteTemplate.site == SITE)) or ())
+
+
+def test_incremental_refresh_learns_what_a_full_read_learns(any_db: str, tmp_path: Path) -> None:
+    """Real pages stored in four rounds, with a refresh after each that counts only that
+    round's articles: after every round the template is the one a full read of the site's
+    stored texts gives (with what was learned before), and the same as one refresh over all
+    the rounds stored at once."""
+    rounds = _real_rounds(4, 6)
+    archive = open_archive(any_db)
+    template: frozenset[str] = frozenset()
+    for number, items in enumerate(rounds):
+        _store(archive, items)
+        expected = template | _full_read(archive)
+        with archive.session() as session, session.begin():
+            refresh_site_templates(session, [SITE])
+        template = _template(archive)
+        assert template == expected, number
+    assert {normalise_line(line) for line in _ADDED} <= template  # each crossed the threshold
+    texts = _texts(archive)
+    assert not any(line in text for text in texts.values() for line in _ADDED)
+    archive.close()
+
+    at_once = open_archive(f"sqlite:///{tmp_path / 'at-once.db'}")
+    _store(at_once, [item for items in rounds for item in items])
+    with at_once.session() as session, session.begin():
+        refresh_site_templates(session, [SITE])
+    assert _template(at_once) == template
+    at_once.close()
+
+
+def test_line_counts_stay_bounded_and_exact_for_furniture(sqlite_db: str) -> None:
+    """Hundreds of articles made of real paragraphs in random mixes, refreshed in rounds:
+    the line in 60 % of them is learned, the line in 40 % is not, and the lines of one
+    article only are pruned from the counts (lossy counting) once a bucket has passed."""
+    paragraphs = sorted({
+        line for name in sorted(PAGES.glob("*.html"))
+        if (result := extract_article(name.read_bytes(), f"https://{SITE}.example/{name.name}")).article
+        for line in result.article.text.split("\n") if len(line) > 40
+    })
+    assert len(paragraphs) > 300
+    rnd = random.Random(7)
+    common, half = "Read more stories like this in the weekend edition", "Reporting by the city desk team"
+    archive = open_archive(sqlite_db)
+    seen: set[str] = set()
+    for round_number in range(5):
+        items = []
+        for n in range(60):
+            serial = "".join(chr(ord("a") + int(d)) for d in f"{round_number * 60 + n:03d}")
+            lines = [*rnd.sample(paragraphs, 6), f"Filed by correspondent {serial} from the field office"]
+            lines += [common] if rnd.random() < 0.6 else []
+            lines += [half] if rnd.random() < 0.4 else []
+            seen.update(normalise_line(line) for line in lines)
+            url = f"https://{SITE}.example/mix/{round_number}-{n}.html"
+            text = "\n".join(lines)
+            items.append((page_for(url, text, site=SITE), article_for(url, text)))
+        _store(archive, items)
+        with archive.session() as session, session.begin():
+            refresh_site_templates(session, [SITE])
+    assert _template(archive) == {normalise_line(common)}
+    with archive.session() as session:
+        kept = set(session.scalars(select(SiteTemplateLine.line_hash)))
+        originals = int(session.scalar(select(func.count()).where(Article.duplicate_of.is_(None))) or 0)
+        assert site_counted(session, SITE)[1] == originals > 250  # the store's copies not counted
+    singles = {line_hash(key) for key in seen if key.startswith("filed by correspondent")}
+    assert len(singles) == 300 and len(singles - kept) >= 2 * LOSSY_BUCKET  # two buckets passed
+    assert line_hash(normalise_line(half)) in kept  # a line in many articles keeps its count
     archive.close()
 
 

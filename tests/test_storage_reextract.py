@@ -21,6 +21,7 @@ from storage import (
     search,
     store_article,
 )
+from storage.fingerprint import content_hash
 from tests.test_storage_data import SECTIONS, TITLES, article_for, extracted, fill, page_for
 
 BASE = "https://www.xunjk.com/yanjiu/2022/0928/"
@@ -163,8 +164,9 @@ def _story(n: int, footer: str) -> tuple[Any, Any]:
 
 
 def test_template_refresh_is_incremental(sqlite_db: str) -> None:
-    """The site is learned again only once it has grown by a tenth; an unchanged template
-    leaves the stored articles alone; a grown one strips them."""
+    """Each refresh counts only the articles stored since the last one (an old article's
+    text changed behind its back is not read again); an unchanged template leaves the
+    stored articles alone; a grown one strips them."""
     footer = "本文来源:柳州日报 责任编辑:韦秋燕"
     arc = open_archive(sqlite_db)
     fill(arc, [_story(n, "") for n in range(30)])
@@ -173,18 +175,22 @@ def test_template_refresh_is_incremental(sqlite_db: str) -> None:
         with arc.session() as session, session.begin():
             cleaned = refresh_site_templates(session, ["xunjk"])["xunjk"]
         with arc.session() as session:
-            from storage.templates import site_template_pages
+            from storage.templates import site_counted
 
-            return cleaned, site_template_pages(session, "xunjk")
+            through, pages = site_counted(session, "xunjk")
+            assert through == session.scalar(select(func.max(Article.id)))
+            return cleaned, pages
 
-    assert refresh() == (0, 30)  # learned (nothing repeats), and when
-    fill(arc, [_story(n, footer) for n in range(30, 32)])
-    assert refresh() == (0, 30)  # 2 more of 30: not learned again
-    fill(arc, [_story(n, footer) for n in range(32, 34)])
-    assert refresh() == (0, 34)  # 4 more: learned again, the footer is in 4 of 34: no furniture
+    assert refresh() == (0, 30)  # counted (nothing repeats)
+    with arc.session() as session, session.begin():  # not read again: it is counted already
+        for row in session.scalars(select(Article).where(Article.id <= 20)):
+            row.text += f"\n{footer}"
+            row.content_hash = content_hash(row.text)
+    fill(arc, [_story(n, footer) for n in range(30, 34)])
+    assert refresh() == (0, 34)  # the footer counted in 4 of 34: no furniture
     # most articles carry the footer now: it is learned and stripped from every one
     fill(arc, [_story(n, footer) for n in range(34, 80)])
-    assert refresh() == (50, 80)
+    assert refresh() == (70, 80)  # 50 counted of 80; stripped from the 20 old ones too
     with arc.session() as session:
         assert all(footer not in text for text in session.scalars(select(Article.text)))
     arc.close()

@@ -15,6 +15,7 @@ an article is wrong about that article, which then keeps its text whole.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -41,6 +42,33 @@ def _line_keys(text: str) -> frozenset[str]:
     return frozenset(key for key in map(normalise_line, text.split("\n")) if len(key) >= _MIN_LINE)
 
 
+def line_keys(text: str) -> frozenset[str]:
+    """The normalised lines of ``text`` that can be furniture (long enough to mean something)."""
+    return _line_keys(text)
+
+
+def line_hash(key: str) -> int:
+    """A normalised line as a signed 64-bit number: how its count is stored."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def template_threshold(pages: int, *, min_pages: int = 3, min_share: float = 0.5) -> float:
+    """How many of ``pages`` distinct texts a line must be in to be furniture (infinite
+    below ``min_pages`` texts: nothing is learned from so few)."""
+    if pages < min_pages:
+        return float("inf")
+    return max(min_pages, MIN_ARTICLES, min_share * pages)
+
+
+# Incremental learning keeps a count per line of a site (``pipelines.site_templates``);
+# lossy counting (Manku and Motwani, 2002) bounds how many: every LOSSY_BUCKET texts, a line
+# whose count (plus what it may have missed) is no more than the buckets seen is dropped.
+# A count is then low by at most 1/LOSSY_BUCKET of the site's texts, and only for a line
+# that was once dropped: a line at the 50 % threshold is learned when it reaches 51 % at
+# worst, never one a full count would not learn. Below LOSSY_BUCKET texts nothing is dropped.
+LOSSY_BUCKET = 100
+
+
 def learn_template(texts: Iterable[str], *, min_pages: int = 3, min_share: float = 0.5) -> frozenset[str]:
     """Normalised lines that repeat across at least ``min_share`` (and ``min_pages``, at
     least :data:`MIN_ARTICLES`) of the distinct ``texts``.
@@ -55,10 +83,7 @@ def learn_template(texts: Iterable[str], *, min_pages: int = 3, min_share: float
             continue
         seen.add(keys)
         counts.update(keys)
-    pages = len(seen)
-    if pages < min_pages:
-        return frozenset()
-    needed = max(min_pages, MIN_ARTICLES, min_share * pages)
+    needed = template_threshold(len(seen), min_pages=min_pages, min_share=min_share)
     return frozenset(key for key, count in counts.items() if count >= needed)
 
 
