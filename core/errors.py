@@ -23,5 +23,10 @@ class RunFailed(NewsArchiveError):
     """A run finished but failed: some articles could not be stored (exit 1)."""
 
 
+class ArchiveUnwritable(RunFailed):
+    """A run stopped early: several batches in a row could not be stored at all (a full
+    disk, a read-only archive); going on would only fail every article the same way."""
+
+
 class Busy(NewsArchiveError):
     """Another live process holds what this one was asked to do (a shard of a job)."""

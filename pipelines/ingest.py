@@ -35,6 +35,7 @@ from typing import Any, Generic, Literal, TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from core.errors import ArchiveUnwritable
 from core.items import ArticleItem, FetchedPage, PackedPage
 from core.keys import dropped_key, error_key, stored_key
 from pipelines.extract_worker import extract_and_pack, extract_page
@@ -248,6 +249,12 @@ def refresh_templates(archive: Archive, sites: Iterable[str]) -> int:
         return sum(refresh_site_templates(session, sites).values())
 
 
+# Batches in a row of which nothing could be stored before a run stops (as the crawl does,
+# ``pipelines/store.py``): the archive is unwritable, and every further page would fail
+# alike, one transaction per article, after its extraction.
+FAILED_BATCHES_TO_STOP = 3
+
+
 def _mark(mark_progress: Callable[[Session, Any], None], tag: Any, session: Session) -> None:
     mark_progress(session, tag)
 
@@ -291,6 +298,9 @@ class Ingest:
             archive, store_pending(provenance), run_id=run_id, describe=pending_url
         )
         self.counts: Counter[str] = Counter()
+        self.failed_batches = 0  # in a row, of which nothing was stored
+        self.stopped: str | None = None  # why the run stopped early (the archive is unwritable)
+        self.template_failure: str | None = None  # why the sites' templates could not be refreshed
         self.pages = 0  # pages handed to extraction
         self.sites: set[str] = set()
         self._in_flight: deque[tuple[FetchedPage, Future[Extracted], Any]] = deque()
@@ -361,9 +371,24 @@ class Ingest:
         self.sites.update(item.page.site or "" for item in batch if isinstance(item, ArticleItem))
         if self.on_batch:
             self.on_batch(self)
+        self.failed_batches = self.failed_batches + 1 if report.failed and not report.outcomes else 0
+        if self.failed_batches >= FAILED_BATCHES_TO_STOP:
+            self.stop(f"cannot write the archive: nothing could be stored in {self.failed_batches} "
+                      f"batches in a row ({self.writer.failures.first()}); stopped")
+
+    def stop(self, reason: str) -> None:
+        """Give up: drop the pages in flight (none is recorded as done) and raise."""
+        self.stopped = reason
+        for _, future, _ in self._in_flight:
+            future.cancel()
+        self._in_flight.clear()
+        self._batch.clear()
+        raise ArchiveUnwritable(reason)
 
     def drain(self) -> None:
         """Extract and write every page added so far."""
+        if self.stopped:
+            return
         while self._in_flight:
             self._collect_one()
         self.flush()
@@ -373,12 +398,16 @@ class Ingest:
         """Extract and write what is left, then learn the sites' templates."""
         self.drain()
         self.writer.failures.summary()
-        if learn_templates and self.stored:
+        if learn_templates and self.stored and not self.stopped:
             try:
                 refresh_templates(self.archive, self.sites)
             except StorageError as exc:
-                self.counts[error_key("storage")] += 1
-                logger.error("Cannot refresh the site templates: %(error)s", {"error": exc})
+                # the articles are stored; only their templates are not learned (the next
+                # refresh of these sites counts what this one missed)
+                self.counts[error_key("templates")] += 1
+                message = str(exc).strip()
+                self.template_failure = message.splitlines()[0] if message else type(exc).__name__
+                logger.error("Cannot refresh the site templates: %(error)s", {"error": self.template_failure})
 
     @property
     def stored(self) -> int:

@@ -37,6 +37,7 @@ class ImportStats:
     dropped: Counter[str] = field(default_factory=Counter)  # reason -> pages not stored
     failed: int = 0  # articles that could not be stored
     failure: str | None = None  # the first storage error
+    template_failure: str | None = None  # why the sites' templates could not be refreshed
     counts: Counter[str] = field(default_factory=Counter)  # everything, under core.keys names
     sites: set[str] = field(default_factory=set)
     damage: list[str] = field(default_factory=list)  # one line per damaged stretch of a file
@@ -54,6 +55,7 @@ def import_warcs(
     on_page: Callable[[ImportStats], None] | None = None,
     track: bool = False,
     redo: bool = False,
+    batch_size: int = BATCH_SIZE,
 ) -> ImportStats:
     """Import every HTML response of ``paths`` that can be read through the ingest path
     (extraction in ``workers`` processes, batched writes, the run record of ``run_id`` kept
@@ -65,7 +67,11 @@ def import_warcs(
     claimed in the archive for ``run_id`` before it is read (``storage.jobs``), so a file
     another live importer has is left to it and a file an earlier run finished is skipped
     (unless ``redo``); the pages done are recorded with each committed batch, so the file of
-    an importer that died is resumed after them, by whichever importer claims it next."""
+    an importer that died is resumed after them, by whichever importer claims it next.
+
+    Raises ``ArchiveUnwritable`` when nothing could be stored in several batches in a row
+    (``pipelines.ingest.FAILED_BATCHES_TO_STOP``): what was committed stays, and a tracked
+    file's progress never passes a page that was not stored."""
     stats = ImportStats()
     for path in paths:
         check_warc(path)
@@ -78,7 +84,7 @@ def import_warcs(
             on_page(stats)
 
     with ExtractionPool(workers) as pool:
-        ingest = Ingest(archive, provenance="import", pool=pool, batch_size=BATCH_SIZE, run_id=run_id,
+        ingest = Ingest(archive, provenance="import", pool=pool, batch_size=batch_size, run_id=run_id,
                         on_batch=progress, mark_progress=_mark_file if track else None)
         try:
             for path in paths:
@@ -156,4 +162,5 @@ def _tally(stats: ImportStats, ingest: Ingest) -> None:
                              if k.startswith(DROPPED_PREFIX)})
     stats.failed = ingest.storage_failures
     stats.failure = ingest.writer.failures.first()
+    stats.template_failure = ingest.template_failure
     stats.sites = set(ingest.sites)

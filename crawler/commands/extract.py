@@ -229,6 +229,13 @@ def import_command(
     if stats.failed:
         raise RunFailed(f"cannot write the archive: {stats.failed} articles not stored ({stats.failure})")
     _raise_for_damage(stats)
+    if stats.template_failure:
+        raise RunFailed(_template_line(stats))
+
+
+def _template_line(stats: Any) -> str:
+    return (f"cannot refresh the site templates ({stats.template_failure}); every article is stored, "
+            "the next import or crawl of these sites learns them")
 
 
 def _raise_for_damage(stats: Any) -> None:
@@ -273,6 +280,8 @@ def _run_import(
             run.failure = stats.failure
             if stats.damage:
                 run.problem = _damage_line(stats)
+            elif stats.template_failure:
+                run.problem = _template_line(stats)
             return stats
     finally:
         archive.close()
