@@ -1,16 +1,18 @@
 """Speed and memory benchmarks: one command, results written to bench/RESULTS.md.
 
     .venv/bin/python bench/run.py            # everything (a few minutes on 2 cores)
-    .venv/bin/python bench/run.py extract    # one part: extract | import | reextract | export | crawl
+    .venv/bin/python bench/run.py extract    # one part (extract, import, import-scale, reextract,
+                                             # export, crawl)
     .venv/bin/python bench/run.py fill --db big.db --articles 1000000   # a synthetic archive
     .venv/bin/python bench/run.py search --db big.db [--json]          # search, stats, start-up
     .venv/bin/python bench/run.py crawl --json   # the rows as JSON
 
 Every speed figure stands beside its baseline measured in the same run: extraction beside
 bare trafilatura (CPU per page, page by page in one process), import beside the code before
-the ingest refactor (a ``git worktree`` of it, same venv, same WARC), a crawl beside cores × bare
-trafilatura and plain Scrapy (+ bare trafilatura) on the same loopback site, and ``scrapy
-bench``; ratios are what count on a shared machine.
+the ingest refactor (a ``git worktree`` of it, same venv, same WARC), import into a
+100,000-article archive (a cached ``fill``) beside the same import into an empty one, a
+crawl beside cores × bare trafilatura and plain Scrapy (+ bare trafilatura) on the same
+loopback site, and ``scrapy bench``; ratios are what count on a shared machine.
 
 Each part runs the real code in a fresh process and measures wall time and peak
 RSS (``resource.getrusage(RUSAGE_CHILDREN)``). Inputs: the evaluation pages in
@@ -115,6 +117,30 @@ def bench_import(rows: list[list[str]]) -> None:
             "–",
         ]
     )
+
+
+def bench_import_scale(rows: list[list[str]]) -> None:
+    """`newsarchive import` of the same WARC into an empty archive and into a copy of a
+    100,000-article fill, in the same run (import_scale.py): the ratio is the target."""
+    script = ROOT / "bench" / "import_scale.py"
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
+    info = json.loads(done.stdout.strip().splitlines()[-1])
+    empty, filled = info["empty"], info["filled"]
+    what = f"{empty['pages']} pages (all {len(info['sets'])} evaluation sets in one WARC)"
+    for name, run in (("empty archive", empty), (f"{info['filled_articles']:,}-article archive", filled)):
+        rows.append(
+            [
+                f"import-scale, --workers {info['workers']}: into an {name}" if name.startswith("empty")
+                else f"import-scale, --workers {info['workers']}: into a {name}",
+                what,
+                f"{run['seconds']:.1f} s",
+                f"{run['pages_per_s']:.1f} pages/s; {run['cores_busy']:.2f} of {info['cores']} cores busy; "
+                f"{run['cpu_ms_per_page']:.0f} ms CPU/page (tree)",
+                "–" if run is empty else f"empty archive {empty['pages_per_s']:.1f} pages/s (same run)",
+                "–" if run is empty else f"{info['ratio']:.2f}× (target ≥ 0.85×)",
+                f"{run['rss_mib']:.0f} MiB",
+            ]
+        )
 
 
 def bench_reextract(rows: list[list[str]]) -> None:
@@ -256,6 +282,7 @@ def _datasets() -> list[Path]:
 PARTS = {
     "extract": bench_extract,
     "import": bench_import,
+    "import-scale": bench_import_scale,
     "reextract": bench_reextract,
     "export": bench_export,
     "crawl": bench_crawl,
@@ -272,7 +299,7 @@ def _part_of(benchmark: str) -> str | None:
     """The part a RESULTS.md row came from, by its first cell."""
     if benchmark.startswith("scrapy bench"):
         return "crawl"
-    return next((part for part in PARTS if benchmark.startswith(part)), None)
+    return max((part for part in PARTS if benchmark.startswith(part)), key=len, default=None)
 
 
 def _earlier_rows(parts: list[str]) -> list[str]:
