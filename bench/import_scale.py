@@ -8,9 +8,11 @@ tree's code (a) into a fresh SQLite archive and (b) into a copy of an archive of
 built once and cached under ``NEWSARCHIVE_BENCH_CACHE``, or given with ``--fill``; upgraded
 to this tree's schema before it is copied), alternately, ``--rounds`` times each; the
 fastest round of each counts. The copy is made before the clock starts. Reported: pages/s
-of each, their ratio (the target: the large archive within 15 % of the empty one), and how
-many cores the import kept busy (CPU time of the whole process tree, main process and
-extraction workers, over the wall time). The last line of output is JSON.
+of each, their ratio (the target: the large archive within 15 % of the empty one), the
+ratio of their CPU per page (the whole process tree's: main process and extraction workers;
+on a machine shared with other work, wall time says more about the others than about the
+import), and how many cores the import kept busy (that CPU time over the wall time). The
+last line of output is JSON.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def _articles(db: Path) -> int:
         return int(conn.execute("SELECT count(*) FROM article").fetchone()[0])
 
 
-def prepare_fill(path: Path | None, articles: int) -> Path:
+def prepare_fill(path: Path | None, articles: int, tree: Path = ROOT) -> Path:
     """The large archive: ``path``, or the cached fill of ``articles``, built if missing;
     upgraded to this tree's schema (so that no migration runs inside the timed import)."""
     if path is None:
@@ -49,16 +51,16 @@ def prepare_fill(path: Path | None, articles: int) -> Path:
         subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "fill", "--db", str(path),
                         "--articles", str(articles), "--up-to"], check=True, cwd=ROOT, env=_env(ROOT))
     subprocess.run([sys.executable, "-c", "import sys; from storage import open_archive; "
-                    "open_archive(sys.argv[1]).close()", str(path)], check=True, cwd=ROOT, env=_env(ROOT))
+                    "open_archive(sys.argv[1]).close()", str(path)], check=True, cwd=tree, env=_env(tree))
     return path
 
 
-def import_into(db: Path, warc: Path, workers: int) -> dict[str, float]:
+def import_into(db: Path, warc: Path, workers: int, tree: Path = ROOT) -> dict[str, float]:
     before = _articles(db) if db.exists() else 0
     command = [sys.executable, "-m", "crawler", "--db", str(db), "import", "--workers", str(workers),
                str(warc)]
     done = subprocess.run([sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True,
-                          check=True, cwd=ROOT, env=_env(ROOT))
+                          check=True, cwd=tree, env=_env(tree))
     info = json.loads(done.stdout)
     if info["rc"] != 0:
         raise SystemExit(f"import into {db} failed:\n{info['err']}")
@@ -67,9 +69,11 @@ def import_into(db: Path, warc: Path, workers: int) -> dict[str, float]:
             "pages": pages, "archive_before": before, "articles_added": _articles(db) - before}
 
 
-def measure(articles: int, fill: Path | None, rounds: int, workers: int) -> dict[str, object]:
+def measure(
+    articles: int, fill: Path | None, rounds: int, workers: int, tree: Path = ROOT
+) -> dict[str, object]:
     cores = os.cpu_count() or 1
-    big = prepare_fill(fill, articles)
+    big = prepare_fill(fill, articles, tree)
     filled = _articles(big)
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-import-scale-") as tmp:
@@ -81,7 +85,7 @@ def measure(articles: int, fill: Path | None, rounds: int, workers: int) -> dict
                 db = directory / f"{name}-{round_number}.db"
                 if name == "filled":
                     shutil.copyfile(big, db)
-                runs[name].append(import_into(db, warc, workers))
+                runs[name].append(import_into(db, warc, workers, tree))
                 db.unlink()
     result: dict[str, object] = {"sets": sets, "workers": workers, "cores": cores, "rounds": rounds,
                                  "filled_articles": filled, "load_before": load_before,
@@ -95,6 +99,8 @@ def measure(articles: int, fill: Path | None, rounds: int, workers: int) -> dict
     empty, full = result["empty"], result["filled"]
     assert isinstance(empty, dict) and isinstance(full, dict)
     result["ratio"] = full["pages_per_s"] / empty["pages_per_s"]
+    # CPU per page depends far less than wall time on what else the machine runs
+    result["cpu_ratio"] = empty["cpu_ms_per_page"] / full["cpu_ms_per_page"]
     return result
 
 
@@ -106,8 +112,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fill", type=Path, help="a filled SQLite archive to copy (default: cached fill)")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--tree", type=Path, default=ROOT,
+                        help="run the import of another checkout (an earlier commit, for comparison; "
+                        "give it a --fill at that checkout's schema)")
     args = parser.parse_args(argv)
-    print(json.dumps(measure(args.articles, args.fill, args.rounds, args.workers)))
+    print(json.dumps(measure(args.articles, args.fill, args.rounds, args.workers, args.tree)))
 
 
 if __name__ == "__main__":
