@@ -1,4 +1,4 @@
-"""v15: site templates learned incrementally.
+"""v16: site templates learned incrementally.
 
 ``site_template_line`` keeps, per site, how many distinct articles hold each line (a
 64-bit hash of the normalised line), and ``site_template.counted_through`` /
@@ -7,8 +7,8 @@ the articles stored since, not every text of the site. Existing templates start
 uncounted (``counted_through`` NULL): their next refresh counts the site's stored texts
 once. ``ix_article_site_id`` finds a site's articles stored after a given id.
 
-Revision ID: 0015_template_line_counts
-Revises: 0014_published_precision
+Revision ID: 0016_template_line_counts
+Revises: 0015_raw_page_dictionary
 Create Date: 2026-11-28
 """
 
@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_template_line_counts"
-down_revision = "0014_published_precision"
+revision = "0016_template_line_counts"
+down_revision = "0015_raw_page_dictionary"
 branch_labels = None
 depends_on = None
 
