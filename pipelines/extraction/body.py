@@ -10,6 +10,7 @@ sanity checks (too short, mostly furniture, link lists) and readability's passes
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -200,6 +201,50 @@ _DIV_BLOCK_PREFIXES = ("blockquote", "dl", "div", "img", "ol", "p", "table", "ul
 _INLINE_TAGS = frozenset("a b cite code em font i small span strong sub sup u".split())
 
 
+_SPACE_RUN = re.compile(r"\s{2,}")
+
+
+def _run_length(run: str) -> int:
+    """The length readability's ``clean`` leaves of a run of whitespace inside a text: a run
+    holding a newline, or of 255 characters or more, becomes one character; otherwise each tab
+    becomes a space and a space followed by spaces or tabs takes them all with it."""
+    if len(run) >= 255 or "\n" in run:
+        return 1
+    if "\t" not in run and "  " not in run:
+        return len(run)
+    out = i = 0
+    while i < len(run):
+        if run[i] == " ":
+            end = i
+            while end < len(run) and run[end] in " \t":
+                end += 1
+            i = end if end - i >= 2 else i + 1
+        else:
+            i += 1
+        out += 1
+    return out
+
+
+def _clean_length(text: str) -> int:
+    """``len(clean(text))``: readability measures texts by their length after its whitespace
+    clean-up, three substitutions whose first pattern (``\\s*\\n\\s*``) backtracks over every
+    run of spaces; only runs of two or more characters change length, so only those are
+    looked at (same figure: checked against ``clean`` on every element of the evaluation pages)."""
+    stripped = text.strip()
+    length = len(stripped)
+    for run in _SPACE_RUN.findall(stripped):
+        length -= len(run) - _run_length(run)
+    return length
+
+
+@functools.lru_cache(maxsize=2048)
+def _unlikely_names(names: str) -> bool:
+    """readability's test of an element's "class id": a page repeats the same few names on
+    hundreds of elements, and the two patterns are long alternations."""
+    unlikely, maybe = REGEXES["unlikelyCandidatesRe"], REGEXES["okMaybeItsACandidateRe"]
+    return bool(unlikely.search(names)) and not maybe.search(names)
+
+
 class _TreeReadability(ReadabilityDocument):  # type: ignore[misc]
     """readability-lxml reading a tree we parsed instead of parsing the page again.
 
@@ -223,12 +268,9 @@ class _TreeReadability(ReadabilityDocument):  # type: ignore[misc]
 
     def remove_unlikely_candidates(self) -> None:
         # readability reads "class id" and skips elements with neither: look at those only
-        unlikely, maybe = REGEXES["unlikelyCandidatesRe"], REGEXES["okMaybeItsACandidateRe"]
         for elem in self.html.xpath(".//*[@class or @id]"):
-            names = f"{elem.get('class', '')} {elem.get('id', '')}"
             if (
-                unlikely.search(names)
-                and not maybe.search(names)
+                _unlikely_names(f"{elem.get('class', '')} {elem.get('id', '')}")
                 and elem.tag not in ("html", "body")
                 and not elem.xpath("ancestor-or-self::pre | ancestor-or-self::code")
                 and not elem.xpath(
@@ -236,6 +278,50 @@ class _TreeReadability(ReadabilityDocument):  # type: ignore[misc]
                 )
             ):
                 elem.drop_tree()
+
+    def score_paragraphs(self) -> dict[HtmlElement, dict[str, Any]]:
+        # readability-lxml 0.9's scoring, with each link's text measured once: it measured every
+        # link again for each candidate holding it (the <body> and its big blocks hold them all),
+        # and it built a debug line (the element described) for every candidate
+        min_len = self.min_text_length
+        candidates: dict[HtmlElement, dict[str, Any]] = {}
+        ordered: list[HtmlElement] = []
+        for elem in self.tags(self._html(), "p", "pre", "td", "blockquote"):
+            parent_node = elem.getparent()
+            if parent_node is None:
+                continue
+            grand_parent_node = parent_node.getparent()
+            inner_text = elem.text_content() or ""
+            inner_text_len = _clean_length(inner_text)
+            if inner_text_len < min_len:
+                continue
+            if parent_node not in candidates:
+                candidates[parent_node] = self.score_node(parent_node)
+                ordered.append(parent_node)
+            if grand_parent_node is not None and grand_parent_node not in candidates:
+                candidates[grand_parent_node] = self.score_node(grand_parent_node)
+                ordered.append(grand_parent_node)
+            # the clean-up only touches whitespace: the commas are the text's own
+            content_score = 1 + (inner_text.count(",") + 1) + min((inner_text_len / 100), 3)
+            candidates[parent_node]["content_score"] += content_score
+            if grand_parent_node is not None:
+                candidates[grand_parent_node]["content_score"] += content_score / 2.0
+        # nothing changes the tree while scoring: a link's length holds for every candidate
+        link_lengths: dict[HtmlElement, int] = {}
+        for elem in ordered:
+            link_length = 0
+            for link in elem.iterdescendants("a"):
+                length = link_lengths.get(link)
+                if length is None:
+                    length = link_lengths[link] = _clean_length(link.text_content() or "")
+                link_length += length
+            density = float(link_length) / max(_clean_length(elem.text_content() or ""), 1)
+            candidates[elem]["content_score"] *= 1 - density
+        return candidates
+
+    def get_link_density(self, elem: HtmlElement) -> float:
+        link_length = sum(_clean_length(link.text_content() or "") for link in elem.findall(".//a"))
+        return float(link_length) / max(_clean_length(elem.text_content() or ""), 1)
 
     def transform_misused_divs_into_paragraphs(self) -> None:
         # readability's first loop: a <div> with no block element below it becomes a <p>.
@@ -304,9 +390,11 @@ def _tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
-def shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:
+@functools.lru_cache(maxsize=16)
+def shingles(text: str, n: int = 4) -> frozenset[tuple[str, ...]]:
+    # cached: choose_body compares the same two texts (and their paragraphs) several ways
     tokens = _tokens(text)
-    return {tuple(tokens[i : i + n]) for i in range(max(1, len(tokens) - n + 1))}
+    return frozenset(tuple(tokens[i : i + n]) for i in range(max(1, len(tokens) - n + 1)))
 
 
 def coverage(of: str, by: str) -> float:

@@ -1,0 +1,118 @@
+"""The extraction's faster paths give what the plain ones give, on the real pages in
+tests/fixtures/pages: readability's text lengths and scores, and the text lines of a tree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml.html import HtmlElement
+from readability import Document as ReadabilityDocument
+from readability.readability import clean
+
+from pipelines.extraction.body import _clean_length, _TreeReadability, parse_page
+from pipelines.extraction.decode import decode_html
+from pipelines.extraction.textlines import _BLOCK_TAGS, _SKIP_TAGS, _SPACES, element_lines
+
+PAGES = sorted((Path(__file__).parent / "fixtures" / "pages").glob("*.html"))
+
+
+def _tree(path: Path) -> HtmlElement:
+    tree = parse_page(decode_html(path.read_bytes(), None))
+    assert tree is not None
+    return tree
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "plain words",
+        "  lead and trail\t",
+        "a \t\t b",  # a tab alone is one space each; a space before tabs takes them all
+        "a\t \tb",
+        "a \t b\t \t c\t",
+        "x\n\n   y",
+        " a  \n  b \t c\t\t ",
+        "a\r\n\r\nb",
+        "a \x0b\x0c  b",
+        "a \u3000 \u3000 b",
+        "x" + " \xa0" * 200 + "y",  # a run of 255 or more: one character, whatever it holds
+        "x" + "\xa0" * 300 + "y",
+        "x" + "\t" * 254 + "y",
+    ],
+)
+def test_clean_length_is_readabilitys(text: str) -> None:
+    assert _clean_length(text) == len(clean(text))
+
+
+@pytest.mark.slow  # readability's own clean-up is the slow part (~20 s)
+def test_clean_length_is_readabilitys_on_every_element_of_the_fixture_pages() -> None:
+    checked = 0
+    for path in PAGES:
+        for element in _tree(path).iter():
+            if isinstance(element.tag, str):
+                text = element.text_content()
+                assert _clean_length(text) == len(clean(text)), (path.name, element.tag)
+                checked += 1
+    assert checked > 10_000
+
+
+def _prepared(tree: HtmlElement) -> _TreeReadability:
+    """A readability document at the point where it scores paragraphs."""
+    document = _TreeReadability(tree)
+    document._html(True)
+    document.remove_unlikely_candidates()
+    document.transform_misused_divs_into_paragraphs()
+    return document
+
+
+def _scores(candidates: dict[Any, dict[str, Any]]) -> list[tuple[Any, float]]:
+    return [(elem, candidate["content_score"]) for elem, candidate in candidates.items()]
+
+
+@pytest.mark.parametrize("path", PAGES, ids=[p.stem for p in PAGES])
+def test_readability_scores_are_readability_lxmls(path: Path) -> None:
+    document = _prepared(_tree(path))
+    ours = document.score_paragraphs()
+    theirs = ReadabilityDocument.score_paragraphs(document)
+    assert _scores(ours) == _scores(theirs)
+    for elem in list(ours)[:50]:
+        assert document.get_link_density(elem) == ReadabilityDocument.get_link_density(document, elem)
+
+
+def _reference_lines(element: Any) -> list[str]:
+    """element_lines as first written: a recursive walk, each line cleaned on its own."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if tag in _SKIP_TAGS or not isinstance(node.tag, str):
+            if node.tail:
+                out.append(node.tail)
+            return
+        if tag in _BLOCK_TAGS:
+            out.append("\n")
+        if node.text:
+            out.append(node.text)
+        for child in node:
+            walk(child)
+        if tag in _BLOCK_TAGS:
+            out.append("\n")
+        if node.tail:
+            out.append(node.tail)
+
+    walk(element)
+    lines = (_SPACES.sub(" ", line).strip() for line in "".join(out).split("\n"))
+    return [line for line in lines if line]
+
+
+@pytest.mark.parametrize("path", PAGES, ids=[p.stem for p in PAGES])
+def test_element_lines_are_the_recursive_walks(path: Path) -> None:
+    tree = _tree(path).getroottree().getroot()
+    assert element_lines(tree) == _reference_lines(tree)
+    # any element, comments and scripts (their tails kept) included
+    for element in list(tree.iter())[::7]:
+        assert element_lines(element) == _reference_lines(element)
