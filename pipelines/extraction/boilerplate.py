@@ -22,6 +22,7 @@ the same rules serve Taiwan and Hong Kong portals.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from .datelines import is_dateline_only
@@ -187,6 +188,9 @@ _CONTACT = re.compile(
 _CONTACT_LINE = 200
 
 
+# cached: trafilatura's and readability's texts share most of their lines, and each is
+# filtered line by line against some thirty rules
+@functools.lru_cache(maxsize=4096)
 def is_furniture_line(line: str) -> bool:
     stripped = fold(line)
     if stripped and len(stripped) <= _CONTACT_LINE and _CONTACT.search(stripped):

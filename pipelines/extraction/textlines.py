@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from lxml import etree
+
 _BLOCK_TAGS = frozenset(
     "address article aside blockquote br dd details div dl dt fieldset figcaption figure footer form "
     "h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody td th thead tr ul "
@@ -14,30 +16,29 @@ _SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "ob
 _SPACES = re.compile(r"[ \t\r\f\v\xa0\u3000\u2002\u2003\u200b]+")
 
 
-def _walk(element: Any, out: list[str]) -> None:
-    tag = element.tag if isinstance(element.tag, str) else ""
-    if tag in _SKIP_TAGS or not isinstance(element.tag, str):
-        if element.tail:
-            out.append(element.tail)
-        return
-    block = tag in _BLOCK_TAGS
-    if block:
-        out.append("\n")
-    if element.text:
-        out.append(element.text)
-    for child in element:
-        _walk(child, out)
-    if block:
-        out.append("\n")
-    if element.tail:
-        out.append(element.tail)
-
-
 def element_lines(element: Any) -> list[str]:
     """Non-empty, whitespace-normalised text lines of ``element`` in document order."""
+    # one flat walk (start and end events), and one substitution over the whole text: the
+    # pattern holds no newline, so it may run before the split
     parts: list[str] = []
-    _walk(element, parts)
-    lines = (_SPACES.sub(" ", line).strip() for line in "".join(parts).split("\n"))
+    append = parts.append
+    walker = etree.iterwalk(element, events=("start", "end"))
+    for event, node in walker:
+        tag = node.tag
+        if event == "start":
+            if tag.__class__ is not str or tag in _SKIP_TAGS:  # comments, scripts: tail only
+                walker.skip_subtree()
+                continue
+            if tag in _BLOCK_TAGS:
+                append("\n")
+            if node.text:
+                append(node.text)
+            continue
+        if tag.__class__ is str and tag in _BLOCK_TAGS:
+            append("\n")
+        if node.tail:
+            append(node.tail)
+    lines = (line.strip() for line in _SPACES.sub(" ", "".join(parts)).split("\n"))
     return [line for line in lines if line]
 
 
