@@ -85,6 +85,7 @@ def measure(
                 db = directory / f"{name}-{round_number}.db"
                 if name == "filled":
                     shutil.copyfile(big, db)
+                    os.sync()  # the copy's dirty pages written now, not during the timed import
                 runs[name].append(import_into(db, warc, workers, tree))
                 db.unlink()
     result: dict[str, object] = {"sets": sets, "workers": workers, "cores": cores, "rounds": rounds,
