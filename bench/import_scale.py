@@ -11,8 +11,13 @@ fastest round of each counts. The copy is made before the clock starts. Reported
 of each, their ratio (the target: the large archive within 15 % of the empty one), the
 ratio of their CPU per page (the whole process tree's: main process and extraction workers;
 on a machine shared with other work, wall time says more about the others than about the
-import), and how many cores the import kept busy (that CPU time over the wall time). The
-last line of output is JSON.
+import), and how many cores the import kept busy (that CPU time over the wall time) beside
+how many the machine gave, at that moment, to as many pure-CPU loops as there are workers
+(``cores_available``, measured just before and after each import, started the same way). On
+a shared machine these differ from the cores: Linux's autogroup scheduling gives each
+session an equal share, so one busy process of another session leaves the import's session
+one core of two, whatever their nice values. ``cores_busy / cores_available`` near 1 means
+the import kept busy every core it could have had. The last line of output is JSON.
 """
 
 from __future__ import annotations
@@ -55,6 +60,27 @@ def prepare_fill(path: Path | None, articles: int, tree: Path = ROOT) -> Path:
     return path
 
 
+# ``n`` processes that spin for ``seconds``: how much CPU they got over the wall time
+_SPIN = (
+    "import resource, subprocess, sys, time;"
+    "n, s = int(sys.argv[1]), sys.argv[2];"
+    "t = time.perf_counter();"
+    "ps = [subprocess.Popen([sys.executable, '-c', 'import sys, time\\n"
+    "end = time.perf_counter() + float(sys.argv[1])\\nwhile time.perf_counter() < end: pass', s])"
+    " for _ in range(n)];"
+    "[p.wait() for p in ps];"
+    "r = resource.getrusage(resource.RUSAGE_CHILDREN);"
+    "print((r.ru_utime + r.ru_stime) / (time.perf_counter() - t))"
+)
+
+
+def cores_available(processes: int, seconds: float = 5.0) -> float:
+    """How many cores ``processes`` pure-CPU loops, started as the import is, get now."""
+    done = subprocess.run([sys.executable, "-c", _SPIN, str(processes), str(seconds)],
+                          capture_output=True, text=True, check=True)
+    return float(done.stdout.strip())
+
+
 def import_into(db: Path, warc: Path, workers: int, tree: Path = ROOT) -> dict[str, float]:
     before = _articles(db) if db.exists() else 0
     command = [sys.executable, "-m", "crawler", "--db", str(db), "import", "--workers", str(workers),
@@ -86,7 +112,10 @@ def measure(
                 if name == "filled":
                     shutil.copyfile(big, db)
                     os.sync()  # the copy's dirty pages written now, not during the timed import
-                runs[name].append(import_into(db, warc, workers, tree))
+                before = cores_available(workers)
+                run = import_into(db, warc, workers, tree)
+                run["cores_available"] = (before + cores_available(workers)) / 2
+                runs[name].append(run)
                 db.unlink()
     result: dict[str, object] = {"sets": sets, "workers": workers, "cores": cores, "rounds": rounds,
                                  "filled_articles": filled, "load_before": load_before,
@@ -95,6 +124,7 @@ def measure(
         best = min(done, key=lambda run: run["seconds"])
         result[name] = {**best, "pages_per_s": best["pages"] / best["seconds"],
                         "cores_busy": best["cpu"] / best["seconds"],
+                        "busy_of_available": best["cpu"] / best["seconds"] / best["cores_available"],
                         "cpu_ms_per_page": 1000 * best["cpu"] / best["pages"],
                         "all_seconds": [run["seconds"] for run in done]}
     empty, full = result["empty"], result["filled"]

@@ -134,8 +134,9 @@ def bench_import_scale(rows: list[list[str]]) -> None:
                 else f"import-scale, --workers {info['workers']}: into a {name}",
                 what,
                 f"{run['seconds']:.1f} s",
-                f"{run['pages_per_s']:.1f} pages/s; {run['cores_busy']:.2f} of {info['cores']} cores busy; "
-                f"{run['cpu_ms_per_page']:.0f} ms CPU/page (tree)",
+                f"{run['pages_per_s']:.1f} pages/s; {run['cores_busy']:.2f} of {info['cores']} cores busy "
+                f"({run['cores_available']:.2f} available to {info['workers']} CPU loops then: "
+                f"{run['busy_of_available']:.2f}×); {run['cpu_ms_per_page']:.0f} ms CPU/page (tree)",
                 "–" if run is empty else f"empty archive {empty['pages_per_s']:.1f} pages/s (same run)",
                 "–" if run is empty else f"{info['ratio']:.2f}× pages/s (target ≥ 0.85×); "
                 f"{info['cpu_ratio']:.2f}× CPU/page",
