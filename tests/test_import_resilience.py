@@ -46,6 +46,7 @@ def _count(db: str, sql: str) -> int:
         return int(conn.execute(sql).fetchone()[0])
 
 
+@pytest.mark.slow
 def test_import_stops_after_a_few_batches_that_store_nothing_and_loses_nothing(
     tmp_path: Path, sqlite_db: str
 ) -> None:

@@ -286,6 +286,7 @@ def _template(archive: Archive) -> frozenset[str]:
         return frozenset(session.scalar(select(SiteTemplate.lines).where(SiteTemplate.site == SITE)) or ())
 
 
+@pytest.mark.slow
 def test_incremental_refresh_learns_what_a_full_read_learns(any_db: str, tmp_path: Path) -> None:
     """Real pages stored in four rounds, with a refresh after each that counts only that
     round's articles: after every round the template is the one a full read of the site's
@@ -314,6 +315,7 @@ def test_incremental_refresh_learns_what_a_full_read_learns(any_db: str, tmp_pat
     at_once.close()
 
 
+@pytest.mark.slow
 def test_line_counts_stay_bounded_and_exact_for_furniture(sqlite_db: str) -> None:
     """Hundreds of articles made of real paragraphs in random mixes, refreshed in rounds:
     the line in 60 % of them is learned, the line in 40 % is not, and the lines of one
