@@ -13,7 +13,6 @@ import os
 import sys
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -44,6 +43,7 @@ from core.keys import (
 )
 from crawler.pagelimit import CLOSE_REASON as PAGE_LIMIT_CLOSE
 from crawler.pagelimit import limit_reason
+from crawler.robots import is_robots_request
 from crawler.runner import error_kind
 from pipelines.crawl_archive import crawl_archive
 from storage import Archive, StorageError, finish_run, mark_dead_runs_interrupted, start_run
@@ -83,10 +83,6 @@ def run_counts(stats: dict[str, Any]) -> dict[str, int]:
 
 def run_errors(stats: dict[str, Any]) -> dict[str, int]:
     return {k.removeprefix(ERROR_PREFIX): int(v) for k, v in stats.items() if k.startswith(ERROR_PREFIX)}
-
-
-def _is_robots(request: Request) -> bool:
-    return urlsplit(request.url).path == "/robots.txt"
 
 
 class CrawlRunRecorder:
@@ -142,7 +138,7 @@ class CrawlRunRecorder:
             logger.info("Cannot refresh the run's heartbeat: %(error)s", {"error": exc})
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
-        if _is_robots(request):
+        if is_robots_request(request):
             return
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(STAT_PAGES)

@@ -30,7 +30,6 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -52,6 +51,7 @@ from core.keys import (
     revisit_key,
 )
 from crawler.profiles import SiteProfile
+from crawler.robots import is_robots_request
 from pipelines.crawl_archive import crawl_archive
 from storage import KnownPage, StorageError, canonicalize_url, known_pages_among
 
@@ -274,7 +274,7 @@ class IncrementalCrawlMiddleware:
     async def process_request(self, request: Request) -> None:
         if self.profile is None or META_CHECKED in request.meta or request.meta.get(META_ALWAYS):
             return None  # a retry/redirect of a request let through; a seed, feed or sitemap
-        if urlsplit(request.url).path == "/robots.txt":
+        if is_robots_request(request):
             return None  # never an article (and every request of the site waits for it)
         while request.url in self.checking:  # the same URL again while its check waits
             await maybe_deferred_to_future(self.checking[request.url].wait())

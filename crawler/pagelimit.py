@@ -13,7 +13,6 @@ ends "ok" with the reason "stopped at the page limit (N)".
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
@@ -21,6 +20,7 @@ from scrapy.http import Request
 from scrapy.utils.defer import deferred_from_coro
 
 from core.keys import META_PAGE_COUNTED, STAT_PAGE_LIMIT_DROPPED
+from crawler.robots import is_robots_request
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class PageLimitMiddleware:
         return cls(crawler, limit)
 
     def process_request(self, request: Request) -> None:
-        if request.meta.get(META_PAGE_COUNTED) or urlsplit(request.url).path == "/robots.txt":
+        if request.meta.get(META_PAGE_COUNTED) or is_robots_request(request):
             return  # a retry or redirect of a page already counted, or robots.txt
         if self.sent >= self.limit:
             assert self.crawler.stats is not None

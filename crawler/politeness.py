@@ -44,6 +44,7 @@ from twisted.internet.task import deferLater
 from core.keys import STAT_SHARED_DELAY_MS
 from crawler.pagelimit import CLOSE_REASON, limit_reason
 from crawler.pagelimit import SETTING as PAGE_LIMIT_SETTING
+from crawler.robots import is_robots_request
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +134,7 @@ class SharedPolitenessMiddleware:
         return bool(self.max_pages) and int(self.server.get(self.pages_key) or 0) >= self.max_pages
 
     async def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        counts = not request.meta.get(META_SHARED_COUNTED) and urlsplit(request.url).path != "/robots.txt"
+        counts = not request.meta.get(META_SHARED_COUNTED) and not is_robots_request(request)
         domain = urlsplit(request.url).hostname or ""
         if self.limit > 0:
             token = uuid.uuid4().hex

@@ -27,6 +27,12 @@ CACHE_SECONDS = 3600
 FETCH_WAIT_SECONDS = 30.0
 
 
+def is_robots_request(request: Request) -> bool:
+    """The robots.txt request Scrapy's RobotsTxtMiddleware makes (it marks its own request
+    ``dont_obey_robotstxt``); a page that merely links to /robots.txt is a page."""
+    return bool(request.meta.get("dont_obey_robotstxt")) and urlparse_cached(request).path == "/robots.txt"
+
+
 def _reactor() -> Any:
     from twisted.internet import reactor  # installed by Scrapy before any request
 

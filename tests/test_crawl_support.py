@@ -183,3 +183,16 @@ def synthetic_pages(count: int) -> dict[str, Any]:
     pages: dict[str, Any] = {"/": listing("Home", paths)}
     pages.update({path: synthetic_article(100 + n) for n, path in enumerate(paths)})
     return pages
+
+
+def test_only_scrapys_own_robots_request_is_robots() -> None:
+    """robots.txt is not a page (not counted, never looked up in the archive) only when
+    it is the request Scrapy's RobotsTxtMiddleware makes; a page linking to /robots.txt
+    gets a page's treatment."""
+    from scrapy import Request
+
+    from crawler.robots import is_robots_request
+
+    assert is_robots_request(Request("http://127.0.0.1:8000/robots.txt", meta={"dont_obey_robotstxt": True}))
+    assert not is_robots_request(Request("http://127.0.0.1:8000/robots.txt"))
+    assert not is_robots_request(Request("http://127.0.0.1:8000/a/robots.txt", meta={"dont_obey_robotstxt": True}))
