@@ -39,6 +39,7 @@ from core.keys import (
     STAT_RUN_STATUS,
     STAT_SHARED_DELAY_MS,
     STAT_STORAGE_FAILURE,
+    STAT_TEMPLATE_FAILURE,
     stored_key,
 )
 from crawler.pagelimit import CLOSE_REASON as PAGE_LIMIT_CLOSE
@@ -168,6 +169,10 @@ class CrawlRunRecorder:
             return "failed", f"cannot write the archive: {errors['storage']} articles not stored{detail}"
         if reason == "archive_error":
             return "failed", "cannot write the archive"
+        if errors.get("templates"):
+            why = stats.get(STAT_TEMPLATE_FAILURE) or "unknown error"
+            return "failed", (f"cannot refresh the site template ({why}); every article is stored, "
+                              "the next import or crawl of the site learns it")
         if (not stats.get(STAT_PAGES) and not errors and stats.get(STAT_CRAWL_ID)
                 and (reason in ("finished", PAGE_LIMIT_CLOSE) or reason.startswith("closespider_"))):
             # a worker of a shared crawl that had nothing to do: the others fetched it all

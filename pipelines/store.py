@@ -41,6 +41,7 @@ from core.keys import (
     STAT_RUN_ID,
     STAT_STORAGE_FAILURE,
     STAT_TEMPLATE_CLEANED,
+    STAT_TEMPLATE_FAILURE,
     error_key,
     stored_key,
 )
@@ -200,14 +201,12 @@ class StoreArticlePipeline:
         logger.error("Storing a batch failed unexpectedly", exc_info=failure.value)
 
     def _refresh_template(self) -> Deferred[None]:
-        """After a run that stored new or changed articles, learn the lines every article of
-        the site repeats (footer, ICP line, "related news") and strip them, as ``import``
-        does after a file."""
-        assert self.crawler.stats is not None
-        stats = self.crawler.stats.get_stats()
+        """After a run, learn the lines every article of the site repeats (footer, ICP line,
+        "related news") and strip them, as ``import`` does after a file. Incremental, so it
+        runs after a run that stored nothing too: it then reads only what an earlier run
+        stored and could not count (its refresh failed), which is nothing most of the time."""
         site = getattr(self.crawler.spider, "site", None)
-        changed = stats.get(stored_key("new"), 0) + stats.get(stored_key("updated"), 0)
-        if not site or not changed or self.writer is None or self.pool is None:
+        if not site or self.writer is None or self.pool is None:
             return succeed(None)
         if not self.crawler.settings.getbool("NEWSARCHIVE_LEARN_TEMPLATES"):
             return succeed(None)
@@ -220,7 +219,12 @@ class StoreArticlePipeline:
                 self.crawler.stats.set_value(STAT_TEMPLATE_CLEANED, cleaned)
 
         def failed(failure: Failure) -> None:
-            self._inc(error_key("storage"))
+            # the articles are stored: not a storage error; the next refresh counts them
+            assert self.crawler.stats is not None
+            self._inc(error_key("templates"))
+            message = str(failure.value).strip()
+            why = message.splitlines()[0] if message else type(failure.value).__name__
+            self.crawler.stats.set_value(STAT_TEMPLATE_FAILURE, why)
             logger.error(
                 "Cannot refresh the template of %(site)s: %(error)s", {"site": site, "error": failure.value}
             )

@@ -4,6 +4,7 @@ process (``python -m crawler``), as a user runs them."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -58,6 +59,35 @@ def test_crawl_stores_articles_not_listings_and_stays_polite(
     agents = {headers.get("User-Agent", "") for path, headers in site.requests if path == "/"}
     assert all(agent.startswith("newsarchive/") for agent in agents)
 
+
+
+def test_a_failed_template_refresh_fails_the_crawl_without_calling_articles_lost(
+    serve_site: Any, sqlite_db: str, tmp_path: Path
+) -> None:
+    """The articles are stored; only learning the site's template failed: the run says so
+    in one line, counts it as ``templates`` (not ``storage``), and the next crawl learns it."""
+    from storage import open_archive
+
+    open_archive(sqlite_db).close()
+    with sqlite3.connect(sqlite_db) as conn:
+        conn.execute("CREATE TRIGGER refuse_lines BEFORE INSERT ON site_template_line "
+                     "BEGIN SELECT RAISE(ABORT, 'the archive refuses writes'); END")
+    site = serve_site(synthetic_pages(5))
+    result = crawl_site(tmp_path, sqlite_db, site.base_url)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert len(query(sqlite_db, "SELECT id FROM article")) == 5
+    (run,) = runs(sqlite_db)
+    assert run["status"] == "failed" and run["articles_new"] == 5
+    assert run["reason"].startswith("cannot refresh the site template (")
+    assert "refuses writes" in run["reason"] and "every article is stored" in run["reason"]
+    assert "\n" not in run["reason"]
+    assert run["errors"].get("templates") == 1 and "storage" not in run["errors"]
+    assert "not stored" not in result.stdout + result.stderr
+    with sqlite3.connect(sqlite_db) as conn:
+        conn.execute("DROP TRIGGER refuse_lines")
+    assert crawl_site(tmp_path, sqlite_db, site.base_url).returncode == 0
+    assert query(sqlite_db, "SELECT coalesce(sum(counted_pages), 0) FROM site_template") == [(5,)]
 
 def test_lines_every_article_repeats_are_learned_and_stripped(serve_site: Any, sqlite_db: str,
                                                               tmp_path: Path) -> None:
