@@ -38,9 +38,11 @@ from sqlalchemy.orm import Session
 from core.errors import ArchiveUnwritable
 from core.items import ArticleItem, FetchedPage, PackedPage
 from core.keys import dropped_key, error_key, stored_key
-from pipelines.extract_worker import extract_and_pack, extract_page
+from core.rawcodec import DICTIONARY_SAMPLES, RawDictionary
+from pipelines.extract_worker import extract_and_pack, extract_page, learn_dictionary
 from pipelines.extraction import ExtractionResult
 from pipelines.extraction_pool import BrokenProcessPool, ExtractionPool
+from pipelines.raw_dictionary import SiteDictionary
 from pipelines.site_templates import rebuild_stale_templates, refresh_site_templates, store_stripped
 from storage import Archive, StorageError, mark_not_modified
 from storage.runs import add_run_progress
@@ -283,10 +285,15 @@ class Ingest:
         run_id: int | None = None,
         on_batch: Callable[[Ingest], None] | None = None,
         mark_progress: Callable[[Session, Any], None] | None = None,
+        dictionary_samples: int = DICTIONARY_SAMPLES,
     ) -> None:
         """``mark_progress(session, tag)``: record, in the transaction of each batch, that
         the page added with ``tag`` and every page added before it are done (stored,
-        or dropped); a killed job can then resume after it."""
+        or dropped); a killed job can then resume after it.
+
+        Raw pages are packed with their site's zstd dictionary (``pipelines.raw_dictionary``),
+        as in a crawl: the one in the archive, else one a worker learns from the site's first
+        ``dictionary_samples`` article pages (0: none learned)."""
         self.archive = archive
         self.mark_progress = mark_progress
         self._done_tag: Any = None
@@ -305,6 +312,9 @@ class Ingest:
         self.sites: set[str] = set()
         self._in_flight: deque[tuple[FetchedPage, Future[Extracted], Any]] = deque()
         self._batch: list[Pending] = []
+        self.dictionary_samples = dictionary_samples
+        self._dictionaries: dict[str, SiteDictionary] = {}
+        self._learning: dict[str, tuple[Future[RawDictionary | None], int]] = {}
 
     def add(self, page: FetchedPage, tag: Any = None) -> None:
         """Take one page: not HTML is dropped, the rest goes to the pool. ``tag``: what
@@ -320,13 +330,56 @@ class Ingest:
         while len(self._in_flight) > max(self.batch_size, 8 * self.pool.workers):
             self._collect_one()
 
+    def _site_dictionary(self, page: FetchedPage) -> SiteDictionary:
+        site = page.site or ""
+        found = self._dictionaries.get(site)
+        if found is None:
+            found = self._dictionaries[site] = SiteDictionary(
+                self.archive if self.provenance == "import" else None, site, samples=self.dictionary_samples
+            )
+            try:
+                found.current = found.load()
+            except StorageError as exc:
+                logger.warning("Cannot read the raw page dictionary of %(site)s: %(error)s",
+                               {"site": site, "error": exc})
+        return found
+
     def _submit(self, page: FetchedPage) -> Future[Extracted]:
         # the worker also packs an article for storage (compressed body, fingerprints)
+        dictionary = self._site_dictionary(page).current
         try:
-            return self.pool.submit(extract_and_pack, page)
+            return self.pool.submit(extract_and_pack, page, None, dictionary)
         except BrokenProcessPool:
             self.pool.restart()
-            return self.pool.submit(extract_and_pack, page)
+            return self.pool.submit(extract_and_pack, page, None, dictionary)
+
+    def _offer_sample(self, page: FetchedPage) -> None:
+        """An article page's body towards its site's dictionary; enough of them: a worker
+        learns it while the import goes on."""
+        site_dictionary = self._site_dictionary(page)
+        samples = site_dictionary.offer(page.body)
+        if samples:
+            self._learning[page.site or ""] = (self.pool.submit(learn_dictionary, samples), len(samples))
+
+    def _learned(self, *, wait: bool = False) -> None:
+        """Keep the dictionaries the workers have learned (all of them, with ``wait``), then
+        pack the sites' next pages with them. A dictionary is stored before any page uses it."""
+        for site, (future, samples) in list(self._learning.items()):
+            if not wait and not future.done():
+                continue
+            del self._learning[site]
+            try:
+                dictionary = future.result()
+                if dictionary is not None:
+                    self._dictionaries[site].save(dictionary, samples)
+            except (BrokenProcessPool, StorageError) as exc:
+                logger.warning("Cannot learn the raw page dictionary of %(site)s: %(error)s",
+                               {"site": site, "error": exc})
+                continue
+            if dictionary is not None:
+                self._dictionaries[site].current = dictionary
+                logger.info("Raw pages of %(site)s are packed with dictionary %(id)d from here on",
+                            {"site": site, "id": dictionary.dict_id})
 
     def _collect_one(self) -> None:
         page, future, self._done_tag = self._in_flight.popleft()
@@ -344,6 +397,10 @@ class Ingest:
             logger.info("Not stored: %(url)s (%(reason)s)", {"url": page.url, "reason": result.reason})
             return
         self._batch.append(ArticleItem(page=page, article=result.article, packed=packed))
+        if packed is not None:
+            self._offer_sample(page)
+        if self._learning:
+            self._learned()
         if len(self._batch) >= self.batch_size:
             self.flush()
 
@@ -397,6 +454,8 @@ class Ingest:
     def finish(self, *, learn_templates: bool = True) -> None:
         """Extract and write what is left, then learn the sites' templates."""
         self.drain()
+        if self._learning and not self.stopped:
+            self._learned(wait=True)  # for the next run of these sites
         self.writer.failures.summary()
         if learn_templates and self.stored and not self.stopped:
             try:

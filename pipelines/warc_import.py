@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from core.keys import DROPPED_PREFIX, STORED_PREFIX, dropped_key
+from core.rawcodec import DICTIONARY_SAMPLES
 from pipelines.ingest import ExtractionPool, Ingest
 from pipelines.warc_reader import WarcReader, check_warc, read_warc_pages
 from storage import Archive
@@ -56,6 +57,7 @@ def import_warcs(
     track: bool = False,
     redo: bool = False,
     batch_size: int = BATCH_SIZE,
+    dictionary_samples: int = DICTIONARY_SAMPLES,
 ) -> ImportStats:
     """Import every HTML response of ``paths`` that can be read through the ingest path
     (extraction in ``workers`` processes, batched writes, the run record of ``run_id`` kept
@@ -71,7 +73,10 @@ def import_warcs(
 
     Raises ``ArchiveUnwritable`` when nothing could be stored in several batches in a row
     (``pipelines.ingest.FAILED_BATCHES_TO_STOP``): what was committed stays, and a tracked
-    file's progress never passes a page that was not stored."""
+    file's progress never passes a page that was not stored.
+
+    Raw pages are packed with each site's zstd dictionary, learned from its first
+    ``dictionary_samples`` article pages when the archive has none (``pipelines.ingest.Ingest``)."""
     stats = ImportStats()
     for path in paths:
         check_warc(path)
@@ -85,7 +90,8 @@ def import_warcs(
 
     with ExtractionPool(workers) as pool:
         ingest = Ingest(archive, provenance="import", pool=pool, batch_size=batch_size, run_id=run_id,
-                        on_batch=progress, mark_progress=_mark_file if track else None)
+                        on_batch=progress, mark_progress=_mark_file if track else None,
+                        dictionary_samples=dictionary_samples)
         try:
             for path in paths:
                 if track:

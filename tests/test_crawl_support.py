@@ -195,4 +195,5 @@ def test_only_scrapys_own_robots_request_is_robots() -> None:
 
     assert is_robots_request(Request("http://127.0.0.1:8000/robots.txt", meta={"dont_obey_robotstxt": True}))
     assert not is_robots_request(Request("http://127.0.0.1:8000/robots.txt"))
-    assert not is_robots_request(Request("http://127.0.0.1:8000/a/robots.txt", meta={"dont_obey_robotstxt": True}))
+    nested = Request("http://127.0.0.1:8000/a/robots.txt", meta={"dont_obey_robotstxt": True})
+    assert not is_robots_request(nested)

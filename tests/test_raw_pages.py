@@ -207,3 +207,39 @@ def test_a_crawl_learns_the_sites_dictionary_and_the_next_crawl_packs_with_it(
                 assert dictionary_id(raw.body) == dictionary.dict_id
         assert site_dictionary(session, "local") == dictionary  # one per site: not learned again
     archive.close()
+
+
+@pytest.mark.slow
+def test_an_import_learns_the_sites_dictionary_and_the_next_import_packs_with_it(
+    sqlite_db: str, tmp_path: Path
+) -> None:
+    """``import`` packs raw pages as a crawl does: the first import of a site learns its
+    dictionary from its first article pages, the next one packs every page with it."""
+    from pipelines.warc_import import import_warcs
+    from tests.test_crawl_support import synthetic_article
+    from tests.warc_util import write_warc as write_records
+
+    site = "https://imported.example"
+    first = {f"{site}/2020/0301/{n}.html": synthetic_article(n) for n in range(12)}
+    later = {f"{site}/2020/0302/{n}.html": synthetic_article(n) for n in range(30, 33)}
+    archive = open_archive(sqlite_db)
+    stats = import_warcs(archive, [write_records(tmp_path / "first.warc.gz", list(first.items()))],
+                         workers=1, dictionary_samples=8)
+    assert stats.outcomes["new"] == 12
+    with archive.session() as session:
+        (site_name,) = {row[0] for row in session.execute(select(Article.site))}
+        dictionary = site_dictionary(session, site_name)
+        assert dictionary is not None  # learned from the first 8 article pages
+    stats = import_warcs(archive, [write_records(tmp_path / "later.warc.gz", list(later.items()))],
+                         workers=1, dictionary_samples=8)
+    assert stats.outcomes["new"] == 3
+    with archive.session() as session:
+        stored = select(Article.url, RawPage).join(RawPage, RawPage.id == Article.raw_page_id)
+        rows = session.execute(stored).all()
+        assert len(rows) == 15
+        for url, raw in rows:
+            assert raw_body(raw) == {**first, **later}[url]
+            if url in later:
+                assert dictionary_id(raw.body) == dictionary.dict_id
+        assert site_dictionary(session, site_name) == dictionary  # one per site: not learned again
+    archive.close()
