@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import Counter, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -42,7 +42,7 @@ from core.rawcodec import DICTIONARY_SAMPLES, RawDictionary
 from pipelines.extract_worker import extract_and_pack, extract_page, learn_dictionary
 from pipelines.extraction import ExtractionResult
 from pipelines.extraction_pool import BrokenProcessPool, ExtractionPool
-from pipelines.raw_dictionary import SiteDictionary
+from pipelines.raw_dictionary import SAMPLES_HELD_BYTES, SiteDictionary
 from pipelines.site_templates import rebuild_stale_templates, refresh_site_templates, store_stripped
 from storage import Archive, StorageError, mark_not_modified
 from storage.runs import add_run_progress
@@ -315,6 +315,7 @@ class Ingest:
         self.dictionary_samples = dictionary_samples
         self._dictionaries: dict[str, SiteDictionary] = {}
         self._learning: dict[str, tuple[Future[RawDictionary | None], int]] = {}
+        self._collecting: OrderedDict[str, None] = OrderedDict()  # sites holding samples, oldest first
 
     def add(self, page: FetchedPage, tag: Any = None) -> None:
         """Take one page: not HTML is dropped, the rest goes to the pool. ``tag``: what
@@ -356,10 +357,19 @@ class Ingest:
     def _offer_sample(self, page: FetchedPage) -> None:
         """An article page's body towards its site's dictionary; enough of them: a worker
         learns it while the import goes on."""
+        site = page.site or ""
         site_dictionary = self._site_dictionary(page)
         samples = site_dictionary.offer(page.body)
         if samples:
-            self._learning[page.site or ""] = (self.pool.submit(learn_dictionary, samples), len(samples))
+            self._collecting.pop(site, None)
+            self._learning[site] = (self.pool.submit(learn_dictionary, samples), len(samples))
+        elif site_dictionary.held:
+            self._collecting[site] = None
+            self._collecting.move_to_end(site)
+            # a file of many sites: the sites that have waited longest for enough pages give up
+            while sum(self._dictionaries[s].held for s in self._collecting) > SAMPLES_HELD_BYTES:
+                oldest, _ = self._collecting.popitem(last=False)
+                self._dictionaries[oldest].give_up()
 
     def _learned(self, *, wait: bool = False) -> None:
         """Keep the dictionaries the workers have learned (all of them, with ``wait``), then

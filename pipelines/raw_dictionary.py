@@ -14,9 +14,11 @@ from __future__ import annotations
 from core.rawcodec import DICTIONARY_SAMPLES, RawDictionary
 from storage import Archive, save_site_dictionary, site_dictionary
 
-__all__ = ["SAMPLE_BYTES", "SiteDictionary"]
+__all__ = ["SAMPLE_BYTES", "SAMPLES_HELD_BYTES", "SiteDictionary"]
 
 SAMPLE_BYTES = 8 * 2**20  # learning takes memory in proportion to the samples
+# an import meets many sites at once: the samples held for all of them together
+SAMPLES_HELD_BYTES = 4 * SAMPLE_BYTES
 
 
 class SiteDictionary:
@@ -55,6 +57,16 @@ class SiteDictionary:
         samples, self._samples = self._samples, []
         self.closed = True  # one attempt per crawl
         return samples
+
+    @property
+    def held(self) -> int:
+        """Bytes of samples held, waiting for enough of them."""
+        return self._sample_bytes if self._samples else 0
+
+    def give_up(self) -> None:
+        """Drop the samples held and learn nothing more in this run (memory is short)."""
+        self._samples, self._sample_bytes = [], 0
+        self.closed = True
 
     def save(self, dictionary: RawDictionary, samples: int) -> None:
         """Keep ``dictionary`` in the archive (blocking); only then may pages use it."""

@@ -243,3 +243,28 @@ def test_an_import_learns_the_sites_dictionary_and_the_next_import_packs_with_it
                 assert dictionary_id(raw.body) == dictionary.dict_id
         assert site_dictionary(session, site_name) == dictionary  # one per site: not learned again
     archive.close()
+
+
+def test_an_import_of_many_sites_holds_a_bounded_amount_of_samples(
+    sqlite_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Samples wait in memory until a site has enough pages: across the many sites of one
+    file they stay under ``SAMPLES_HELD_BYTES``, the sites that waited longest giving up."""
+    import pipelines.ingest as ingest_module
+    from pipelines.extraction_pool import ExtractionPool
+    from pipelines.ingest import Ingest
+
+    budget = 3 * max(len(BODIES[name]) for name in list(BODIES)[:12])
+    monkeypatch.setattr(ingest_module, "SAMPLES_HELD_BYTES", budget)
+    archive = open_archive(sqlite_db)
+    with ExtractionPool(1) as pool:
+        ingest = Ingest(archive, provenance="import", pool=pool, dictionary_samples=64)
+        for n, name in enumerate(list(BODIES)[:12]):
+            ingest.add(_page(name, site=f"site{n % 6}"))
+        ingest.finish(learn_templates=False)
+    dictionaries = ingest._dictionaries
+    held = sum(d.held for d in dictionaries.values())
+    assert 0 < held <= budget
+    assert any(d.closed for d in dictionaries.values())  # some gave up
+    assert not dictionaries["site5"].closed  # the latest ones still collect
+    archive.close()
