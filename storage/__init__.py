@@ -15,17 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from core.urls import canonicalize_url, clean_url
-    from storage.archive import Archive, head_revision, open_archive, upgrade_schema
+    from storage.archive import Archive, open_archive, upgrade_schema
     from storage.errors import ArchiveTooNew, NotFound, StorageError
-    from storage.export import (
-        EXPORT_FIELDS,
-        FORMATS,
-        count_articles,
-        export_row,
-        iter_articles,
-        iter_export_rows,
-    )
-    from storage.inspect import article_versions, get_article, raw_page, raw_page_body, version_diff
+    from storage.export import FORMATS, count_articles, iter_articles, iter_export_rows
+    from storage.filters import ArticleFilter
+    from storage.inspect import article_versions, get_article, raw_page, raw_page_body
     from storage.models import (
         Article,
         ArticleUrl,
@@ -35,8 +29,9 @@ if TYPE_CHECKING:
         SiteTemplate,
         SiteTemplateLine,
     )
-    from storage.query import ArticleFilter
     from storage.rawpages import save_site_dictionary, site_dictionary
+    from storage.reader import head_revision
+    from storage.records import EXPORT_FIELDS, export_row, read_article, read_versions, version_diff
     from storage.repository import (
         KnownPage,
         StoreOutcome,
@@ -56,28 +51,33 @@ if TYPE_CHECKING:
 from storage.search import SearchHit, SearchPage, known_sites, search, search_page  # noqa: E402
 
 # Every other name is imported from its module when first used: a read command imports
-# the modules it uses, not the writers' (repository, templates, runs).
+# the modules it uses, not the writers' (repository, templates, runs), and on SQLite not
+# SQLAlchemy (storage.search does not import it). The names are listed three times: for type
+# checkers above, for this lookup, and in __all__ (for ruff and star imports, which read a
+# literal list); tests/test_cli_startup.py checks that the three agree.
 _WHERE = {
     "canonicalize_url": "core.urls",
     "clean_url": "core.urls",
     "Archive": "storage.archive",
-    "head_revision": "storage.archive",
     "open_archive": "storage.archive",
     "upgrade_schema": "storage.archive",
     "ArchiveTooNew": "storage.errors",
     "NotFound": "storage.errors",
     "StorageError": "storage.errors",
-    "EXPORT_FIELDS": "storage.export",
+    "EXPORT_FIELDS": "storage.records",
     "FORMATS": "storage.export",
     "count_articles": "storage.export",
-    "export_row": "storage.export",
+    "export_row": "storage.records",
+    "read_article": "storage.records",
+    "read_versions": "storage.records",
+    "head_revision": "storage.reader",
     "iter_articles": "storage.export",
     "iter_export_rows": "storage.export",
     "article_versions": "storage.inspect",
     "get_article": "storage.inspect",
     "raw_page": "storage.inspect",
     "raw_page_body": "storage.inspect",
-    "version_diff": "storage.inspect",
+    "version_diff": "storage.records",
     "Article": "storage.models",
     "ArticleUrl": "storage.models",
     "ArticleVersion": "storage.models",
@@ -85,7 +85,7 @@ _WHERE = {
     "RawPage": "storage.models",
     "SiteTemplate": "storage.models",
     "SiteTemplateLine": "storage.models",
-    "ArticleFilter": "storage.query",
+    "ArticleFilter": "storage.filters",
     "save_site_dictionary": "storage.rawpages",
     "site_dictionary": "storage.rawpages",
     "KnownPage": "storage.repository",
@@ -117,8 +117,6 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "EXPORT_FIELDS",
-    "FORMATS",
     "Archive",
     "ArchiveTooNew",
     "Article",
@@ -126,6 +124,8 @@ __all__ = [
     "ArticleUrl",
     "ArticleVersion",
     "CrawlRun",
+    "EXPORT_FIELDS",
+    "FORMATS",
     "KnownPage",
     "NotFound",
     "RawPage",
@@ -158,6 +158,8 @@ __all__ = [
     "raw_body",
     "raw_page",
     "raw_page_body",
+    "read_article",
+    "read_versions",
     "save_site_dictionary",
     "search",
     "search_page",

@@ -16,14 +16,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.errors import ArchiveTooNew, StorageError, one_line
 from storage.locks import advisory_xact_lock
+from storage.reader import (
+    MIGRATIONS,
+    SQLITE_BUSY_TIMEOUT_MS,
+    check_archive_path,
+    head_revision,
+    read_only_options,
+)
 from storage.search_index import register_sqlite_functions
 
 if TYPE_CHECKING:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-MIGRATIONS = Path(__file__).parent / "migrations"
-SQLITE_BUSY_TIMEOUT_MS = 30_000
 MIGRATION_LOCK = "schema-migration"
 
 # Alembic takes about half a second to import: a read command on an up-to-date archive
@@ -47,12 +52,6 @@ def _script() -> ScriptDirectory:
     return ScriptDirectory.from_config(_alembic_config())
 
 
-def head_revision() -> str:
-    """The schema revision this code writes: the newest migration (revisions are
-    named after their files, ``NNNN_what.py``, numbered in order)."""
-    return max(path.stem for path in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
-
-
 def _to_url(db: str) -> URL:
     if not db.strip():
         raise StorageError("no archive given: the database path or URL is empty")
@@ -71,21 +70,7 @@ def _check_sqlite_path(url: URL, create: bool) -> None:
     if database.startswith("file:") and url.query.get("uri") == "true":
         # a SQLite URI (sqlite:///file:archive.db?mode=ro&uri=true): the path is its path part
         database = unquote(urlsplit(database).path)
-    path = Path(database)
-    if path.exists():
-        if path.is_dir():
-            raise StorageError(f"archive path is a directory: {path}")
-        if not os.access(path, os.R_OK):
-            raise StorageError(f"cannot read archive {path}: permission denied")
-        return
-    if not create:
-        raise StorageError(
-            f"no archive at {path}: crawl, import or run `newsarchive demo` first, or give --db"
-        )
-    if not path.parent.is_dir():
-        raise StorageError(f"cannot create archive {path}: directory {path.parent} does not exist")
-    if not os.access(path.parent, os.W_OK):
-        raise StorageError(f"cannot create archive {path}: directory is not writable")
+    check_archive_path(Path(database), create=create)
 
 
 READ_ONLY = "newsarchive_read_only"
@@ -116,12 +101,6 @@ def _sqlite_read_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def _writable(path: Path) -> bool:
-    # os.access answers for root too when writing is impossible: a read-only mount (EROFS),
-    # an immutable file (chattr +i)
-    return os.access(path, os.W_OK)
-
-
 def read_only_url(db: str) -> URL | None:
     """A read-only SQLite URI for an existing archive file this process cannot write (the
     file, or its directory, where SQLite keeps its -wal and -shm files), or None.
@@ -135,16 +114,10 @@ def read_only_url(db: str) -> URL | None:
         return None
     if database.startswith("file:"):
         return None  # already a SQLite URI: the caller chose its mode
-    path = Path(database)
-    if not path.is_file():
+    options = read_only_options(Path(database))
+    if options is None:
         return None
-    directory_writable = _writable(path.parent)
-    if _writable(path) and directory_writable:
-        return None
-    query = {"mode": "ro", "uri": "true"}
-    if not directory_writable and not any(Path(f"{path}{ext}").exists() for ext in ("-wal", "-shm")):
-        query["immutable"] = "1"
-    return URL.create("sqlite", database="file:" + quote(str(path)), query=query)
+    return URL.create("sqlite", database="file:" + quote(database), query={**options, "uri": "true"})
 
 
 def _sqlite_begin(connection: Connection) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import functools
+import sqlite3
+import sys
 from collections.abc import Callable, Iterator
 from typing import ParamSpec, TypeVar
-
-from sqlalchemy.exc import SQLAlchemyError
 
 from core.errors import NewsArchiveError
 
@@ -34,6 +34,16 @@ def one_line(exc: BaseException) -> str:
     return text[0] if text else type(orig).__name__
 
 
+def is_driver_error(exc: BaseException) -> bool:
+    """An error of SQLAlchemy or of a database driver (the standard library's ``sqlite3`` on
+    the read commands' path). SQLAlchemy is not imported for this: when it is not imported
+    already, none of its errors can have been raised."""
+    sqlalchemy_errors = sys.modules.get("sqlalchemy.exc")
+    if sqlalchemy_errors is not None and isinstance(exc, sqlalchemy_errors.SQLAlchemyError):
+        return True
+    return isinstance(exc, sqlite3.Error)
+
+
 def wraps_driver_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn a SQLAlchemy/driver error raised by ``func`` into a one-line StorageError."""
 
@@ -41,7 +51,9 @@ def wraps_driver_errors(func: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
-        except SQLAlchemyError as exc:
+        except Exception as exc:
+            if not is_driver_error(exc):
+                raise
             raise StorageError(f"{func.__name__}: {one_line(exc)}") from exc
 
     return wrapper
@@ -54,7 +66,9 @@ def wraps_driver_errors_in_iterator(func: Callable[P, Iterator[T]]) -> Callable[
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
         try:
             yield from func(*args, **kwargs)
-        except SQLAlchemyError as exc:
+        except Exception as exc:
+            if not is_driver_error(exc):
+                raise
             raise StorageError(f"{func.__name__}: {one_line(exc)}") from exc
 
     return wrapper

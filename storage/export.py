@@ -12,7 +12,6 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import IO, Any
@@ -20,59 +19,18 @@ from typing import IO, Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from core.items import published_iso
 from storage.errors import StorageError, wraps_driver_errors, wraps_driver_errors_in_iterator
 from storage.models import Article, RawPage
 from storage.query import ArticleFilter, bind_params, filter_conditions
+from storage.records import EXPORT_FIELDS, export_row
 from storage.repository import raw_body
 
-EXPORT_FIELDS = (
-    "id", "url", "canonical_url", "site", "title", "author", "source", "published_at",
-    "published_time_known", "language", "text", "description", "tags", "image", "site_name",
-    "fetched_at", "first_seen_at", "updated_at", "content_hash", "duplicate_of", "version",
-    "extractor_version", "modified_at", "is_article",
-)  # fmt: skip
 FORMATS = ("jsonl", "csv", "md", "txt", "warc")
 BATCH = 500
 # Headers that describe the transfer, not the body we kept (which is decoded).
 _TRANSFER_HEADERS = {"content-encoding", "transfer-encoding", "content-length", "connection"}
 
 Progress = Callable[[int], None]
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def export_row(article: Article) -> dict[str, Any]:
-    """An article as an export record: JSON-ready values, ISO 8601 times with
-    their UTC offset, tags as a list."""
-    return {
-        "id": article.id,
-        "url": article.url,
-        "canonical_url": article.canonical_url,
-        "site": article.site,
-        "title": article.title,
-        "author": article.author,
-        "source": article.source,
-        "published_at": published_iso(article.published_local, article.published_precision),
-        "published_time_known": article.published_time_known,
-        "language": article.language,
-        "text": article.text,
-        "description": article.description,
-        "tags": list(article.tags or []),
-        "image": article.image,
-        "site_name": article.site_name,
-        "fetched_at": _iso(article.fetched_at),
-        "first_seen_at": _iso(article.first_seen_at),
-        "updated_at": _iso(article.updated_at),
-        "content_hash": article.content_hash,
-        "duplicate_of": article.duplicate_of,
-        "version": article.version,
-        "extractor_version": article.extractor_version,
-        "modified_at": _iso(article.modified_local),
-        "is_article": article.is_article,
-    }
 
 
 def _selected(session: Session, filters: ArticleFilter | None) -> tuple[Select[Article], dict[str, str]]:

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass
-from datetime import datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.errors import NotFound, wraps_driver_errors
 from storage.models import Article, ArticleVersion, RawPage
 from storage.query import SQL_INT_MAX
+from storage.records import VersionView as VersionView
+from storage.records import version_diff as version_diff
 from storage.repository import find_article_id, raw_body
-
-
-@dataclass(frozen=True)
-class VersionView:
-    """One version of an article, oldest first; the last one is current."""
-
-    version: int
-    title: str | None
-    text: str
-    fetched_at: datetime | None
-    extractor_version: str
-    replaced_at: datetime | None  # None for the current version
-    reason: str | None  # what replaced it: crawl | reextract | import
 
 
 @wraps_driver_errors
@@ -65,19 +50,6 @@ def article_versions(session: Session, article: Article) -> list[VersionView]:
         )
     )
     return views
-
-
-def version_diff(old: VersionView, new: VersionView) -> str:
-    """A unified diff of title and text, line by line."""
-
-    def lines(view: VersionView) -> list[str]:
-        return [f"# {view.title or ''}", *view.text.splitlines()]
-
-    return "\n".join(
-        difflib.unified_diff(
-            lines(old), lines(new), f"version {old.version}", f"version {new.version}", lineterm=""
-        )
-    )
 
 
 def raw_page(session: Session, article: Article) -> RawPage:

@@ -6,48 +6,27 @@ match weighs ten times a text match) and come first; older matches follow, newes
 first. A common word in a million articles so costs what a rare one does, and the
 ranking of a search with fewer matches than the window covers all of them. Without a
 query, articles are listed newest published first.
+
+``session`` below is a SQLAlchemy session or a reader (``storage.reader``): on SQLite
+both run the SQL of ``storage.sqlite_sql`` (this module never imports SQLAlchemy, so
+that the read commands need not); a PostgreSQL session, the statements of
+``storage.search_postgres``.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    String,
-    Subquery,
-    bindparam,
-    cast,
-    func,
-    literal_column,
-    select,
-    text,
-)
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
-
 from core.hanzi import fold_chinese
-from storage.errors import StorageError, one_line
-from storage.models import Article, SiteDayStats
-from storage.query import (
-    FTS_TABLE,
-    SQL_INT_MAX,
-    VECTOR_TABLE,
-    ArticleFilter,
-    check_query,
-    filter_conditions,
-    index_filter,
-    is_listing,
-    match_condition,
-    match_params,
-    query_terms,
-)
+from storage import sqlite_sql as sql
+from storage.errors import StorageError, is_driver_error, one_line
+from storage.filters import SQL_INT_MAX, ArticleFilter, check_query, index_filter, is_listing, query_terms
+from storage.reader import Reader, as_reader, dialect_of, utc_datetime
 from storage.search_syntax import only_excludes
 
 HIGHLIGHT = ("**", "**")  # the snippet marks matches Markdown-style: plain text, JSON and terminals
@@ -110,179 +89,65 @@ def snippet(text: str, terms: list[str], *, before: int = SNIPPET_BEFORE, after:
     return ("…" if start > 0 else "") + "".join(parts) + ("…" if end < len(flat) else "")
 
 
-def _ts_query() -> ColumnElement[Any]:
-    from sqlalchemy.dialects.postgresql import TSQUERY  # PostgreSQL only: see storage.types.JSONType
-
-    return cast(bindparam("ts_query", type_=String), TSQUERY)
+Rows = tuple[list[tuple[int, float]], int, bool]  # (id, score) of a page, the total, exact or not
 
 
-def _index_score(session: Session) -> ColumnElement[Any]:
-    if session.get_bind().dialect.name == "sqlite":
-        return -func.bm25(literal_column("article_fts_bigram"), 10.0, 1.0, 0.0)  # title 10, site/date 0
-    return func.ts_rank(VECTOR_TABLE.c.vector, _ts_query())  # the title's tokens weigh A
-
-
-def _index_matches(session: Session) -> Select[Any]:
-    """The index's matching rows: columns ``id`` and ``score`` (its relevance)."""
-    if session.get_bind().dialect.name == "sqlite":
-        return (
-            select(FTS_TABLE.c.rowid.label("id"), _index_score(session).label("score"))
-            .select_from(FTS_TABLE)
-            .where(text("article_fts_bigram MATCH :fts_query"))
-        )
-    return select(VECTOR_TABLE.c.article_id.label("id"), _index_score(session).label("score")).where(
-        VECTOR_TABLE.c.vector.op("@@")(_ts_query())
-    )
-
-
-def _matches(session: Session, others: list[ColumnElement[bool]]) -> Select[Any]:
-    """(id, score) of the matching articles, newest first: the index drives the scan
-    and scores (relevance), so that a LIMIT stops it early."""
-    statement = _index_matches(session)
-    id_ = statement.selected_columns.id
-    if others:  # the article row only when a filter needs it
-        statement = statement.join(Article, Article.id == id_).where(*others)
-    return statement.order_by(id_.desc())
-
-
-def _counted_matches(session: Session, others: list[ColumnElement[bool]], query: str) -> Select[Any]:
-    """The matches to count. With filters, the articles they keep are looked up in the
-    index's matches gathered once: walking a common word's matches to test each
-    against a site or a month costs a lookup per match."""
-    if not others:  # the ids alone: a score in the counted rows would be computed for each
-        matches = _matches(session, others)
-        return matches.with_only_columns(matches.selected_columns.id)
-    return select(Article.id).where(match_condition(session, query), *others)
-
-
-def _window(session: Session, others: list[ColumnElement[bool]]) -> Subquery:
-    """(id, score) of the newest ``RANK_WINDOW`` matches. PostgreSQL would score every
-    match before sorting them by id (``ts_rank`` reads the whole vector), so there the
-    window's ids are found first and only they are scored; FTS5 yields matches newest
-    first and scores only the rows it returns."""
-    matches = _matches(session, others)
-    if session.get_bind().dialect.name != "postgresql":
-        return matches.limit(RANK_WINDOW).subquery()
-    ids = matches.with_only_columns(matches.selected_columns.id).limit(RANK_WINDOW).subquery()
-    ranked = VECTOR_TABLE.alias("ranked")
-    score = func.ts_rank(ranked.c.vector, _ts_query())
-    return (
-        select(ids.c.id, score.label("score"))
-        .select_from(ids.join(ranked, ranked.c.article_id == ids.c.id))
-        .subquery()
-    )
-
-
-def _ranked_page(
-    session: Session, others: list[ColumnElement[bool]], params: dict[str, str], offset: int, limit: int
-) -> list[tuple[int, float]]:
-    """Positions [offset, offset + limit) of: the window ranked, then the rest newest first."""
-    rows: list[tuple[int, float]] = []
-    if offset < RANK_WINDOW:
-        window = _window(session, others)
-        statement = (
-            select(window.c.id, window.c.score)
-            .order_by(window.c.score.desc(), window.c.id.desc())
-            .offset(offset)
-            .limit(min(limit, RANK_WINDOW - offset))
-        )
-        rows = [(int(i), float(s or 0)) for i, s in session.execute(statement, params)]
-    if offset + limit > RANK_WINDOW:
-        start = max(offset, RANK_WINDOW)
-        tail = _matches(session, others).offset(start).limit(offset + limit - start)
-        rows += [(int(i), float(s or 0)) for i, s in session.execute(tail, params)]
-    return rows
-
-
-@contextmanager
-def _from_the_index(session: Session) -> Iterator[None]:
-    """On PostgreSQL, find the matches through the GIN index alone. The planner does not
-    know that testing ``vector @@ query`` row by row decompresses each vector: for a common
-    word it walked the articles newest first testing each (1.1 s to count 10,001 matches
-    at 80,000 articles) where the index's bitmap takes 24 ms."""
-    if session.get_bind().dialect.name != "postgresql":
-        yield
-        return
-    switches = ("enable_seqscan", "enable_indexscan")
-    for name in switches:
-        session.execute(text(f"SET LOCAL {name} = off"))
-    try:
-        yield
-    finally:
-        for name in switches:
-            session.execute(text(f"SET LOCAL {name} = on"))
-
-
-def _index_filtered(session: Session, filters: ArticleFilter, params: dict[str, str]) -> ArticleFilter:
-    """On SQLite, the site and period go into the MATCH expression (``params``), so the
-    index answers them in its own scan; the filters left to test on the article rows."""
-    rest = replace(filters, query=None)
-    if session.get_bind().dialect.name != "sqlite":
-        return rest
-    meta, rest = index_filter(rest)
-    if meta:
-        params["fts_query"] = f"({params['fts_query']}) AND {meta}"
-    return rest
-
-
-def _site_only(filters: ArticleFilter) -> bool:
-    return filters == ArticleFilter(query=filters.query, site=filters.site)
-
-
-def _count(session: Session, statement: Select[Any], params: dict[str, str]) -> tuple[int, bool]:
-    capped = statement.limit(COUNT_CAP + 1).subquery()
-    count = int(session.scalar(select(func.count()).select_from(capped), params) or 0)
+def _count(reader: Reader, statement: str, params: dict[str, Any]) -> tuple[int, bool]:
+    count = int(reader(statement, {**params, "cap": COUNT_CAP + 1})[0][0] or 0)
     return min(count, COUNT_CAP), count <= COUNT_CAP
 
 
-def _listing(
-    session: Session, filters: ArticleFilter, offset: int, limit: int
-) -> tuple[list[tuple[int, float]], int, bool]:
+def _sqlite_matched(reader: Reader, filters: ArticleFilter, offset: int, limit: int) -> Rows:
+    """A page of the matches, ranked (see the module's note), on SQLite. The site and a
+    period go into the MATCH expression, so that the index answers them in its own scan;
+    the other filters are tested on the article rows."""
+    assert filters.query is not None
+    fts = sql.fts_query(filters.query)
+    meta, rest = index_filter(replace(filters, query=None))
+    if meta:
+        fts = f"({fts}) AND {meta}"
+    where, params = sql.conditions(rest)
+    params["fts_query"] = fts
+    rows: list[tuple[int, float]] = []
+    if offset < RANK_WINDOW:
+        page = {"window": RANK_WINDOW, "limit": min(limit, RANK_WINDOW - offset), "offset": offset}
+        rows = [(int(i), float(s or 0)) for i, s in reader(sql.ranked_window(where), {**params, **page})]
+    if offset + limit > RANK_WINDOW:
+        start = max(offset, RANK_WINDOW)
+        page = {"limit": offset + limit - start, "offset": start}
+        rows += [(int(i), float(s or 0)) for i, s in reader(sql.older_matches(where), {**params, **page})]
+    return (rows, *_count(reader, sql.counted_matches(where), params))
+
+
+def _sqlite_listed(reader: Reader, filters: ArticleFilter, offset: int, limit: int) -> Rows:
     """Articles newest published first (undated last); with a query of NOT terms
     only, those without the terms."""
     if is_listing(filters.query):
         filters = replace(filters, query=None)
-    conditions = filter_conditions(session, filters)
-    params = match_params(session, filters.query) if filters.query is not None else {}
-    newest = Article.published_at.desc()
-    if session.get_bind().dialect.name == "postgresql":
-        newest = newest.nulls_last()  # SQLite puts NULL last in DESC on its own (and uses the index)
-    statement = select(Article.id).where(*conditions).order_by(newest, Article.id.desc())
-    ids = session.scalars(statement.offset(offset).limit(limit), params).all()
-    if filters.query is None and _site_only(filters):  # kept by triggers: exact and instant
-        total = select(func.coalesce(func.sum(SiteDayStats.articles), 0))
+    where, params = sql.conditions(filters)
+    ids = [(int(i), 0.0) for (i,) in reader(sql.listed(where), {**params, "limit": limit, "offset": offset})]
+    if filters.query is None and filters == ArticleFilter(site=filters.site):  # kept by triggers: exact
         if filters.site:
-            total = total.where(SiteDayStats.site == filters.site)
-        return [(i, 0.0) for i in ids], int(session.scalar(total) or 0), True
-    count, exact = _count(session, select(Article.id).where(*conditions), params)
-    return [(i, 0.0) for i in ids], count, exact
+            total = reader(sql.LISTED_TOTAL_OF_SITE, {"site": filters.site})
+        else:
+            total = reader(sql.LISTED_TOTAL)
+        return ids, int(total[0][0] or 0), True
+    return (ids, *_count(reader, sql.counted(where), params))
 
 
-def _hits(session: Session, rows: list[tuple[int, float]], terms: list[str]) -> list[SearchHit]:
-    articles = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_([i for i, _ in rows])))}
-    hits = []
-    for id_, score in rows:
-        article = articles.get(id_)
-        if article is None:  # deleted between the two queries
-            continue
-        hits.append(
-            SearchHit(
-                id=article.id,
-                site=article.site,
-                title=article.title,
-                url=article.canonical_url,
-                author=article.author,
-                published_at=article.published_local,  # as the publisher gave it
-                duplicate_of=article.duplicate_of,
-                score=score,
-                snippet=snippet(article.text, terms),
-            )
-        )
-    return hits
+def _hit(row: Sequence[Any], score: float, terms: list[str]) -> SearchHit:
+    id_, site, title, url, author, published_at, utc_offset, duplicate_of, text = row
+    published = utc_datetime(published_at)
+    if published is not None and utc_offset is not None:  # as the publisher gave it
+        published = published.astimezone(timezone(timedelta(minutes=utc_offset)))
+    return SearchHit(
+        id=id_, site=site, title=title, url=url, author=author, published_at=published,
+        duplicate_of=duplicate_of, score=score, snippet=snippet(text, terms),
+    )  # fmt: skip
 
 
 def search_page(
-    session: Session,
+    session: Any,
     query: str | None,
     *,
     site: str | None = None,
@@ -302,27 +167,37 @@ def search_page(
     limit = min(limit, SQL_INT_MAX)
     offset = min(offset, SQL_INT_MAX - limit)
     filters = ArticleFilter(query, site, since, until, author, language, articles_only)
+    listing = is_listing(query) or only_excludes(check_query(query or ""))
     try:
-        if is_listing(query) or only_excludes(check_query(query or "")):
-            rows, total, exact = _listing(session, filters, offset, limit)
+        if dialect_of(session) == "sqlite":
+            reader = as_reader(session)
+            find = _sqlite_listed if listing else _sqlite_matched
+            rows, total, exact = find(reader, filters, offset, limit)
+            fields = reader(sql.HITS, {"ids": json.dumps([i for i, _ in rows])}) if rows else []
         else:
-            assert query is not None
-            params = match_params(session, query)
-            others = filter_conditions(session, _index_filtered(session, filters, params))
-            with _from_the_index(session):
-                rows = _ranked_page(session, others, params, offset, limit)
-                total, exact = _count(session, _counted_matches(session, others, query), params)
-        hits = _hits(session, rows, query_terms(query or ""))
-    except DBAPIError as exc:
+            from storage import search_postgres as postgres
+
+            if listing:
+                rows, total, exact = postgres.listed(session, filters, offset, limit, COUNT_CAP)
+            else:
+                rows, total, exact = postgres.matched(session, filters, offset, limit, RANK_WINDOW, COUNT_CAP)
+            fields = postgres.hit_rows(session, [i for i, _ in rows]) if rows else []
+    except Exception as exc:
+        if not is_driver_error(exc):
+            raise
         message = one_line(exc)
         if "fts5" in message.lower() or "tsquery" in message.lower():  # the index refused the query
             raise StorageError(f"invalid search query {query!r}: {message}") from exc
         raise StorageError(f"search failed: {message}") from exc
+    by_id = {row[0]: row for row in fields}
+    terms = query_terms(query or "")
+    # an article deleted between the two queries is left out
+    hits = [_hit(by_id[id_], score, terms) for id_, score in rows if id_ in by_id]
     return SearchPage(hits, total, exact, offset, limit)
 
 
 def search(
-    session: Session,
+    session: Any,
     query: str | None,
     *,
     site: str | None = None,
@@ -341,13 +216,6 @@ def search(
     ).hits  # fmt: skip
 
 
-def known_sites(session: Session) -> list[str]:
+def known_sites(session: Any) -> list[str]:
     """The sites the archive holds articles of (from the maintained counts)."""
-    statement = (
-        select(SiteDayStats.site)
-        .where(SiteDayStats.site != "")
-        .group_by(SiteDayStats.site)
-        .having(func.sum(SiteDayStats.articles) > 0)
-        .order_by(SiteDayStats.site)
-    )
-    return list(session.scalars(statement))
+    return [site for (site,) in as_reader(session)(sql.KNOWN_SITES)]

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, case, cast, func, select
-from sqlalchemy.orm import Session
-
+from storage import sqlite_sql as sql
 from storage.errors import wraps_driver_errors
-from storage.models import Article, SiteDayStats, SiteTotal
-from storage.query import ArticleFilter, bind_params, filter_conditions
+from storage.filters import ArticleFilter
+from storage.reader import as_reader, dialect_of, utc_datetime
+
+# ``source`` below: a reader (``storage.reader``) or a SQLAlchemy session. The counts kept by
+# triggers are read with the same SQL everywhere; the aggregates over the rows with that of
+# ``storage.sqlite_sql`` on SQLite (either way), and with statements built here on PostgreSQL.
 
 
 def _counted(filters: ArticleFilter) -> bool:
@@ -47,35 +49,45 @@ class SiteStats:
 
 
 @wraps_driver_errors
-def archive_summary(session: Session) -> dict[str | None, int]:
+def archive_summary(source: Any) -> dict[str | None, int]:
     """Articles per site (from the counts kept by triggers: instant at any size)."""
-    rows = session.execute(
-        select(SiteTotal.site, SiteTotal.articles).where(SiteTotal.articles > 0).order_by(SiteTotal.site)
-    )
-    return {_site(site): int(count) for site, count in rows}
+    return {_site(site): int(count) for site, count in as_reader(source)(sql.SITE_SUMMARY)}
 
 
 @wraps_driver_errors
-def site_stats(session: Session, filters: ArticleFilter | None = None) -> list[SiteStats]:
+def site_stats(source: Any, filters: ArticleFilter | None = None) -> list[SiteStats]:
     filters = filters or ArticleFilter()
     if _counted(filters):
-        counts = select(
-            SiteTotal.site,
-            SiteTotal.articles,
-            SiteTotal.duplicates,
-            SiteTotal.missing_date,
-            SiteTotal.missing_author,
-            SiteTotal.last_fetched,
-            SiteTotal.uncertain,
-        ).where(SiteTotal.articles > 0)
-        if filters.site:
-            counts = counts.where(SiteTotal.site == filters.site)
+        reader = as_reader(source)
+        rows = (
+            reader(sql.SITE_TOTALS_OF_SITE, {"site": filters.site})
+            if filters.site
+            else reader(sql.SITE_TOTALS)
+        )
         return [
-            SiteStats(_site(site), int(n), int(dup), int(no_date), int(no_author), last, int(unsure))
-            for site, n, dup, no_date, no_author, last, unsure in session.execute(
-                counts.order_by(SiteTotal.site)
+            SiteStats(
+                _site(site), int(n), int(dup), int(no_date), int(no_author), utc_datetime(last), int(unsure)
             )
+            for site, n, dup, no_date, no_author, last, unsure in rows
         ]
+    if dialect_of(source) == "sqlite":
+        where, params = sql.conditions(filters)
+        rows = as_reader(source)(sql.site_aggregate(where), params)
+    else:
+        rows = _postgresql_site_rows(source, filters)
+    return [
+        SiteStats(site, int(n), int(dup or 0), int(no_date or 0), int(no_author or 0), utc_datetime(last),
+                  int(unsure or 0))
+        for site, n, dup, no_date, no_author, last, unsure in rows
+    ]  # fmt: skip
+
+
+def _postgresql_site_rows(session: Any, filters: ArticleFilter) -> Any:
+    from sqlalchemy import case, func, select
+
+    from storage.models import Article
+    from storage.query import bind_params, filter_conditions
+
     missing_author = func.sum(case((func.coalesce(Article.author, "") == "", 1), else_=0))
     query = (
         select(
@@ -91,51 +103,44 @@ def site_stats(session: Session, filters: ArticleFilter | None = None) -> list[S
         .group_by(Article.site)
         .order_by(Article.site)
     )
-    return [
-        SiteStats(site, int(n), int(dup or 0), int(no_date or 0), int(no_author or 0), last, int(unsure or 0))
-        for site, n, dup, no_date, no_author, last, unsure in session.execute(
-            query, bind_params(session, filters)
-        )
-    ]
+    return session.execute(query, bind_params(session, filters))
 
 
 @wraps_driver_errors
 def articles_per_day(
-    session: Session, filters: ArticleFilter | None = None, *, days: int | None = None
+    source: Any, filters: ArticleFilter | None = None, *, days: int | None = None
 ) -> list[tuple[str | None, date, int]]:
     """(site, UTC publication day, articles), newest day first; undated articles are
     left out. ``days``: only the newest that many publication days (from the
     maintained counts when the filters allow: a few rows, not ten years of them)."""
     filters = filters or ArticleFilter()
     if _counted(filters):
-        kept = [SiteDayStats.day != "", SiteDayStats.articles > 0]
-        if filters.site:
-            kept.append(SiteDayStats.site == filters.site)
-        counts = (
-            select(SiteDayStats.site, SiteDayStats.day, SiteDayStats.articles)
-            .where(*kept)
-            .order_by(SiteDayStats.day.desc(), SiteDayStats.site)
-        )
-        if days is not None:
-            newest = (
-                select(SiteDayStats.day).where(*kept).distinct().order_by(SiteDayStats.day.desc()).limit(days)
-            )
-            counts = counts.where(SiteDayStats.day.in_(newest))
-        return [(_site(site), date.fromisoformat(d), int(n)) for site, d, n in session.execute(counts)]
-    day: ColumnElement[Any]
-    if session.get_bind().dialect.name == "postgresql":
-        day = cast(func.timezone("UTC", Article.published_at), Date)
+        params: dict[str, Any] = {"site": filters.site, "days": days}
+        rows = as_reader(source)(sql.day_counts(site=bool(filters.site), newest=days is not None), params)
+        return [(_site(site), date.fromisoformat(d), int(n)) for site, d, n in rows]
+    if dialect_of(source) == "sqlite":
+        where, params = sql.conditions(filters)
+        rows = as_reader(source)(sql.day_aggregate(where), params)
     else:
-        day = func.date(Article.published_at)
+        rows = _postgresql_day_rows(source, filters)
+    found = [(site, d if isinstance(d, date) else date.fromisoformat(d), int(n)) for site, d, n in rows]
+    if days is not None:
+        recent = set(sorted({d for _, d, _ in found}, reverse=True)[:days])
+        found = [row for row in found if row[1] in recent]
+    return found
+
+
+def _postgresql_day_rows(session: Any, filters: ArticleFilter) -> Any:
+    from sqlalchemy import Date, cast, func, select
+
+    from storage.models import Article
+    from storage.query import bind_params, filter_conditions
+
+    day = cast(func.timezone("UTC", Article.published_at), Date)
     query = (
         select(Article.site, day.label("day"), func.count())
         .where(Article.published_at.is_not(None), *filter_conditions(session, filters))
         .group_by(Article.site, day)
         .order_by(day.desc(), Article.site)
     )
-    rows = session.execute(query, bind_params(session, filters))
-    found = [(site, d if isinstance(d, date) else date.fromisoformat(d), int(n)) for site, d, n in rows]
-    if days is not None:
-        recent = set(sorted({d for _, d, _ in found}, reverse=True)[:days])
-        found = [row for row in found if row[1] in recent]
-    return found
+    return session.execute(query, bind_params(session, filters))

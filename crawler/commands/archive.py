@@ -84,6 +84,22 @@ def _open(obj: Any, *, reading: bool = False) -> Any:
     return open_archive(obj.db, create=not reading, reading=reading)
 
 
+@contextmanager
+def _reading(obj: Any) -> Iterator[Any]:
+    """What the read commands read from: on a SQLite archive at the current schema, the
+    standard library's sqlite3 (no SQLAlchemy to import: ``storage.reader``); otherwise a
+    read-only SQLAlchemy session. The storage functions take either, with the same SQL."""
+    from storage.reader import open_sqlite_reader
+
+    reader = open_sqlite_reader(obj.db)
+    if reader is not None:
+        with reader:
+            yield reader
+        return
+    with _open(obj, reading=True) as archive, archive.session(read_only=True) as session:
+        yield session
+
+
 def _progress(description: str) -> Any:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -161,18 +177,21 @@ def show(obj: Any, ref: str, versions: bool, raw: bool, fmt: str) -> None:
       newsarchive show https://www.xunjk.com/yanjiu/2022/0928/1.html --versions
       newsarchive show 12 --raw > page.html
     """
-    from storage import article_versions, export_row, get_article, raw_page, raw_page_body, version_diff
+    if raw:
+        from storage import get_article, raw_page, raw_page_body
 
-    with _open(obj, reading=True) as archive, archive.session(read_only=True) as session:
-        article = get_article(session, ref)
-        if raw:
-            body = raw_page_body(raw_page(session, article))
-            sys.stdout.flush()
-            sys.stdout.buffer.write(body)
-            sys.stdout.buffer.flush()
-            return
+        with _open(obj, reading=True) as archive, archive.session(read_only=True) as session:
+            body = raw_page_body(raw_page(session, get_article(session, ref)))
+        sys.stdout.flush()
+        sys.stdout.buffer.write(body)
+        sys.stdout.buffer.flush()
+        return
+    from storage import export_row, read_article, read_versions, version_diff
+
+    with _reading(obj) as source:
+        article = read_article(source, ref)
         row = export_row(article)
-        history = article_versions(session, article) if versions else []
+        history = read_versions(source, article) if versions else []
     if fmt == "json":
         if versions:
             row["versions"] = [
@@ -232,7 +251,7 @@ def _run_search(
     if offset is not None and page is not None:
         raise click.UsageError("give --offset or --page, not both")
     start = offset if offset is not None else ((page or 1) - 1) * limit
-    with _open(obj, reading=True) as archive, archive.session(read_only=True) as session:
+    with _reading(obj) as session:
         result = search_page(session, query, limit=limit, offset=start, **options)
         site = options.get("site")
         sites = known_sites(session) if site and result.total == 0 else []
@@ -543,7 +562,7 @@ def stats_command(obj: Any, days: int, fmt: str, **options: Any) -> None:
     from storage import articles_per_day, site_stats
 
     filters = _filters(**options)
-    with _open(obj, reading=True) as archive, archive.session(read_only=True) as session:
+    with _reading(obj) as session:
         warn_unknown_site(session, filters.site)
         sites = site_stats(session, filters)
         per_day = articles_per_day(session, filters, days=days)

@@ -1,0 +1,121 @@
+"""The read commands (show, stats, search, list) on a SQLite archive read through the
+standard library's sqlite3 (``storage.reader``) or through SQLAlchemy (a PostgreSQL
+archive, a schema to upgrade, ``NEWSARCHIVE_READ_PATH=sqlalchemy``): the output must be the
+same either way, and the sqlite3 path must not import SQLAlchemy."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from crawler.cli import main
+from storage import open_archive, store_article
+from storage.reader import READ_PATH_ENV, open_sqlite_reader
+from tests.test_storage_data import SECTIONS, extracted, fill
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE = "https://www.xunjk.com/yanjiu/2022/0928/"
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Two sites, one article with two versions, one on a site of its own."""
+    path = str(tmp_path_factory.mktemp("readpath") / "a.db")
+    with open_archive(path) as archive:
+        fill(archive, [extracted(key, f"{BASE}{n}.html") for n, key in enumerate(SECTIONS)])
+        fill(archive, [extracted("people", "https://other.example.com/p.html", site="other")])
+        page, article = extracted("intro", f"{BASE}0.html")
+        with archive.session() as session, session.begin():
+            store_article(session, page, replace(article, text=article.text.replace("踏石留印", "行稳致远")))
+    return path
+
+
+def _run(db: str, path: str, args: list[str]) -> Result:
+    return CliRunner(env={READ_PATH_ENV: path}).invoke(main, ["--db", db, *args])
+
+
+COMMANDS = [
+    ["show", "1"],
+    ["show", "1", "--versions"],
+    ["show", "1", "--versions", "--format", "json"],
+    ["show", "3", "--format", "json"],
+    ["show", "http://www.xunjk.com/yanjiu/2022/0928/2.html?utm_source=weibo"],
+    ["show", "999"],
+    ["show", "https://nowhere.example.com/a"],
+    ["search", "柳州"],
+    ["search", "柳州", "--format", "json"],
+    ["search", "柳州", "--limit", "2", "--page", "2", "--format", "json"],
+    ["search", "高新区", "--site", "xunjk", "--since", "2015-01-01", "--format", "json"],
+    ["search", "高新區", "--until", "2030-01-01T12:00:00+08:00", "--format", "json"],
+    ["search", '"知识产权" OR 排头兵'],
+    ["search", "柳州", "-排头兵", "--format", "json"],
+    ["search", "-柳州"],
+    ["search", "柳州", "--site", "nosuch"],
+    ["search", "柳州", "--lang", "zh", "--articles-only", "--author", "x", "--format", "json"],
+    ["search", "NEAR(柳州 高新区, 5)", "--format", "json"],
+    ["search", "NEAR("],
+    ["search"],
+    ["list", "--limit", "3"],
+    ["list", "--site", "other", "--format", "json"],
+    ["stats"],
+    ["stats", "--format", "json"],
+    ["stats", "--site", "xunjk", "--days", "1", "--format", "json"],
+    ["stats", "--since", "2015-01-01", "--lang", "zh", "--format", "json"],
+    ["stats", "--site", "nosuch"],
+]
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=[" ".join(a) for a in COMMANDS])
+def test_same_output_either_way(db: str, args: list[str]) -> None:
+    fast, through_sqlalchemy = _run(db, "", args), _run(db, "sqlalchemy", args)
+    assert fast.exit_code == through_sqlalchemy.exit_code, (fast.output, through_sqlalchemy.output)
+    assert fast.stdout == through_sqlalchemy.stdout
+    assert fast.output == through_sqlalchemy.output
+    if fast.exit_code == 0 and "--format" in args and "--author" not in args:
+        assert json.loads(fast.stdout)  # something was found to compare
+
+
+def test_the_fast_path_is_taken_only_at_the_current_schema(db: str, tmp_path: Path) -> None:
+    reader = open_sqlite_reader(db)
+    assert reader is not None
+    reader.close()
+    assert open_sqlite_reader(f"sqlite:///{db}?mode=ro") is None  # options: SQLAlchemy's
+    old = tmp_path / "old.db"
+    old.write_bytes(Path(db).read_bytes())
+    import sqlite3
+
+    with sqlite3.connect(old) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '0001_initial'")
+    assert open_sqlite_reader(str(old)) is None  # to be upgraded: through SQLAlchemy and Alembic
+
+
+_PROBE = """
+import json, sys
+from crawler.cli import main
+try:
+    main(sys.argv[1:], prog_name="newsarchive", standalone_mode=False)
+finally:
+    sys.stdout.flush()
+    print("\\nMODULES " + json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    "args", [["show", "1", "--versions"], ["stats"], ["stats", "--since", "2015-01-01"],
+             ["search", "柳州", "--site", "xunjk"], ["list"]],
+)  # fmt: skip
+def test_the_fast_path_imports_no_sqlalchemy(db: str, args: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, "--db", db, *args],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    modules = json.loads(done.stderr.rsplit("MODULES ", 1)[1])
+    assert "storage.reader" in modules
+    assert not [m for m in modules if m.split(".")[0] in ("sqlalchemy", "alembic")]
