@@ -12,10 +12,13 @@ goes on where it stopped).
 
 In-process search: every query of ``QUERIES`` (1- to 4-character Chinese terms, phrases,
 common and rare English words, with and without site and date filters) once to warm
-up, then ``--runs`` times; p50/p95/max per kind. Baseline: the substring scan the
+up, then ``--runs`` times; p50/p95/max per kind, through a SQLAlchemy session; on SQLite
+also through the standard library's sqlite3 (``storage.reader``, what the read commands use;
+the same SQL and results). Baseline: the substring scan the
 archive used before the bigram index for short Chinese terms and on PostgreSQL (instr
 over title and text, ranked by occurrences before the LIMIT), one run per kind. CLI:
-``newsarchive search`` in a fresh process, start-up included, beside ``python -c pass``.
+``newsarchive search`` (JSON), ``show`` and ``stats`` in a fresh process, start-up included,
+beside ``python -c pass``.
 Stats: ``site_stats`` + ``articles_per_day`` as ``stats`` runs them, beside the full
 aggregate over ``article``. Results are appended to bench/RESULTS.md with the machine,
 date and load average.
@@ -51,6 +54,7 @@ from storage import (
 )
 from storage.models import SiteDayStats
 from storage.query import SQL_INT_MAX
+from storage.reader import open_sqlite_reader
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -132,6 +136,8 @@ def measure(db: str, runs: int) -> dict[str, Any]:
         def day(fraction: float) -> date:
             return span[0] + (span[1] - span[0]) * fraction
 
+        reader = open_sqlite_reader(db) if archive.dialect == "sqlite" else None
+        stdlib: list[float] = []
         for kind, query, fractions in QUERIES:
             filters = {k: day(v) if isinstance(v, float) else v for k, v in fractions.items()}
             page = search_page(session, query, **filters)  # warm-up
@@ -139,6 +145,11 @@ def measure(db: str, runs: int) -> dict[str, Any]:
             kinds.setdefault(kind, []).extend(
                 _timed(lambda q=query, f=filters: search_page(session, q, **f)) for _ in range(runs)
             )
+            if reader is not None:  # what the read commands use: the same SQL through sqlite3
+                assert search_page(reader, query, **filters) == page
+                stdlib.extend(
+                    _timed(lambda q=query, f=filters: search_page(reader, q, **f)) for _ in range(runs)
+                )
             if kind not in baseline and query:
                 baseline[kind] = [_timed(lambda q=query, f=filters: _substring_baseline(session, q, f))]
         result["search"] = {
@@ -147,6 +158,9 @@ def measure(db: str, runs: int) -> dict[str, Any]:
         }
         everything = [t for times in kinds.values() for t in times]
         result["search_all"] = _summary(everything)
+        if reader is not None:
+            result["search_all_sqlite3"] = _summary(stdlib)
+            reader.close()
         result["totals"] = totals
         stats_times = [
             _timed(lambda: (site_stats(session), articles_per_day(session, days=14))) for _ in range(runs)
@@ -233,6 +247,12 @@ def report(result: dict[str, Any]) -> str:
         f"| **search in-process, all** | {ms(row['p50_ms'])} | **{ms(row['p95_ms'])}** "
         f"| {ms(row['max_ms'])} | |"
     )
+    if "search_all_sqlite3" in result:
+        row = result["search_all_sqlite3"]
+        lines.append(
+            f"| **search in-process through sqlite3 (the read commands' path), all** | {ms(row['p50_ms'])} "
+            f"| **{ms(row['p95_ms'])}** | {ms(row['max_ms'])} | |"
+        )
     row = result["stats"]
     lines.append(
         f"| stats (site_stats + articles_per_day) | {ms(row['p50_ms'])} | **{ms(row['p95_ms'])}** "

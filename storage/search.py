@@ -32,6 +32,7 @@ from storage.search_syntax import only_excludes
 HIGHLIGHT = ("**", "**")  # the snippet marks matches Markdown-style: plain text, JSON and terminals
 SNIPPET_BEFORE = 30
 SNIPPET_AFTER = 70
+SNIPPET_PREFIX = 2000  # characters of a text in which its snippet is looked for first
 RANK_WINDOW = 1000  # the newest matches ranked by relevance; older ones follow newest first
 COUNT_CAP = 10_000  # matches counted up to here; beyond, the total is "more than"
 
@@ -69,14 +70,34 @@ class SearchPage:
 
 def snippet(text: str, terms: list[str], *, before: int = SNIPPET_BEFORE, after: int = SNIPPET_AFTER) -> str:
     """A window of ``text`` around the first match with every match marked;
-    traditional and simplified characters match each other, as in the search."""
+    traditional and simplified characters match each other, as in the search.
+
+    The window is looked for in the first ``SNIPPET_PREFIX`` characters first (most
+    matches are near the start), and in the whole text only when the prefix cannot
+    decide it: the snippet is the one the whole text gives either way."""
+    if len(text) > SNIPPET_PREFIX:
+        found = _snippet(text[:SNIPPET_PREFIX], terms, before, after, prefix=True)
+        if found is not None:
+            return found
+    return _snippet(text, terms, before, after, prefix=False) or ""
+
+
+def _snippet(text: str, terms: list[str], before: int, after: int, *, prefix: bool) -> str | None:
+    """The snippet of ``text``; of a prefix of the text (``prefix``), None when the rest could
+    change it. The whitespace-collapsed prefix is a prefix of the collapsed text, and each
+    match is as long as its term, so the window holds when it ends before the prefix does
+    and no longer term could have matched at an earlier position."""
     flat = " ".join(text.split())
     if not terms:
+        if prefix and len(flat) <= before + after:
+            return None
         return flat[: before + after] + ("…" if len(flat) > before + after else "")
     folded_terms = sorted({fold_chinese(t) for t in terms}, key=len, reverse=True)
     pattern = re.compile("|".join(re.escape(t) for t in folded_terms), re.IGNORECASE)
     folded = fold_chinese(flat)  # same length as flat: positions carry over
     first = pattern.search(folded)
+    if prefix and (first is None or first.start() + len(folded_terms[0]) + after >= len(flat)):
+        return None
     start = max(0, first.start() - before) if first else 0
     end = min(len(flat), (first.end() if first else 0) + after)
     parts: list[str] = []
@@ -128,9 +149,9 @@ def _sqlite_listed(reader: Reader, filters: ArticleFilter, offset: int, limit: i
     ids = [(int(i), 0.0) for (i,) in reader(sql.listed(where), {**params, "limit": limit, "offset": offset})]
     if filters.query is None and filters == ArticleFilter(site=filters.site):  # kept by triggers: exact
         if filters.site:
-            total = reader(sql.LISTED_TOTAL_OF_SITE, {"site": filters.site})
+            total = reader(sql.SITE_ARTICLES, {"site": filters.site})
         else:
-            total = reader(sql.LISTED_TOTAL)
+            total = reader(sql.ARTICLES)
         return ids, int(total[0][0] or 0), True
     return (ids, *_count(reader, sql.counted(where), params))
 

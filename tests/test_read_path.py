@@ -119,3 +119,63 @@ def test_the_fast_path_imports_no_sqlalchemy(db: str, args: list[str]) -> None:
     modules = json.loads(done.stderr.rsplit("MODULES ", 1)[1])
     assert "storage.reader" in modules
     assert not [m for m in modules if m.split(".")[0] in ("sqlalchemy", "alembic")]
+
+
+def _whole_text_snippet(text: str, terms: list[str], before: int = 30, after: int = 70) -> str:
+    """The snippet as it was built before, from the whole text every time."""
+    import re
+
+    from core.hanzi import fold_chinese
+
+    flat = " ".join(text.split())
+    if not terms:
+        return flat[: before + after] + ("…" if len(flat) > before + after else "")
+    folded_terms = sorted({fold_chinese(t) for t in terms}, key=len, reverse=True)
+    pattern = re.compile("|".join(re.escape(t) for t in folded_terms), re.IGNORECASE)
+    folded = fold_chinese(flat)
+    first = pattern.search(folded)
+    start = max(0, first.start() - before) if first else 0
+    end = min(len(flat), (first.end() if first else 0) + after)
+    parts: list[str] = []
+    position = start
+    for match in pattern.finditer(folded, start, end):
+        parts.append(flat[position : match.start()])
+        parts.append(f"**{flat[match.start() : match.end()]}**")
+        position = match.end()
+    parts.append(flat[position:end])
+    return ("…" if start > 0 else "") + "".join(parts) + ("…" if end < len(flat) else "")
+
+
+def test_snippets_from_a_prefix_are_those_of_the_whole_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The snippet is looked for in the text's first SNIPPET_PREFIX characters first: it is
+    the whole text's snippet at every prefix length, over texts where matches, whitespace
+    runs and traditional characters fall on either side of the cut."""
+    import random
+
+    search_module = sys.modules["storage.search"]
+    rng = random.Random(11)
+    alphabet = [
+        "中",
+        "國",
+        "国",
+        "经济",
+        "the",
+        "The",
+        "police",
+        " ",
+        "  ",
+        "\n",
+        "\t ",
+        "a",
+        "b",
+        "said",
+        "x",
+    ]
+    term_sets = [["中国"], ["the"], ["police said", "the"], ["经济", "中"], ["x a"], []]
+    for _ in range(400):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 120)))
+        terms = rng.choice(term_sets)
+        expected = _whole_text_snippet(text, terms)
+        for cut in (1, 5, 20, 40, 80, 120, 200):
+            monkeypatch.setattr(search_module, "SNIPPET_PREFIX", cut)
+            assert search_module.snippet(text, terms) == expected, (text, terms, cut)
