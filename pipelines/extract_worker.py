@@ -8,11 +8,18 @@ imported by unpickling the job's function.
 Protocol, over the worker's stdin and stdout: frames of a 4-byte big-endian length and a
 pickle. A job is ``(function, args, kwargs)``; the answer ``(True, result)`` or
 ``(False, exception)``. End of stdin ends the worker.
+
+Large objects that many jobs share (a site's raw-page dictionary, 110 KB) cross the pipe
+once per worker: the pool pickles such an object (see :func:`shared_key`) as a persistent
+id, ``("keep", key, pickle)`` the first time a worker gets it and ``("ref", key)`` after;
+the worker keeps the last ``SHARED_KEPT`` of them (the pool counts the same way, so both
+sides agree on what the worker holds).
 """
 
 from __future__ import annotations
 
 import ctypes
+import io
 import os
 import pickle
 import signal
@@ -20,8 +27,9 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
-from typing import IO
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
+from typing import IO, Any
 
 from core.fingerprint import content_hash, simhash
 from core.items import FetchedPage, PackedPage
@@ -29,17 +37,69 @@ from core.rawcodec import RawDictionary, body_sha256, pack_body, train_dictionar
 from pipelines.extraction import ExtractionResult, extract_article
 
 __all__ = [
+    "SHARED_KEPT",
+    "SharedObjects",
     "die_with_parent",
     "extract_and_pack",
     "extract_page",
     "learn_dictionary",
     "pack_page",
     "read_frame",
+    "shared_key",
     "write_frame",
 ]
 
 _PR_SET_PDEATHSIG = 1
 _LENGTH = struct.Struct(">I")
+SHARED_KEPT = 8  # shared objects a worker keeps (a crawl has one site's dictionary)
+
+
+def shared_key(obj: object) -> Hashable | None:
+    """The key under which ``obj`` is sent once per worker, or None (pickled with each job)."""
+    if type(obj) is RawDictionary:
+        return ("raw-dictionary", obj.dict_id, len(obj.data))
+    return None
+
+
+class SharedObjects:
+    """The shared objects one worker holds, oldest first; the pool keeps one per worker with
+    the keys only, the worker one with the objects: both forget the oldest beyond
+    ``SHARED_KEPT`` in the same order."""
+
+    def __init__(self) -> None:
+        self.kept: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self.kept
+
+    def get(self, key: Hashable) -> Any:
+        return self.kept[key]
+
+    def keep(self, key: Hashable, obj: Any = None) -> None:
+        self.kept[key] = obj
+        while len(self.kept) > SHARED_KEPT:
+            self.kept.popitem(last=False)
+
+
+class _JobUnpickler(pickle.Unpickler):
+    def __init__(self, data: bytes, shared: SharedObjects) -> None:
+        super().__init__(io.BytesIO(data))
+        self.shared = shared
+
+    def persistent_load(self, pid: Any) -> Any:
+        if pid[0] == "keep":
+            _, key, data = pid
+            obj = pickle.loads(data)
+            self.shared.keep(key, obj)
+            return obj
+        if pid[0] == "ref" and pid[1] in self.shared:
+            return self.shared.get(pid[1])
+        raise pickle.UnpicklingError(f"unknown shared object {pid!r}")
+
+
+def load_job(data: bytes, shared: SharedObjects) -> Any:
+    """A job's frame unpickled, its shared objects taken from (or added to) ``shared``."""
+    return _JobUnpickler(data, shared).load()
 
 
 def extract_page(page: FetchedPage, selectors: Mapping[str, str] | None = None) -> ExtractionResult:
@@ -133,9 +193,10 @@ def _heap_trimmer() -> Callable[[], object]:
 def serve(source: IO[bytes], sink: IO[bytes]) -> None:
     """Run jobs from ``source``, answers to ``sink``, until ``source`` ends."""
     trim = _heap_trimmer()
+    shared = SharedObjects()
     while (frame := read_frame(source)) is not None:
-        fn, args, kwargs = pickle.loads(frame)
         try:
+            fn, args, kwargs = load_job(frame, shared)
             answer = (True, fn(*args, **kwargs))
         except Exception as exc:  # noqa: BLE001 - handed back to the caller's future
             answer = (False, exc)

@@ -16,6 +16,7 @@ A worker that dies (out of memory, a crash in a C extension) breaks the pool, as
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 import pickle
@@ -30,7 +31,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from pipelines.extract_worker import read_frame, write_frame
+from pipelines.extract_worker import SharedObjects, read_frame, shared_key, write_frame
 
 __all__ = ["BrokenProcessPool", "ExtractionPool"]
 
@@ -94,6 +95,32 @@ def _worker_env() -> dict[str, str]:
 _Job = tuple[Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 
 
+class _JobPickler(pickle.Pickler):
+    """Pickles a job; an object with a :func:`shared_key` goes whole only to a worker that
+    does not hold it yet (``new`` lists what this job gives the worker to keep)."""
+
+    def __init__(self, out: io.BytesIO, held: SharedObjects) -> None:
+        super().__init__(out, protocol=pickle.HIGHEST_PROTOCOL)
+        self.held = held
+        self.new: list[Any] = []
+
+    def persistent_id(self, obj: Any) -> Any:
+        key = shared_key(obj)
+        if key is None:
+            return None
+        if key in self.held or key in self.new:
+            return ("ref", key)
+        self.new.append(key)
+        return ("keep", key, pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _pickle_job(job: tuple[Any, ...], held: SharedObjects) -> tuple[bytes, list[Any]]:
+    out = io.BytesIO()
+    pickler = _JobPickler(out, held)
+    pickler.dump(job)
+    return out.getvalue(), pickler.new
+
+
 class _Worker:
     """One worker process and the two threads that talk to it."""
 
@@ -112,6 +139,7 @@ class _Worker:
         self.stdin: IO[bytes] = self.process.stdin
         self.stdout: IO[bytes] = self.process.stdout
         self.in_hand: deque[Future[Any]] = deque()
+        self.held = SharedObjects()  # the keys of the shared objects the worker holds
         self.slots = threading.Semaphore(_IN_HAND)
         self.lock = threading.Lock()
         self.gone = False  # the worker's answers have ended: nothing more is sent to it
@@ -132,7 +160,7 @@ class _Worker:
                 self.slots.release()
                 continue
             try:
-                data = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+                data, new = _pickle_job((fn, args, kwargs), self.held)
             except (pickle.PicklingError, TypeError, AttributeError) as exc:
                 future.set_exception(exc)
                 self.slots.release()
@@ -146,6 +174,8 @@ class _Worker:
                 write_frame(self.stdin, data)
             except (OSError, ValueError):  # the worker is gone: the receiver fails its jobs
                 break
+            for key in new:  # the worker keeps them as it reads the job, in this order
+                self.held.keep(key)
         try:
             self.stdin.close()
         except OSError:

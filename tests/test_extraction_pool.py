@@ -7,8 +7,9 @@ import os
 import pytest
 
 from core.items import FetchedPage
-from pipelines.extract_worker import extract_page
-from pipelines.extraction_pool import BrokenProcessPool, ExtractionPool
+from core.rawcodec import RawDictionary, unpack_body
+from pipelines.extract_worker import SHARED_KEPT, SharedObjects, extract_page, pack_page
+from pipelines.extraction_pool import BrokenProcessPool, ExtractionPool, _pickle_job
 
 PAGE = (
     "<html><head><title>Rain falls on the river town</title></head><body><article>"
@@ -54,3 +55,33 @@ def test_a_worker_that_dies_breaks_the_pool_until_it_is_restarted() -> None:
             pool.submit(abs, -1).result(timeout=60)
         pool.restart()
         assert pool.submit(abs, -2).result(timeout=60) == 2
+
+
+def _dictionary(n: int) -> RawDictionary:
+    return RawDictionary(dict_id=40_000 + n, data=bytes([n % 256]) * 110_000)
+
+
+def test_a_site_dictionary_crosses_the_pipe_once_per_worker() -> None:
+    """The 110 KB raw-page dictionary rides with every extraction job; a worker gets it
+    once and reuses the copy it keeps, until it has been given SHARED_KEPT newer ones."""
+    held = SharedObjects()
+    first, new = _pickle_job((id, (_dictionary(1),), {}), held)
+    assert len(first) > 110_000 and new == [("raw-dictionary", 40_001, 110_000)]
+    for key in new:
+        held.keep(key)
+    again, new = _pickle_job((id, (_dictionary(1),), {}), held)
+    assert len(again) < 1_000 and new == []
+
+    with ExtractionPool(1) as pool:
+        kept = {pool.submit(id, _dictionary(1)).result(timeout=60) for _ in range(3)}
+        assert len(kept) == 1  # one object in the worker, sent once
+        # the object the worker holds is the dictionary: a page packed with it unpacks
+        dictionary = _dictionary(1)
+        packed = pool.submit(pack_page, _page(1), "text", dictionary).result(timeout=60)
+        assert unpack_body(packed.body, {dictionary.dict_id: dictionary}.get) == _page(1).body
+        # more dictionaries than a worker keeps: the oldest is forgotten on both sides and
+        # sent again when a job needs it
+        for n in range(2, SHARED_KEPT + 3):
+            pool.submit(id, _dictionary(n)).result(timeout=60)
+        packed = pool.submit(pack_page, _page(2), "text", dictionary).result(timeout=60)
+        assert unpack_body(packed.body, {dictionary.dict_id: dictionary}.get) == _page(2).body
