@@ -74,6 +74,9 @@ DOWNLOADER_MIDDLEWARES = {
     # after robots.txt (100), before retry (550) and the downloader
     "crawler.middlewares.IncrementalCrawlMiddleware": 120,
     "crawler.pagelimit.PageLimitMiddleware": 130,  # after the incremental skip: skipped pages are free
+    # Scrapy's meta-refresh redirects, from the head of the page only (crawler/metarefresh.py)
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.metarefresh.HeadMetaRefreshMiddleware": 580,
 }
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractArticlePipeline": 300,
