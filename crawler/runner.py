@@ -20,6 +20,7 @@ from twisted.python.failure import Failure
 
 from core.errors import ConfigError
 from core.keys import STAT_RUN_ID, STAT_RUN_REASON, STAT_RUN_STATUS
+from core.memory import release_large_blocks
 from crawler.frontier import apply_redis_frontier, shared_frontier_url
 from crawler.identity import user_agent
 from crawler.profiles import SiteProfile
@@ -158,6 +159,7 @@ def run_crawl(
     """
     from crawler.schedule import lock_held_by_parent, site_lock  # the lock lives with the scheduler
 
+    release_large_blocks()  # downloaded bodies, decoded texts, pickles: returned when freed
     settings = base_settings(db=db, overrides=overrides, max_pages=max_pages)
     results: dict[str, RunResult] = {}
     crawlers: dict[str, Crawler] = {}

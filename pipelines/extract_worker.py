@@ -33,6 +33,7 @@ from typing import IO, Any
 
 from core.fingerprint import content_hash, simhash
 from core.items import FetchedPage, PackedPage
+from core.memory import release_large_blocks
 from core.rawcodec import RawDictionary, body_sha256, pack_body, train_dictionary
 from pipelines.extraction import ExtractionResult, extract_article
 
@@ -212,6 +213,7 @@ def serve(source: IO[bytes], sink: IO[bytes]) -> None:
 def main() -> None:
     parent = int(sys.argv[1]) if len(sys.argv) > 1 else os.getppid()
     die_with_parent(parent)
+    release_large_blocks()  # each page's body, trees and pickles go back when freed
     # Ctrl-C reaches the whole process group: the parent decides when its workers stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # the channel gets file descriptors of its own: nothing a job (or a C library) prints may
