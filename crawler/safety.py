@@ -19,8 +19,9 @@ Each refusal is counted as an error of the run (``bad_scheme``, ``off_site``,
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -63,12 +64,19 @@ def host_port(entry: str) -> tuple[str, int | None]:
     return host, int(port)
 
 
+# a URL's scheme://netloc, when nothing in it is one of the characters urlsplit removes
+# (tab, newline) or strips (leading spaces), and it ends where urlsplit ends a netloc
+_ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s]*(?=[/?#]|\Z)")
+
+
 @dataclass(frozen=True)
 class SiteScope:
     """The URLs a site's crawl may fetch."""
 
     origins: frozenset[tuple[str, int]]  # (host, port) of the seeds: exactly these
     domains: frozenset[tuple[str, int | None]]  # (domain, port): the domain and its subdomains
+    # the answer per scheme://host:port: every link of every page is asked about
+    _by_origin: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, seeds: Iterable[str], allowed_domains: Iterable[str]) -> SiteScope:
@@ -86,6 +94,18 @@ class SiteScope:
 
     def allows(self, url: str) -> bool:
         """Whether ``url`` is an http(s) URL of the site."""
+        origin = _ORIGIN.match(url)
+        if origin is None:
+            return self._allows(url)
+        key = origin.group(0)  # urlsplit finds the same scheme and host:port in it alone
+        answer = self._by_origin.get(key)
+        if answer is None:
+            if len(self._by_origin) >= 4096:
+                self._by_origin.clear()
+            answer = self._by_origin[key] = self._allows(key)
+        return answer
+
+    def _allows(self, url: str) -> bool:
         try:
             parts = urlsplit(url)
             port = parts.port

@@ -372,3 +372,15 @@ def test_extract_article_never_raises(
         assert result.article.title is None or isinstance(result.article.title, str)
     else:
         assert result.reason
+
+
+_SCOPE = SiteScope.build([BASE + "/"], ["example.com", "127.0.0.1:8080", "例子.测试"])
+
+
+@FUZZ
+@given(url=st.one_of(_URLS, st.text(max_size=100)), tail=st.sampled_from(["", "\t", "\n/x", "?q", " ", "#f"]))
+def test_site_scope_answers_per_origin_as_it_does_per_url(url: str, tail: str) -> None:
+    """allows() answers once per scheme://host:port; the answer is the one for the URL."""
+    for candidate in (url, url + tail, tail + url):
+        assert _SCOPE.allows(candidate) == _SCOPE._allows(candidate), candidate
+        assert _SCOPE.allows(candidate) == _SCOPE._allows(candidate), candidate  # now cached
