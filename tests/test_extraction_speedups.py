@@ -7,11 +7,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trafilatura
 from lxml.html import HtmlElement
 from readability import Document as ReadabilityDocument
 from readability.readability import clean
 
-from pipelines.extraction.body import _clean_length, _TreeReadability, parse_page
+from pipelines.extraction.body import (
+    _ESTIMATES,
+    _clean_length,
+    _tokens,
+    _TreeReadability,
+    choose_body,
+    mostly_cjk,
+    needs_second_opinion,
+    parse_page,
+    readability_body,
+    shingles,
+    trafilatura_body,
+)
 from pipelines.extraction.decode import decode_html
 from pipelines.extraction.textlines import _BLOCK_TAGS, _SKIP_TAGS, _SPACES, element_lines
 
@@ -116,3 +129,32 @@ def test_element_lines_are_the_recursive_walks(path: Path) -> None:
     # any element, comments and scripts (their tails kept) included
     for element in list(tree.iter())[::7]:
         assert element_lines(element) == _reference_lines(element)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "a", "a b c", "a b c d", "a b c d e f", "中国经济", "中国经济好转", "x y 中 z w v u", "a a a a a"],
+)
+def test_shingles_are_the_sliding_windows(text: str) -> None:
+    tokens = _tokens(text)
+    plain = frozenset(tuple(tokens[i : i + 4]) for i in range(max(1, len(tokens) - 4 + 1)))
+    assert shingles(text) == plain
+
+
+@pytest.mark.parametrize("path", PAGES, ids=[path.stem for path in PAGES])
+def test_second_opinion_skipped_only_when_it_would_not_win(path: Path) -> None:
+    """Where trafilatura's readability port settles the choice, readability-lxml would have
+    left trafilatura's text in place too."""
+    tree = _tree(path)
+    cjk = mostly_cjk(element_lines(tree))
+    primary, _document, estimate = trafilatura_body(tree, "https://example.com/a", precise=not cjk)
+    assert estimate is not None  # the port ran inside trafilatura and was recorded
+    if not needs_second_opinion(primary, estimate, trim=cjk):
+        assert choose_body(primary, readability_body(tree), trim=cjk) is primary
+
+
+def test_port_is_recorded_only_inside_trafilatura_body() -> None:
+    tree = _tree(PAGES[0])
+    # a plain trafilatura call elsewhere (the bench's baseline) records nothing and is unchanged
+    assert trafilatura.bare_extraction(tree, url="https://example.com/a") is not None
+    assert _ESTIMATES.get() is None

@@ -9,14 +9,17 @@ sanity checks (too short, mostly furniture, link lists) and readability's passes
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import functools
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import trafilatura
+import trafilatura.external
 from lxml import etree
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
@@ -42,7 +45,7 @@ class BodyCandidate:
 
     @property
     def size(self) -> int:
-        return text_size(self.text)
+        return _text_size(self.text)
 
 
 def mostly_cjk(lines: list[str]) -> bool:
@@ -54,6 +57,10 @@ def mostly_cjk(lines: list[str]) -> bool:
 def text_size(text: str) -> int:
     """Length in "words": CJK characters count one each, other words one each."""
     return len(CJK_CHAR.findall(text)) + len(_NON_CJK_WORD.findall(text))
+
+
+# a candidate's size is asked for several times while choosing
+_text_size = functools.lru_cache(maxsize=16)(text_size)
 
 
 # cookie and consent dialogs, newsletter boxes: long prose that both extractors can take
@@ -111,31 +118,64 @@ def without_overlays(tree: HtmlElement, html: str) -> HtmlElement:
     return cleaned
 
 
+# trafilatura's cascade runs its own readability port on every page (to compare with its own
+# extraction); what that port found is recorded here while ``trafilatura_body`` runs, as a cheap
+# estimate of what readability-lxml would say (``needs_second_opinion``)
+_ESTIMATES: contextvars.ContextVar[list[BodyCandidate] | None] = contextvars.ContextVar(
+    "readability_estimates", default=None
+)
+
+
+def _recording(try_readability: Callable[[HtmlElement], HtmlElement]) -> Callable[[HtmlElement], HtmlElement]:
+    @functools.wraps(try_readability)
+    def recorded(tree: HtmlElement) -> HtmlElement:
+        summary = try_readability(tree)
+        estimates = _ESTIMATES.get()
+        if estimates is not None and not estimates:
+            # flattened now: trafilatura may rework the summary into its own output afterwards
+            estimates.append(_flattened("readability-estimate", summary))
+        return summary
+
+    recorded.__wrapped_by_newsarchive__ = True  # type: ignore[attr-defined]
+    return recorded
+
+
+if not getattr(trafilatura.external.try_readability, "__wrapped_by_newsarchive__", False):
+    trafilatura.external.try_readability = _recording(trafilatura.external.try_readability)  # type: ignore[assignment]
+
+
 def trafilatura_body(
     tree: HtmlElement | None, url: str, *, precise: bool = True
-) -> tuple[BodyCandidate | None, Any]:
-    """trafilatura's main text and its metadata document (``None`` when it found nothing).
+) -> tuple[BodyCandidate | None, Any, BodyCandidate | None]:
+    """trafilatura's main text, its metadata document (``None`` when it found nothing) and
+    what its readability port found on the way (``None`` when it did not run).
 
     ``precise`` asks trafilatura to favour precision: better on Western pages, while on
     Chinese portals it drops headline-area lines that readability then cannot bring back.
     """
     if tree is None:  # trafilatura does not take the page for HTML
-        return None, None
+        return None, None, None
     if precise:
         tree = _with_inline_spans_kept(tree)
-    # trafilatura works on its own copy of the tree: ours stays as it was
-    document = trafilatura.bare_extraction(
-        tree,
-        url=url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=True,
-        favor_precision=precise,
-    )
+    estimates: list[BodyCandidate] = []
+    token = _ESTIMATES.set(estimates)
+    try:
+        # trafilatura works on its own copy of the tree: ours stays as it was
+        document = trafilatura.bare_extraction(
+            tree,
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=True,
+            favor_precision=precise,
+        )
+    finally:
+        _ESTIMATES.reset(token)
+    estimate = estimates[0] if estimates else None
     text = getattr(document, "text", None)
     if not text:
-        return None, document
-    return BodyCandidate("trafilatura", remove_furniture(untable(str(text)))), document
+        return None, document, estimate
+    return BodyCandidate("trafilatura", remove_furniture(untable(str(text)))), document, estimate
 
 
 # trafilatura's precision mode drops any span whose class or id is the word "link" or starts or
@@ -380,10 +420,15 @@ def readability_body(tree: HtmlElement) -> BodyCandidate | None:
         # lxml asserts when readability hands back a document without a <body>
         logger.debug("readability failed: %(error)s", {"error": exc})
         return None
-    links = sum(len(a.text_content()) for a in fragment.iter("a"))
-    total = len(fragment.text_content()) or 1
-    text = remove_furniture("\n".join(element_lines(fragment)))
-    return BodyCandidate("readability", text, links / total)
+    return _flattened("readability", fragment)
+
+
+def _flattened(method: str, summary: HtmlElement) -> BodyCandidate:
+    """A readability summary as a candidate: its lines, furniture removed, and link density."""
+    links = sum(len(a.text_content()) for a in summary.iter("a"))
+    total = len(summary.text_content()) or 1
+    text = remove_furniture("\n".join(element_lines(summary)))
+    return BodyCandidate(method, text, links / total)
 
 
 def _tokens(text: str) -> list[str]:
@@ -394,13 +439,20 @@ def _tokens(text: str) -> list[str]:
 def shingles(text: str, n: int = 4) -> frozenset[tuple[str, ...]]:
     # cached: choose_body compares the same two texts (and their paragraphs) several ways
     tokens = _tokens(text)
-    return frozenset(tuple(tokens[i : i + n]) for i in range(max(1, len(tokens) - n + 1)))
+    if len(tokens) < n:  # one short shingle: the whole text
+        return frozenset((tuple(tokens),))
+    return frozenset(zip(*(tokens[i:] for i in range(n)), strict=False))
+
+
+@functools.lru_cache(maxsize=16)
+def _paragraphs(text: str) -> str:
+    """The lines of ``text`` of 25 words or more (``text`` itself when it has none)."""
+    return "\n".join(line for line in text.split("\n") if text_size(line) >= 25) or text
 
 
 def coverage(of: str, by: str) -> float:
     """Share of the paragraph shingles of ``of`` that ``by`` also contains."""
-    paragraphs = "\n".join(line for line in of.split("\n") if text_size(line) >= 25) or of
-    wanted = shingles(paragraphs)
+    wanted = shingles(_paragraphs(of))
     if not wanted:
         return 0.0
     return len(wanted & shingles(by)) / len(wanted)
@@ -454,6 +506,34 @@ def choose_body(
         # readability's text is inside trafilatura's, which adds furniture around it
         return second
     return primary
+
+
+# readability-lxml is only asked when trafilatura's readability port leaves the choice open
+_ESTIMATE_RANGE = (0.5, 1.1)  # the port's size, relative to trafilatura's, that settles it
+_ESTIMATE_INSIDE = 0.9  # share of the port's paragraphs that trafilatura's text must hold
+
+
+def needs_second_opinion(
+    primary: BodyCandidate | None, estimate: BodyCandidate | None, *, trim: bool = True, topic: str = ""
+) -> bool:
+    """Whether readability-lxml must run, or trafilatura's readability port already settles
+    :func:`choose_body` for trafilatura's text.
+
+    The port runs inside trafilatura on a pruned tree: its text is often a part of what
+    readability-lxml finds, so it only settles the choice when it says the same as trafilatura —
+    ``choose_body`` keeps trafilatura against it, its size is about trafilatura's (half to
+    1.1×; much less says the port failed, more says readability may find more still), and
+    trafilatura's text holds nearly all of its paragraphs. Anything else (no trafilatura text,
+    no estimate, a link-heavy one) asks readability-lxml.
+    """
+    if primary is None or not primary.text.strip() or estimate is None or estimate.link_density > 0.3:
+        return True
+    if choose_body(primary, estimate, trim=trim, topic=topic) is not primary:
+        return True
+    low, high = _ESTIMATE_RANGE
+    if not low * primary.size <= estimate.size <= high * primary.size:
+        return True
+    return coverage(estimate.text, primary.text) < _ESTIMATE_INSIDE
 
 
 _SPACES = re.compile(r"\s+")
