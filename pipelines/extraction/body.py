@@ -34,7 +34,6 @@ from .textlines import CJK, CJK_CHAR, element_lines, squeeze
 logger = logging.getLogger(__name__)
 
 _TOKEN = re.compile(rf"[{CJK}]|[^\W{CJK}]+")
-_NON_CJK_WORD = re.compile(rf"[^\W{CJK}]+")
 
 
 @dataclass
@@ -56,7 +55,8 @@ def mostly_cjk(lines: list[str]) -> bool:
 
 def text_size(text: str) -> int:
     """Length in "words": CJK characters count one each, other words one each."""
-    return len(CJK_CHAR.findall(text)) + len(_NON_CJK_WORD.findall(text))
+    # one pass: a token is a CJK character or a run of other word characters
+    return len(_TOKEN.findall(text))
 
 
 # a candidate's size is asked for several times while choosing
@@ -447,7 +447,8 @@ def shingles(text: str, n: int = 4) -> frozenset[tuple[str, ...]]:
 @functools.lru_cache(maxsize=16)
 def _paragraphs(text: str) -> str:
     """The lines of ``text`` of 25 words or more (``text`` itself when it has none)."""
-    return "\n".join(line for line in text.split("\n") if text_size(line) >= 25) or text
+    # a line of under 25 characters holds under 25 words: only longer ones are counted
+    return "\n".join(line for line in text.split("\n") if len(line) >= 25 and text_size(line) >= 25) or text
 
 
 def coverage(of: str, by: str) -> float:
@@ -528,10 +529,11 @@ def needs_second_opinion(
     """
     if primary is None or not primary.text.strip() or estimate is None or estimate.link_density > 0.3:
         return True
-    if choose_body(primary, estimate, trim=trim, topic=topic) is not primary:
-        return True
+    # the cheap test first: sizes are counted once, shingles are not
     low, high = _ESTIMATE_RANGE
     if not low * primary.size <= estimate.size <= high * primary.size:
+        return True
+    if choose_body(primary, estimate, trim=trim, topic=topic) is not primary:
         return True
     return coverage(estimate.text, primary.text) < _ESTIMATE_INSIDE
 
