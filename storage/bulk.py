@@ -5,6 +5,7 @@ each; the search index and the per-site counts follow as for ``store_article`` (
 the index of all the rows in one statement, the counts by their triggers; PostgreSQL's
 vectors written in the same transaction). There is no simhash,
 raw page, version or template: a caller that needs them stores articles one by one.
+``settle_search_index`` ends a bulk load.
 """
 
 from __future__ import annotations
@@ -115,3 +116,13 @@ def _set_fts_hashsize(session: Session, size: int) -> None:
         text(f"INSERT INTO {FTS_TABLE_NAME}({FTS_TABLE_NAME}, rank) VALUES ('hashsize', :size)"),
         {"size": size},
     )
+
+
+def settle_search_index(session: Session) -> None:
+    """SQLite: merge the search index's segments into one (FTS5's ``optimize``), as a bulk
+    load should end. The large segments ``insert_articles`` writes are otherwise merged in
+    increments charged to the writes that follow: at 100,000 articles a ``store_article``
+    then cost 43 ms against 1 ms after this (2.8 ms in an archive of 547 articles), which
+    an archive grown article by article, its merges paid along the way, never pays."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text(f"INSERT INTO {FTS_TABLE_NAME}({FTS_TABLE_NAME}) VALUES ('optimize')"))

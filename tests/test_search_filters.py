@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import insert, select, text, update
 
 from storage import Archive, Article, open_archive, search_page, site_stats
-from storage.bulk import insert_articles
+from storage.bulk import insert_articles, settle_search_index
 from storage.search_index import pretokenized
 from storage.search_tokens import day_range_tokens, index_text, meta_tokens
 
@@ -252,6 +252,15 @@ def test_bulk_insert_indexes_as_the_trigger_does_and_restores_it(tmp_path: Any) 
             insert_articles(session, rows[50:])
         assert _index_instances(bulk) == expected
         assert len(expected) > 1000
+        # a bulk load ends by merging the index's segments: the same index, in fewer blocks
+        segments = "SELECT count(*) FROM article_fts_bigram_data"
+        with bulk.engine.connect() as connection:
+            blocks_before = connection.exec_driver_sql(segments).scalar_one()
+        with bulk.session() as session, session.begin():
+            settle_search_index(session)
+        with bulk.engine.connect() as connection:
+            assert connection.exec_driver_sql(segments).scalar_one() < blocks_before
+        assert _index_instances(bulk) == expected
         assert _schema(bulk) == schema  # the trigger is back, as it was
         with bulk.engine.connect() as connection:
             config: dict[str, Any] = dict(
