@@ -16,6 +16,7 @@ STAT_PAGES_OK = "newsarchive/pages_ok"
 STAT_LISTING_PAGES = "newsarchive/listing_pages"
 STAT_TEMPLATE_CLEANED = "newsarchive/template_cleaned"
 STAT_STORAGE_FAILURE = "newsarchive/storage_failure"  # the first error that kept an article out
+STAT_DICTIONARY_GAVE_UP = "newsarchive/raw_dictionary/gave_up"  # sites whose samples were dropped (memory)
 STAT_TEMPLATE_FAILURE = "newsarchive/template_failure"  # why the site's template could not be refreshed
 STAT_INCREMENTAL_SKIPPED = "newsarchive/incremental/skipped"
 STAT_KNOWN_QUERIES = "newsarchive/incremental/known_url_queries"  # batch lookups of known URLs

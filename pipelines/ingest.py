@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import ArchiveUnwritable
 from core.items import ArticleItem, FetchedPage, PackedPage
-from core.keys import dropped_key, error_key, stored_key
+from core.keys import STAT_DICTIONARY_GAVE_UP, dropped_key, error_key, stored_key
 from core.rawcodec import DICTIONARY_SAMPLES, RawDictionary
 from pipelines.extract_worker import extract_and_pack, extract_page, learn_dictionary
 from pipelines.extraction import ExtractionResult
@@ -370,6 +370,10 @@ class Ingest:
             while sum(self._dictionaries[s].held for s in self._collecting) > SAMPLES_HELD_BYTES:
                 oldest, _ = self._collecting.popitem(last=False)
                 self._dictionaries[oldest].give_up()
+                self.counts[STAT_DICTIONARY_GAVE_UP] += 1
+                logger.info("Raw pages of %(site)s are packed without a dictionary: too few of its pages "
+                            "came before %(mib)d MiB of samples were held", {"site": oldest,
+                                                                           "mib": SAMPLES_HELD_BYTES >> 20})
 
     def _learned(self, *, wait: bool = False) -> None:
         """Keep the dictionaries the workers have learned (all of them, with ``wait``), then
