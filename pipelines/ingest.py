@@ -335,9 +335,8 @@ class Ingest:
         site = page.site or ""
         found = self._dictionaries.get(site)
         if found is None:
-            found = self._dictionaries[site] = SiteDictionary(
-                self.archive if self.provenance == "import" else None, site, samples=self.dictionary_samples
-            )
+            found = SiteDictionary(self.archive, site, samples=self.dictionary_samples)
+            self._dictionaries[site] = found
             try:
                 found.current = found.load()
             except StorageError as exc:
