@@ -270,3 +270,33 @@ def test_an_import_of_many_sites_holds_a_bounded_amount_of_samples(
     assert ingest.counts["newsarchive/raw_dictionary/gave_up"] == len(gave_up)
     assert not dictionaries["site5"].closed  # the latest ones still collect
     archive.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("samples", "learned"), [("8", True), ("0", False)])
+def test_the_import_command_learns_a_dictionary_from_as_many_pages_as_it_is_told(
+    tmp_path: Path, samples: str, learned: bool
+) -> None:
+    """``newsarchive import --dictionary-samples N``: a dictionary from the site's first N
+    article pages (12 in the file, so 8 is enough and the default 64 is not); 0: none."""
+    from click.testing import CliRunner
+
+    from crawler.cli import main as cli
+    from tests.test_crawl_support import synthetic_article
+    from tests.warc_util import write_warc as write_records
+
+    site = "https://imported.example"
+    pages = [(f"{site}/2020/0301/{n}.html", synthetic_article(n)) for n in range(12)]
+    warc = write_records(tmp_path / "pages.warc.gz", pages)
+    db = tmp_path / "archive.db"
+    result = CliRunner().invoke(
+        cli, ["--db", str(db), "import", "--workers", "1", "--dictionary-samples", samples, str(warc)]
+    )
+    assert result.exit_code == 0, result.output
+    archive = open_archive(str(db))
+    with archive.session() as session:
+        (site_name,) = {row[0] for row in session.execute(select(Article.site))}
+        assert (site_dictionary(session, site_name) is not None) is learned
+    archive.close()
+    bad = CliRunner().invoke(cli, ["--db", str(db), "import", "--dictionary-samples", "-1", str(warc)])
+    assert bad.exit_code == 2 and "--dictionary-samples" in bad.output

@@ -145,6 +145,12 @@ class ByteSize(click.ParamType):
         return int(match[1]) * self._UNITS[match[2].lower()]
 
 
+def _default_dictionary_samples() -> int:
+    from crawler.settings import NEWSARCHIVE_RAW_DICTIONARY_SAMPLES
+
+    return NEWSARCHIVE_RAW_DICTIONARY_SAMPLES
+
+
 def _default_max_record_size() -> int:
     from crawler.settings import DOWNLOAD_MAXSIZE
 
@@ -180,10 +186,18 @@ def _default_max_record_size() -> int:
 @click.option(
     "--redo", is_flag=True, help="With --claim or --shard: import again files an earlier run finished."
 )
+@click.option(
+    "--dictionary-samples",
+    type=click.IntRange(0, 10_000),
+    default=_default_dictionary_samples,
+    show_default="64, the crawl's NEWSARCHIVE_RAW_DICTIONARY_SAMPLES",
+    help="A site with no zstd dictionary for its raw pages gets one learned from its first this "
+    "many article pages (8 MiB of them at most); 0: never learn one.",
+)
 @click.pass_obj
 def import_command(
     obj: Any, paths: tuple[Path, ...], workers: int, max_record_size: int, shard: Shard | None, claim: bool,
-    redo: bool,
+    redo: bool, dictionary_samples: int,
 ) -> None:
     """Import WARC / WARC.gz files: each HTML response is extracted and stored as if crawled.
 
@@ -202,6 +216,7 @@ def import_command(
       newsarchive import crawl-2024-05.warc.gz
       newsarchive --db news.db import a.warc.gz b.warc
       newsarchive import --max-record-size 64MiB big-pages.warc.gz
+      newsarchive import --dictionary-samples 0 one-page-per-site.warc.gz
       newsarchive --db postgresql+psycopg://db/news import --shard 2/4 /data/warcs/*.warc.gz
       newsarchive --db postgresql+psycopg://db/news import --claim /data/warcs/*.warc.gz
     """
@@ -215,7 +230,7 @@ def import_command(
         click.echo(f"No file of shard {shard} among the {len(paths)} given.")
         return
     stats = _run_import(obj.db, chosen, workers, quiet=False, max_record_size=max_record_size,
-                        track=claim or shard is not None, redo=redo)
+                        track=claim or shard is not None, redo=redo, dictionary_samples=dictionary_samples)
     outcomes = ", ".join(f"{n} {k}" for k, n in sorted(stats.outcomes.items())) or "nothing stored"
     dropped = ", ".join(f"{n} {k}" for k, n in sorted(stats.dropped.items()))
     for line in stats.skipped:
@@ -249,7 +264,7 @@ def _damage_line(stats: Any) -> str:
 
 def _run_import(
     db: str, paths: list[Path], workers: int, *, quiet: bool, max_record_size: int | None = None,
-    track: bool = False, redo: bool = False,
+    track: bool = False, redo: bool = False, dictionary_samples: int | None = None,
 ) -> Any:
     from pipelines.run_record import recorded_run
     from pipelines.warc_import import check_warc, import_warcs
@@ -273,6 +288,8 @@ def _run_import(
             stats = import_warcs(
                 archive, paths, workers=workers, max_record_size=max_record_size, run_id=run.run_id,
                 on_page=lambda s: progress.update(task, completed=s.pages), track=track, redo=redo,
+                dictionary_samples=_default_dictionary_samples() if dictionary_samples is None
+                else dictionary_samples,
             )
             run.stats = {"pages_fetched": stats.pages, **_run_counts(stats.counts)}
             run.errors = {k.removeprefix(ERROR_PREFIX): n for k, n in stats.counts.items()
