@@ -86,6 +86,10 @@ def test_furniture_line_goes(line: str) -> None:
         "Reach out to your local office if the form does not load, officials said.",
         "More than 40 people were hurt, the agency said on https://example.com and on the radio.",
         "On November 20, 2019 at 11:28 the council met again, in Yerevan, to vote on the budget.",
+        # closing lines about newsletters and subscriptions that invite no one to subscribe
+        "She also writes the Substack newsletter Gatekeeping, where she covers fashion and shopping.",
+        "The paper said subscriptions rose after the council published the budget online.",
+        "Fans who signed up early got their tickets delivered by Friday.",
     ],
 )
 def test_sentences_of_the_same_shape_stay(line: str) -> None:
@@ -199,3 +203,53 @@ def test_a_closing_row_that_is_not_all_links_stays() -> None:
     links = {squeeze(t) for t in ("stock car brasil", "stock car cascavel")}
     text = f"{STORY}\nTags\nstock car brasil, stock car cascavel, a word of the story"
     assert without_link_edges(text, links) == text
+
+
+def test_a_closing_subscription_promotion_goes() -> None:
+    # "Get Motor Cycle Monthly delivered through your letterbox every month. 12 issues for £11.99."
+    text = _article_text("en_morebikes_closing_promotion.html")
+    assert "delivered through your letterbox" not in text
+    assert text.rstrip().endswith("(and they more than pay for themselves even with a simple oil-change).")
+    # a newsletter's sign-up box: its name as a heading and the blurb under it
+    text = _article_text("en_cbssports_link_spans.html")
+    assert "Pick Six Newsletter" not in text
+    assert "mock drafts, picks and power rankings" not in text
+    assert "we get our shot [again]" in text
+
+
+def test_a_call_to_sign_up_above_the_closing_lines_stays() -> None:
+    # the project note that opens the story ends "Sign up here.": only the last lines are judged
+    text = _article_text("en_politico_opening_sign_up.html")
+    assert text.startswith("This article is part of POLITICO’s Global Policy Lab: Living Cities")
+    assert "Sign up here." in text.split("\n")[0]
+
+
+def test_the_writers_closing_contact_note_goes() -> None:
+    # "Travis Andersen can be reached at travis.andersen@globe.com. Adam Sennott can be …"
+    text = _article_text("en_bostonglobe_two_authors.html")
+    assert "can be reached at" not in text
+    assert text.rstrip().endswith("The woman’s name wasn’t disclosed.")
+
+
+def test_a_closing_tweet_with_a_handle_stays() -> None:
+    # an embedded tweet's attribution names a handle, but follows or contacts no one
+    text = _article_text("en_thehill_closing_tweet.html")
+    assert "— Rep. Ilhan Omar (@Ilhan) November 19, 2019" in text.split("\n")[-3:]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Want more movie news? Sign up for Entertainment Weekly's free newsletter to get the latest "
+        "trailers.",
+        "Our journalism needs your support. Please subscribe today to NJ.com.",
+        "Find out the next TV, streaming series and movies to add to your must-sees. Get The Watchlist "
+        "delivered every Thursday.",
+        "Alexandra Canal is a Senior Reporter at Yahoo Finance. Follow her on Twitter @allie_canal, "
+        "LinkedIn, and email her at alexandra.canal@yahoofinance.com.",
+    ],
+)
+def test_closing_promotions_and_contact_notes_go(line: str) -> None:
+    assert remove_furniture(f"{STORY}\n{STORY}\n{line}") == f"{STORY}\n{STORY}"
+    # higher up in the text, the same sentence is left to the other rules
+    assert line in remove_furniture(f"{line}\n{STORY}\n{STORY}\n{STORY}")

@@ -297,11 +297,57 @@ def _cookie_banner_start(lines: list[str]) -> int | None:
     return start
 
 
+# A closing call to subscribe (a newsletter, the paper, a podcast): "Sign up for X's free
+# newsletter to get …", "Get The Watchlist delivered every Thursday.", "Please subscribe today
+# to …", "Start your … subscription today". It reads like a sentence, so only the last lines
+# of a text are judged: higher up, "sign up"/"subscription" are as often the story's words.
+_PROMOTION_START = r"(?:^|(?<=[.?!:\]\[*])\s*|\b(?:please|or|and|then)\s+)"
+_CLOSING_PROMOTION = re.compile(
+    _PROMOTION_START + r"(?:sign up|subscribe|start your\b.{0,60}\bsubscription|"
+    r"(?:get|want)\b.{0,80}\b(?:delivered|subscriptions?|newsletters?|inbox))\b"
+    r"|\bthank you for subscribing\b|\bthis newsletter may contain\b",
+    re.I,
+)
+# the closing note on how to reach or follow the writer ("Follow her on Twitter @x, LinkedIn, and
+# email her at …", "X can be reached at x@example.com.", "You can follow him on X, formerly
+# known as Twitter."): in the last lines only, like the promotions
+_CLOSING_CONTACT = re.compile(
+    r"\bfollow(?:ed)?(?: (?:him|her|them|us|me))? on "
+    r"(?:twitter|x|instagram|facebook|linkedin|threads|bluesky|mastodon)\b"
+    r"|\b(?:can|may) be reached at\b|\be-?mail (?:him|her|them|us|me) at\b",
+    re.I,
+)
+# a newsletter's name as the heading of its sign-up box, every word capitalised ("Pick Six
+# Newsletter"); the blurb under it goes with it ("Sign up for our newsletter" is a call, not a heading)
+_NEWSLETTER_HEADING = re.compile(r"^(?:[A-Z0-9][\w'’&-]*\s+){0,5}Newsletters?$")
+_CLOSING_LINES = 3
+_PROMOTION_LINE = 400
+
+
+def _closing_promotions(lines: list[str]) -> set[int]:
+    """Indexes of subscription promotions and the writer's contact notes among the last three
+    lines of a text."""
+    tail = [i for i, line in enumerate(lines) if line.strip()][-_CLOSING_LINES:]
+    found: set[int] = set()
+    for n, i in enumerate(tail):
+        line = fold(lines[i])
+        if _NEWSLETTER_HEADING.match(line):
+            found.add(i)
+            if n + 1 < len(tail) and len(fold(lines[tail[n + 1]])) <= _CONTACT_LINE:
+                found.add(tail[n + 1])
+        elif len(line) <= _PROMOTION_LINE and (
+            _CLOSING_PROMOTION.search(line) or _CLOSING_CONTACT.search(line)
+        ):
+            found.add(i)
+    return found
+
+
 def remove_furniture(text: str) -> str:
-    """Drop furniture lines, headed link lists and dated link lists from extracted text."""
+    """Drop furniture lines, headed link lists, dated link lists and closing subscription
+    promotions from extracted text."""
     out: list[str] = []
     lines = text.split("\n")
-    dated = _dated_list_lines(lines)
+    dropped = _dated_list_lines(lines) | _closing_promotions(lines)
     tail_start = int(len(lines) * 0.6)
     banner = _cookie_banner_start(lines)
     separators = sum(1 for line in lines if _POST_SEPARATOR.match(fold(line)))
@@ -324,7 +370,7 @@ def remove_furniture(text: str) -> str:
             ):
                 i += 1
             continue
-        if i not in dated and not is_furniture_line(line):
+        if i not in dropped and not is_furniture_line(line):
             out.append(line)
         i += 1
     return "\n".join(out).strip()

@@ -38,7 +38,7 @@ from .textlines import element_lines, squeeze
 
 logger = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION = "2026.12.01"
+EXTRACTOR_VERSION = "2026.12.02"
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
 _WRAPPER = re.compile(r"^\s*<text\b[^>]*>\s*", re.I)
