@@ -3,9 +3,11 @@
 The read commands (``show``, ``stats``, ``search``, ``list``) spend most of their time
 starting up: importing SQLAlchemy's ORM takes about 0.65 s, the lookup itself a few
 milliseconds. On a SQLite archive at the current schema they read through
-``SqliteReader`` instead; anything else (a PostgreSQL archive, a schema to upgrade, a
-SQLite URI with options) goes through SQLAlchemy as before. Both run the same SQL
-(``storage.sqlite_sql``): a SQLAlchemy session is read through ``SessionReader``.
+``SqliteReader`` instead, and on a PostgreSQL one (``postgresql+psycopg://``) through
+``PostgresReader`` (psycopg alone); anything else (a schema to upgrade, a SQLite URI with
+options, another driver) goes through SQLAlchemy as before. Both run the same SQL
+(``storage.sqlite_sql``, ``storage.postgres_sql``): a SQLAlchemy session is read through
+``SessionReader``.
 
 A reader is called with a statement and its named parameters and returns the rows as
 tuples: ``reader(sql, {"id": 12})``.
@@ -14,14 +16,16 @@ tuples: ``reader(sql, {"id": 12})``.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, Self, TypeVar
 from urllib.parse import quote
 
 from storage.errors import StorageError, one_line
+from storage.postgres_sql import HAS_VERSION_TABLE as PG_HAS_VERSION_TABLE
 from storage.sqlite_sql import HAS_VERSION_TABLE, SCHEMA_VERSION
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -104,25 +108,29 @@ def utc_datetime(value: Any) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class SqliteReader:
-    """A read-only ``sqlite3`` connection to an archive: ``reader(sql, params)`` -> rows."""
+class _ConnectionReader:
+    """A reader that owns its driver connection: closed with it, or at the end of a ``with``."""
 
-    dialect = "sqlite"
-
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: Any) -> None:
         self.connection = connection
-
-    def __call__(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        return self.connection.execute(sql, params or {}).fetchall()
 
     def close(self) -> None:
         self.connection.close()
 
-    def __enter__(self) -> SqliteReader:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class SqliteReader(_ConnectionReader):
+    """A read-only ``sqlite3`` connection to an archive: ``reader(sql, params)`` -> rows."""
+
+    dialect = "sqlite"
+
+    def __call__(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        return self.connection.execute(sql, params or {}).fetchall()
 
 
 class SessionReader:
@@ -135,23 +143,49 @@ class SessionReader:
     def __call__(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
         from sqlalchemy import text  # a session is open: SQLAlchemy is imported already
 
-        return [tuple(row) for row in self.session.execute(text(sql), dict(params or {}))]
+        result = self.session.execute(text(sql), dict(params or {}))
+        return [tuple(row) for row in result] if result.returns_rows else []
+
+
+_NAMED = re.compile(r"(?<![:\w]):(\w+)")
+PSYCOPG_URL = "postgresql+psycopg://"
+
+
+def pyformat(sql: str) -> str:
+    """``sql`` with its ``:name`` parameters as psycopg spells them (``%(name)s``)."""
+    return _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
+class PostgresReader(_ConnectionReader):
+    """A read-only psycopg connection to an archive, in one transaction (one snapshot):
+    ``reader(sql, params)`` -> rows, as a SQLAlchemy session's driver returns them."""
+
+    dialect = "postgresql"
+
+    def __call__(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        with self.connection.cursor() as cursor:
+            cursor.execute(pyformat(sql), dict(params or {}))
+            return cursor.fetchall() if cursor.description is not None else []
+
+
+READERS = (SqliteReader, SessionReader, PostgresReader)
+R = TypeVar("R", SqliteReader, PostgresReader)
 
 
 def as_reader(source: Any) -> Reader:
     """A Reader for a reader or a SQLAlchemy session."""
-    return source if isinstance(source, SqliteReader | SessionReader) else SessionReader(source)
+    return source if isinstance(source, READERS) else SessionReader(source)
 
 
 def dialect_of(source: Any) -> str:
-    if isinstance(source, SqliteReader | SessionReader):
-        return source.dialect
+    if isinstance(source, READERS):
+        return str(source.dialect)
     return str(source.get_bind().dialect.name)
 
 
 def schema_revision(reader: Reader) -> str | None:
     """The archive's schema revision (None when it has none), read without Alembic."""
-    if not reader(HAS_VERSION_TABLE):
+    if not reader(PG_HAS_VERSION_TABLE if reader.dialect == "postgresql" else HAS_VERSION_TABLE):
         return None
     rows = [row[0] for row in reader(SCHEMA_VERSION)]
     if len(rows) > 1:
@@ -177,15 +211,38 @@ def open_sqlite_reader(db: str) -> SqliteReader | None:
     except sqlite3.Error as exc:
         raise StorageError(f"cannot open {db}: {one_line(exc)}") from exc
     connection.isolation_level = None  # the BEGIN below is ours: one snapshot for every statement
-    reader = SqliteReader(connection)
+    # not a database, or one SQLAlchemy's path explains better: None
+    return _at_current_schema(SqliteReader(connection), ("PRAGMA query_only = ON", "BEGIN"), sqlite3.Error)
+
+
+def _at_current_schema(reader: R, first: tuple[str, ...], errors: type[Exception]) -> R | None:
+    """``reader`` after its ``first`` statements when the archive has the current schema;
+    otherwise (or on ``errors``) None, the reader closed."""
     try:
-        connection.execute("PRAGMA query_only = ON")
-        connection.execute("BEGIN")
-        current = schema_revision(reader)
-    except sqlite3.Error:  # not a database, or one SQLAlchemy's path explains better
-        reader.close()
+        for statement in first:
+            reader(statement)
+        if schema_revision(reader) == head_revision():
+            return reader
+    except errors:
+        pass
+    reader.close()
+    return None
+
+
+def open_postgres_reader(db: str) -> PostgresReader | None:
+    """A reader of the PostgreSQL archive at ``db`` (a ``postgresql+psycopg://`` URL) when
+    it has the current schema; None when it must go through SQLAlchemy (another URL or
+    driver, a schema to create, upgrade or refuse, ``NEWSARCHIVE_READ_PATH=sqlalchemy``, a
+    server that refuses: SQLAlchemy's path explains it)."""
+    if os.environ.get(READ_PATH_ENV, "").lower() == "sqlalchemy" or not db.startswith(PSYCOPG_URL):
         return None
-    if current != head_revision():
-        reader.close()
+    import psycopg
+
+    try:
+        # as the archive's engine does (storage.archive): every statement planned for its parameters
+        connection = psycopg.connect(
+            "postgresql://" + db[len(PSYCOPG_URL) :], options="-c plan_cache_mode=force_custom_plan"
+        )
+    except (psycopg.Error, ValueError):
         return None
-    return reader
+    return _at_current_schema(PostgresReader(connection), ("SET TRANSACTION READ ONLY",), psycopg.Error)

@@ -8,9 +8,9 @@ ranking of a search with fewer matches than the window covers all of them. Witho
 query, articles are listed newest published first.
 
 ``session`` below is a SQLAlchemy session or a reader (``storage.reader``): on SQLite
-both run the SQL of ``storage.sqlite_sql`` (this module never imports SQLAlchemy, so
-that the read commands need not); a PostgreSQL session, the statements of
-``storage.search_postgres``.
+both run the SQL of ``storage.sqlite_sql``; on PostgreSQL a session or a psycopg reader runs
+that of ``storage.postgres_sql`` (``storage.search_postgres``). This module never imports
+SQLAlchemy, so that the read commands need not.
 """
 
 from __future__ import annotations
@@ -198,11 +198,12 @@ def search_page(
         else:
             from storage import search_postgres as postgres
 
+            reader = as_reader(session)
             if listing:
-                rows, total, exact = postgres.listed(session, filters, offset, limit, COUNT_CAP)
+                rows, total, exact = postgres.listed(reader, filters, offset, limit, COUNT_CAP)
             else:
-                rows, total, exact = postgres.matched(session, filters, offset, limit, RANK_WINDOW, COUNT_CAP)
-            fields = postgres.hit_rows(session, [i for i, _ in rows]) if rows else []
+                rows, total, exact = postgres.matched(reader, filters, offset, limit, RANK_WINDOW, COUNT_CAP)
+            fields = postgres.hit_rows(reader, [i for i, _ in rows]) if rows else []
     except Exception as exc:
         if not is_driver_error(exc):
             raise

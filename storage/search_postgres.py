@@ -1,5 +1,5 @@
-"""Search on PostgreSQL: the statements of ``storage.search`` built with SQLAlchemy for a
-``tsvector`` index with GIN (SQLite runs the SQL of ``storage.sqlite_sql``)."""
+"""Search on PostgreSQL: ``storage.search``'s steps over the SQL of ``storage.postgres_sql``,
+run by any reader (psycopg alone for the read commands, a SQLAlchemy session otherwise)."""
 
 from __future__ import annotations
 
@@ -8,157 +8,77 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    String,
-    Subquery,
-    TextClause,
-    bindparam,
-    cast,
-    func,
-    select,
-    text,
-)
-from sqlalchemy.orm import Session
-
+from storage import postgres_sql as sql
+from storage import sqlite_sql
 from storage.filters import ArticleFilter, is_listing
-from storage.models import Article, SiteDayStats
-from storage.query import VECTOR_TABLE, filter_conditions, match_condition, match_params
+from storage.reader import Reader
 
-Condition = ColumnElement[bool] | TextClause
-
-
-def _ts_query() -> ColumnElement[Any]:
-    from sqlalchemy.dialects.postgresql import TSQUERY  # PostgreSQL only: see storage.types.JSONType
-
-    return cast(bindparam("ts_query", type_=String), TSQUERY)
-
-
-def _matches(others: list[Condition]) -> Select[Any]:
-    """(id, score) of the matching articles, newest first: the index drives the scan
-    and scores (relevance; the title's tokens weigh A), so that a LIMIT stops it early."""
-    score = func.ts_rank(VECTOR_TABLE.c.vector, _ts_query())
-    statement = select(VECTOR_TABLE.c.article_id.label("id"), score.label("score")).where(
-        VECTOR_TABLE.c.vector.op("@@")(_ts_query())
-    )
-    id_ = statement.selected_columns.id
-    if others:  # the article row only when a filter needs it
-        statement = statement.join(Article, Article.id == id_).where(*others)
-    return statement.order_by(id_.desc())
-
-
-def _counted_matches(session: Session, others: list[Condition], query: str) -> Select[Any]:
-    """The matches to count. With filters, the articles they keep are looked up in the
-    index's matches gathered once: walking a common word's matches to test each
-    against a site or a month costs a lookup per match."""
-    if not others:  # the ids alone: a score in the counted rows would be computed for each
-        matches = _matches(others)
-        return matches.with_only_columns(matches.selected_columns.id)
-    return select(Article.id).where(match_condition(session, query), *others)
-
-
-def _window(others: list[Condition], rank_window: int) -> Subquery:
-    """(id, score) of the newest ``rank_window`` matches. PostgreSQL would score every
-    match before sorting them by id (``ts_rank`` reads the whole vector), so the window's
-    ids are found first and only they are scored."""
-    matches = _matches(others)
-    ids = matches.with_only_columns(matches.selected_columns.id).limit(rank_window).subquery()
-    ranked = VECTOR_TABLE.alias("ranked")
-    score = func.ts_rank(ranked.c.vector, _ts_query())
-    return (
-        select(ids.c.id, score.label("score"))
-        .select_from(ids.join(ranked, ranked.c.article_id == ids.c.id))
-        .subquery()
-    )
-
-
-def _ranked_page(
-    session: Session,
-    others: list[Condition],
-    params: dict[str, str],
-    offset: int,
-    limit: int,
-    rank_window: int,
-) -> list[tuple[int, float]]:
-    """Positions [offset, offset + limit) of: the window ranked, then the rest newest first."""
-    rows: list[tuple[int, float]] = []
-    if offset < rank_window:
-        window = _window(others, rank_window)
-        statement = (
-            select(window.c.id, window.c.score)
-            .order_by(window.c.score.desc(), window.c.id.desc())
-            .offset(offset)
-            .limit(min(limit, rank_window - offset))
-        )
-        rows = [(int(i), float(s or 0)) for i, s in session.execute(statement, params)]
-    if offset + limit > rank_window:
-        start = max(offset, rank_window)
-        tail = _matches(others).offset(start).limit(offset + limit - start)
-        rows += [(int(i), float(s or 0)) for i, s in session.execute(tail, params)]
-    return rows
+Rows = tuple[list[tuple[int, float]], int, bool]
 
 
 @contextmanager
-def _from_the_index(session: Session) -> Iterator[None]:
-    """Find the matches through the GIN index alone. The planner does not know that testing
-    ``vector @@ query`` row by row decompresses each vector: for a common word it walked the
-    articles newest first testing each (1.1 s to count 10,001 matches at 80,000 articles)
-    where the index's bitmap takes 24 ms."""
-    switches = ("enable_seqscan", "enable_indexscan")
-    for name in switches:
-        session.execute(text(f"SET LOCAL {name} = off"))
+def _from_the_index(reader: Reader) -> Iterator[None]:
+    """The planner settings of ``postgres_sql.FROM_THE_INDEX`` for the statements in this block."""
+    for statement in sql.FROM_THE_INDEX:
+        reader(statement)
     try:
         yield
     finally:
-        for name in switches:
-            session.execute(text(f"SET LOCAL {name} = on"))
+        for statement in sql.AS_CONFIGURED:
+            reader(statement)
 
 
-def _count(session: Session, statement: Select[Any], params: dict[str, str], cap: int) -> tuple[int, bool]:
-    capped = statement.limit(cap + 1).subquery()
-    count = int(session.scalar(select(func.count()).select_from(capped), params) or 0)
+def _count(reader: Reader, statement: str, params: dict[str, Any], cap: int) -> tuple[int, bool]:
+    count = int(reader(statement, {**params, "cap": cap + 1})[0][0] or 0)
     return min(count, cap), count <= cap
 
 
 def matched(
-    session: Session, filters: ArticleFilter, offset: int, limit: int, rank_window: int, count_cap: int
-) -> tuple[list[tuple[int, float]], int, bool]:
-    """(id, score) of a page of ``filters.query``'s matches, their total and whether it is exact."""
+    reader: Reader, filters: ArticleFilter, offset: int, limit: int, rank_window: int, cap: int
+) -> Rows:
+    """(id, score) of a page of ``filters.query``'s matches (the newest ``rank_window``
+    ranked, then the rest newest first), their total and whether it is exact."""
     assert filters.query is not None
-    params = match_params(session, filters.query)
-    others = filter_conditions(session, replace(filters, query=None))
-    with _from_the_index(session):
-        rows = _ranked_page(session, others, params, offset, limit, rank_window)
-        total, exact = _count(session, _counted_matches(session, others, filters.query), params, count_cap)
-    return rows, total, exact
+    where, params = sql.conditions(replace(filters, query=None))
+    params["ts_query"] = sql.ts_query(filters.query)
+    rows: list[tuple[int, float]] = []
+    total: tuple[int, bool] | None = None
+    with _from_the_index(reader):
+        if offset < rank_window:
+            page = {"window": rank_window, "limit": min(limit, rank_window - offset), "offset": offset}
+            if sql.rechecked(params["ts_query"]):  # one pass over the candidates counts them too
+                found = reader(sql.ranked_window_counted(where), {**params, **page, "cap": cap + 1})
+                if found:
+                    count = int(found[0][2])
+                    total = min(count, cap), count <= cap
+            else:
+                found = reader(sql.ranked_window(where), {**params, **page})
+            rows = [(int(row[0]), float(row[1] or 0)) for row in found]
+        if offset + limit > rank_window:
+            start = max(offset, rank_window)
+            page = {"limit": offset + limit - start, "offset": start}
+            rows += [(int(i), float(s or 0)) for i, s in reader(sql.older_matches(where), {**params, **page})]
+        if total is None:
+            total = _count(reader, sql.counted_matches(where), params, cap)
+    return (rows, *total)
 
 
-def listed(
-    session: Session, filters: ArticleFilter, offset: int, limit: int, count_cap: int
-) -> tuple[list[tuple[int, float]], int, bool]:
+def listed(reader: Reader, filters: ArticleFilter, offset: int, limit: int, cap: int) -> Rows:
     """Articles newest published first (undated last); with a query of NOT terms
     only, those without the terms."""
     if is_listing(filters.query):
         filters = replace(filters, query=None)
-    conditions = filter_conditions(session, filters)
-    params = match_params(session, filters.query) if filters.query is not None else {}
-    newest = Article.published_at.desc().nulls_last()
-    statement = select(Article.id).where(*conditions).order_by(newest, Article.id.desc())
-    ids = session.scalars(statement.offset(offset).limit(limit), params).all()
-    if filters.query is None and filters == ArticleFilter(site=filters.site):  # kept by triggers
-        total = select(func.coalesce(func.sum(SiteDayStats.articles), 0))
+    where, params = sql.conditions(filters)
+    ids = [(int(i), 0.0) for (i,) in reader(sql.listed(where), {**params, "limit": limit, "offset": offset})]
+    if filters.query is None and filters == ArticleFilter(site=filters.site):  # kept by triggers: exact
         if filters.site:
-            total = total.where(SiteDayStats.site == filters.site)
-        return [(i, 0.0) for i in ids], int(session.scalar(total) or 0), True
-    count, exact = _count(session, select(Article.id).where(*conditions), params, count_cap)
-    return [(i, 0.0) for i in ids], count, exact
+            total = reader(sqlite_sql.SITE_ARTICLES, {"site": filters.site})
+        else:
+            total = reader(sqlite_sql.ARTICLES)
+        return ids, int(total[0][0] or 0), True
+    return (ids, *_count(reader, sql.counted(where), params, cap))
 
 
-def hit_rows(session: Session, ids: list[int]) -> list[tuple[Any, ...]]:
-    """The fields of ``sqlite_sql.HITS`` for ``ids``."""
-    statement = select(
-        Article.id, Article.site, Article.title, Article.canonical_url, Article.author,
-        Article.published_at, Article.published_utc_offset, Article.duplicate_of, Article.text,
-    ).where(Article.id.in_(ids))  # fmt: skip
-    return [tuple(row) for row in session.execute(statement)]
+def hit_rows(reader: Reader, ids: list[int]) -> list[tuple[Any, ...]]:
+    """The fields of ``postgres_sql.HITS`` for ``ids``."""
+    return [tuple(row) for row in reader(sql.HITS, {"ids": ids})]

@@ -208,7 +208,8 @@ def listed(where: list[str]) -> str:
 
 
 def counted(where: list[str]) -> str:
-    return f"SELECT count(*) FROM (SELECT article.id FROM article{_where(where)} LIMIT :cap)"
+    """How many articles ``where`` keeps, counting up to ``:cap`` (plain SQL: PostgreSQL runs it too)."""
+    return f"SELECT count(*) FROM (SELECT article.id FROM article{_where(where)} LIMIT :cap) AS capped"
 
 
 # the fields of a hit, for the ids of a page (a JSON array)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from storage import postgres_sql
 from storage import sqlite_sql as sql
 from storage.errors import wraps_driver_errors
 from storage.filters import ArticleFilter
@@ -13,7 +14,7 @@ from storage.reader import as_reader, dialect_of, utc_datetime
 
 # ``source`` below: a reader (``storage.reader``) or a SQLAlchemy session. The counts kept by
 # triggers are read with the same SQL everywhere; the aggregates over the rows with that of
-# ``storage.sqlite_sql`` on SQLite (either way), and with statements built here on PostgreSQL.
+# ``storage.sqlite_sql`` on SQLite and of ``storage.postgres_sql`` on PostgreSQL.
 
 
 def _counted(filters: ArticleFilter) -> bool:
@@ -70,40 +71,14 @@ def site_stats(source: Any, filters: ArticleFilter | None = None) -> list[SiteSt
             )
             for site, n, dup, no_date, no_author, last, unsure in rows
         ]
-    if dialect_of(source) == "sqlite":
-        where, params = sql.conditions(filters)
-        rows = as_reader(source)(sql.site_aggregate(where), params)
-    else:
-        rows = _postgresql_site_rows(source, filters)
+    dialect = postgres_sql if dialect_of(source) == "postgresql" else sql
+    where, params = dialect.conditions(filters)
+    rows = as_reader(source)(dialect.site_aggregate(where), params)
     return [
         SiteStats(site, int(n), int(dup or 0), int(no_date or 0), int(no_author or 0), utc_datetime(last),
                   int(unsure or 0))
         for site, n, dup, no_date, no_author, last, unsure in rows
     ]  # fmt: skip
-
-
-def _postgresql_site_rows(session: Any, filters: ArticleFilter) -> Any:
-    from sqlalchemy import case, func, select
-
-    from storage.models import Article
-    from storage.query import bind_params, filter_conditions
-
-    missing_author = func.sum(case((func.coalesce(Article.author, "") == "", 1), else_=0))
-    query = (
-        select(
-            Article.site,
-            func.count(),
-            func.sum(case((Article.duplicate_of.is_not(None), 1), else_=0)),
-            func.sum(case((Article.published_at.is_(None), 1), else_=0)),
-            missing_author,
-            func.max(Article.fetched_at),
-            func.sum(case((Article.is_article != "yes", 1), else_=0)),
-        )
-        .where(*filter_conditions(session, filters))
-        .group_by(Article.site)
-        .order_by(Article.site)
-    )
-    return session.execute(query, bind_params(session, filters))
 
 
 @wraps_driver_errors
@@ -118,29 +93,11 @@ def articles_per_day(
         params: dict[str, Any] = {"site": filters.site, "days": days}
         rows = as_reader(source)(sql.day_counts(site=bool(filters.site), newest=days is not None), params)
         return [(_site(site), date.fromisoformat(d), int(n)) for site, d, n in rows]
-    if dialect_of(source) == "sqlite":
-        where, params = sql.conditions(filters)
-        rows = as_reader(source)(sql.day_aggregate(where), params)
-    else:
-        rows = _postgresql_day_rows(source, filters)
+    dialect = postgres_sql if dialect_of(source) == "postgresql" else sql
+    where, params = dialect.conditions(filters)
+    rows = as_reader(source)(dialect.day_aggregate(where), params)
     found = [(site, d if isinstance(d, date) else date.fromisoformat(d), int(n)) for site, d, n in rows]
     if days is not None:
         recent = set(sorted({d for _, d, _ in found}, reverse=True)[:days])
         found = [row for row in found if row[1] in recent]
     return found
-
-
-def _postgresql_day_rows(session: Any, filters: ArticleFilter) -> Any:
-    from sqlalchemy import Date, cast, func, select
-
-    from storage.models import Article
-    from storage.query import bind_params, filter_conditions
-
-    day = cast(func.timezone("UTC", Article.published_at), Date)
-    query = (
-        select(Article.site, day.label("day"), func.count())
-        .where(Article.published_at.is_not(None), *filter_conditions(session, filters))
-        .group_by(Article.site, day)
-        .order_by(day.desc(), Article.site)
-    )
-    return session.execute(query, bind_params(session, filters))

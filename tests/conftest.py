@@ -113,10 +113,16 @@ def sqlite_db(tmp_path: Path) -> str:
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL database on the local server (trust auth), dropped afterwards."""
+    yield from pg_database("newsarchive_test")
+
+
+def pg_database(prefix: str) -> Iterator[str]:
+    """The URL of a new database named ``prefix`` and a random suffix, dropped when the
+    generator is resumed (a fixture's body); skips when PostgreSQL is not there."""
     if not _port_open(PG_HOST, PG_PORT):
         pytest.skip(f"PostgreSQL not running on {PG_HOST}:{PG_PORT}")
     psycopg = pytest.importorskip("psycopg", reason="psycopg not installed (pip install '.[test]')")
-    name = f"newsarchive_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = f"host={PG_HOST} port={PG_PORT} user=postgres dbname=postgres"
     try:
         with psycopg.connect(admin, autocommit=True) as conn:

@@ -1,13 +1,15 @@
-"""The read commands (show, stats, search, list) on a SQLite archive read through the
-standard library's sqlite3 (``storage.reader``) or through SQLAlchemy (a PostgreSQL
-archive, a schema to upgrade, ``NEWSARCHIVE_READ_PATH=sqlalchemy``): the output must be the
-same either way, and the sqlite3 path must not import SQLAlchemy."""
+"""The read commands (show, stats, search, list) read a SQLite archive through the standard
+library's sqlite3 and a PostgreSQL one through psycopg alone (``storage.reader``), or through
+SQLAlchemy (a schema to upgrade, ``NEWSARCHIVE_READ_PATH=sqlalchemy``): the output must be the
+same either way, and the fast path must not import SQLAlchemy. The PostgreSQL variants are
+slow (a database created and migrated) and skip when the server is down."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,7 +18,8 @@ from click.testing import CliRunner, Result
 
 from crawler.cli import main
 from storage import open_archive, store_article
-from storage.reader import READ_PATH_ENV, open_sqlite_reader
+from storage.reader import READ_PATH_ENV, open_postgres_reader, open_sqlite_reader
+from tests.conftest import pg_database
 from tests.test_storage_data import SECTIONS, extracted, fill
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,9 +27,18 @@ BASE = "https://www.xunjk.com/yanjiu/2022/0928/"
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> str:
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of this module's own, dropped afterwards."""
+    yield from pg_database("newsarchive_readpath")
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
+def db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """Two sites, one article with two versions, one on a site of its own."""
-    path = str(tmp_path_factory.mktemp("readpath") / "a.db")
+    if request.param == "sqlite":
+        path = str(tmp_path_factory.mktemp("readpath") / "a.db")
+    else:
+        path = str(request.getfixturevalue("postgres_url"))
     with open_archive(path) as archive:
         fill(archive, [extracted(key, f"{BASE}{n}.html") for n, key in enumerate(SECTIONS)])
         fill(archive, [extracted("people", "https://other.example.com/p.html", site="other")])
@@ -81,7 +93,32 @@ def test_same_output_either_way(db: str, args: list[str]) -> None:
         assert json.loads(fast.stdout)  # something was found to compare
 
 
-def test_the_fast_path_is_taken_only_at_the_current_schema(db: str, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_the_postgresql_fast_path_is_taken_only_at_the_current_schema(postgres_url: str) -> None:
+    with open_archive(postgres_url):  # created at the current schema
+        pass
+    reader = open_postgres_reader(postgres_url)
+    assert reader is not None
+    reader.close()
+    assert open_postgres_reader(postgres_url.replace("+psycopg", "")) is None  # another driver
+    assert open_postgres_reader(postgres_url.replace("/newsarchive_", "/nosuch_")) is None  # no database
+    import psycopg
+
+    conninfo = "postgresql://" + postgres_url.split("://", 1)[1]
+    with psycopg.connect(conninfo) as connection:
+        version = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+        connection.execute("UPDATE alembic_version SET version_num = '0001_initial'")
+    try:
+        assert open_postgres_reader(postgres_url) is None  # to be upgraded: through SQLAlchemy and Alembic
+    finally:
+        with psycopg.connect(conninfo) as connection:
+            connection.execute("UPDATE alembic_version SET version_num = %s", version)
+
+
+def test_the_fast_path_is_taken_only_at_the_current_schema(sqlite_db: str, tmp_path: Path) -> None:
+    with open_archive(sqlite_db):
+        pass
+    db = sqlite_db
     reader = open_sqlite_reader(db)
     assert reader is not None
     reader.close()

@@ -86,12 +86,12 @@ def _open(obj: Any, *, reading: bool = False) -> Any:
 
 @contextmanager
 def _reading(obj: Any) -> Iterator[Any]:
-    """What the read commands read from: on a SQLite archive at the current schema, the
-    standard library's sqlite3 (no SQLAlchemy to import: ``storage.reader``); otherwise a
-    read-only SQLAlchemy session. The storage functions take either, with the same SQL."""
-    from storage.reader import open_sqlite_reader
+    """What the read commands read from: on an archive at the current schema, the standard
+    library's sqlite3 or psycopg alone (no SQLAlchemy to import: ``storage.reader``); otherwise
+    a read-only SQLAlchemy session. The storage functions take either, with the same SQL."""
+    from storage.reader import open_postgres_reader, open_sqlite_reader
 
-    reader = open_sqlite_reader(obj.db)
+    reader = open_sqlite_reader(obj.db) or open_postgres_reader(obj.db)
     if reader is not None:
         with reader:
             yield reader
