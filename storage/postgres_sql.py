@@ -109,7 +109,8 @@ def ranked_window(where: list[str]) -> str:
 def ranked_window_counted(where: list[str]) -> str:
     """``ranked_window`` with the number of matches (up to ``:cap``) on every row, from one
     pass over the index's matches: for a query whose candidates are rechecked one by one
-    (``rechecked``), counting them apart would read every candidate's vector a second time."""
+    (``rechecked``), or with filters on the article rows, counting them apart would read
+    every candidate's vector, or join every match to its article, a second time."""
     return (
         f"WITH matched AS MATERIALIZED ({_matches(where, _ID_VECTOR)}), "
         "newest AS (SELECT id, vector FROM matched ORDER BY id DESC LIMIT :window) "

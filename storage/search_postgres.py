@@ -46,7 +46,9 @@ def matched(
     with _from_the_index(reader):
         if offset < rank_window:
             page = {"window": rank_window, "limit": min(limit, rank_window - offset), "offset": offset}
-            if sql.rechecked(params["ts_query"]):  # one pass over the candidates counts them too
+            # one pass over the matches counts them too: where each is rechecked (its vector read)
+            # or joined to its article row for the filters, counting apart would do it twice
+            if where or sql.rechecked(params["ts_query"]):
                 found = reader(sql.ranked_window_counted(where), {**params, **page, "cap": cap + 1})
                 if found:
                     count = int(found[0][2])
