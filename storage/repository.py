@@ -12,7 +12,8 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, bindparam, literal_column, or_, select
+from sqlalchemy import ColumnElement, bindparam, insert, literal_column, or_, select
+from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,7 @@ from storage.fingerprint import BAND_SHIFTS, NEAR_DUPLICATE_DISTANCE, bands, con
 from storage.locks import advisory_key, advisory_xact_lock
 from storage.models import Article, ArticleUrl, ArticleVersion, RawPage
 from storage.rawpages import raw_body as raw_body  # its readers import it from here too
+from storage.search_index import vector_row, write_vectors
 from storage.types import utcnow
 
 StoreStatus = Literal["new", "updated", "unchanged", "duplicate"]
@@ -79,18 +81,24 @@ def article_urls(page: FetchedPage, article: ArticleData) -> tuple[str, list[str
     return canonical, aliases
 
 
-def _raw_page(page: FetchedPage, sha256: str, fetched_at: datetime, packed: PackedPage | None) -> RawPage:
-    return RawPage(
-        url=page.url,
-        final_url=page.final_url or page.url,
-        status=page.status,
-        headers=dict(page.headers),
+def _raw_page_values(
+    page: FetchedPage, sha256: str, fetched_at: datetime, packed: PackedPage | None
+) -> dict[str, Any]:
+    return {
+        "url": page.url,
+        "final_url": page.final_url or page.url,
+        "status": page.status,
+        "headers": dict(page.headers),
         # packed by the extraction worker when it came through the pool
-        body=packed.body if packed is not None else pack_body(page.body),
-        encoding=page.encoding,
-        fetched_at=fetched_at,
-        sha256=sha256,
-    )
+        "body": packed.body if packed is not None else pack_body(page.body),
+        "encoding": page.encoding,
+        "fetched_at": fetched_at,
+        "sha256": sha256,
+    }
+
+
+def _raw_page(page: FetchedPage, sha256: str, fetched_at: datetime, packed: PackedPage | None) -> RawPage:
+    return RawPage(**_raw_page_values(page, sha256, fetched_at, packed))
 
 
 class TextPrints:
@@ -162,15 +170,18 @@ _NEAR_COPIES = (
 
 
 def _find_original(
-    session: Session, text_hash: str, fingerprint: int | None, text: str, *, exclude: int | None = None
+    session: Session, text_hash: str, fingerprint: int | None, text: str, *, exclude: int | None = None,
+    reader: Session | Connection | None = None,
 ) -> int | None:
     """The id of the first stored copy of this text (exact, then near), if any; ``exclude``
-    is the article itself, when its own text changed."""
+    is the article itself, when its own text changed. ``reader``: what runs the queries
+    (the session's connection, when the session has nothing to flush first)."""
     if not text.strip():
         return None
     _serialise_copies(session, text_hash, fingerprint)
+    reader = reader if reader is not None else session
     # A match that is itself a copy points at the first copy: use that.
-    exact = session.execute(_EXACT_COPY, {"text_hash": text_hash, "exclude": exclude or 0}).first()
+    exact = reader.execute(_EXACT_COPY, {"text_hash": text_hash, "exclude": exclude or 0}).first()
     if exact is not None:
         return _other(int(exact.duplicate_of or exact.id), exclude)
     if fingerprint is None:
@@ -178,7 +189,7 @@ def _find_original(
     # Pigeonhole: two 64-bit hashes within 3 bits share at least one 16-bit band.
     # The expressions match the indexes created by migration 0002.
     wanted = {f"band{shift}": value for shift, value in zip(BAND_SHIFTS, bands(fingerprint), strict=True)}
-    rows = session.execute(_NEAR_COPIES, wanted)
+    rows = reader.execute(_NEAR_COPIES, wanted)
     for article_id, other, duplicate_of in rows:
         if article_id == exclude:
             continue
@@ -190,6 +201,17 @@ def _find_original(
 def _other(original: int, exclude: int | None) -> int | None:
     """``original``, unless it is the article itself (a copy of it points back at it)."""
     return None if original == exclude else original
+
+
+_KNOWN_ALIAS = (
+    select(ArticleUrl.article_id).where(ArticleUrl.url.in_(bindparam("aliases", expanding=True))).limit(1)
+)
+
+
+def _known_alias(connection: Connection, aliases: list[str]) -> bool:
+    """Whether any of ``aliases`` is stored (the question ``_lookup`` answers, without
+    loading rows into the session)."""
+    return connection.execute(_KNOWN_ALIAS, {"aliases": aliases}).first() is not None
 
 
 def _lookup(session: Session, aliases: list[str]) -> Any:
@@ -251,23 +273,51 @@ def utc_offset_minutes(value: datetime) -> int | None:
     return None if offset is None else int(offset.total_seconds() // 60)
 
 
+def metadata_values(row: Any, article: ArticleData) -> dict[str, Any]:
+    """Fields that are refreshed on every store without making a version: their new values,
+    given the row's (an ``Article``, or the blank of a new row: ``_NEW_ROW``)."""
+    values: dict[str, Any] = {
+        "author": article.author or row.author,
+        "source": article.source or row.source,
+    }
+    if article.published_at is not None:
+        values["published_at"] = article.published_at
+        values["published_time_known"] = article.published_time_known
+        values["published_precision"] = article.published_precision
+        values["published_utc_offset"] = utc_offset_minutes(article.published_at)
+    values["modified_at"] = article.modified_at or row.modified_at
+    values["language"] = article.language or row.language
+    values["description"] = article.description or row.description
+    values["tags"] = list(article.tags) or row.tags
+    values["image"] = article.image or row.image
+    values["site_name"] = article.site_name or row.site_name
+    values["extractor_version"] = article.extractor_version or row.extractor_version
+    values["is_article"] = article.is_article or "yes"
+    return values
+
+
 def copy_metadata(row: Article, article: ArticleData) -> None:
     """Fields that are refreshed on every store without making a version."""
-    row.author = article.author or row.author
-    row.source = article.source or row.source
-    if article.published_at is not None:
-        row.published_at = article.published_at
-        row.published_time_known = article.published_time_known
-        row.published_precision = article.published_precision
-        row.published_utc_offset = utc_offset_minutes(article.published_at)
-    row.modified_at = article.modified_at or row.modified_at
-    row.language = article.language or row.language
-    row.description = article.description or row.description
-    row.tags = list(article.tags) or row.tags
-    row.image = article.image or row.image
-    row.site_name = article.site_name or row.site_name
-    row.extractor_version = article.extractor_version or row.extractor_version
-    row.is_article = article.is_article or "yes"
+    for name, value in metadata_values(row, article).items():
+        setattr(row, name, value)
+
+
+@dataclass(frozen=True)
+class _NewRow:
+    """What a new article row holds before its metadata is copied (``metadata_values``)."""
+
+    author: None = None
+    source: None = None
+    modified_at: None = None
+    language: None = None
+    description: None = None
+    tags: tuple[()] = ()
+    image: None = None
+    site_name: None = None
+    extractor_version: str = ""
+
+
+_NEW_ROW = _NewRow()
 
 
 def apply_changes(
@@ -341,7 +391,11 @@ def _store(
     etag = header(page.headers, "ETag")
     last_modified = header(page.headers, "Last-Modified")
 
-    found = _lookup(session, aliases)
+    # Nothing is left to flush between stores (each ends flushed), so the common case, a
+    # URL the archive does not know, is answered by one Core query on the session's
+    # connection; the ORM loads the rows only when there is an article to update.
+    session.flush()
+    found = _lookup(session, aliases) if _known_alias(session.connection(), aliases) else None
     if found is not None and _wrongly_claimed(session, found[0], aliases, article.title, prints):
         # A template's rel=canonical (the home or a section page) named by unrelated
         # articles: this page is keyed by its own URL instead of joining them.
@@ -393,9 +447,12 @@ def _store(
         session.flush()
         return StoreOutcome(row.id, "updated" if changed else "unchanged")
 
-    if found is None and not retried:
+    if found is None and not retried and session.get_bind().dialect.name != "sqlite":
         # Another writer may be inserting the same article right now (PostgreSQL: the
         # unique index makes this insert wait for it, then fail): then it is an update.
+        # SQLite admits one writer (BEGIN IMMEDIATE): every row that could conflict is
+        # visible to the lookup above, a retry would fail alike, and the savepoint (its
+        # statements compiled anew each time) would only cost CPU.
         try:
             with session.begin_nested():
                 return _insert(session, page, article, canonical, aliases, text, site, body_sha, now,
@@ -418,38 +475,50 @@ def _insert(
     prints: TextPrints,
     packed: PackedPage | None,
 ) -> StoreOutcome:
+    # Core statements on the session's connection, not the ORM's unit of work: the same
+    # rows in the same order (raw page, the duplicate lookup, article, aliases), at a
+    # fraction of the CPU (the crawl's writer shares the reactor's process). The session
+    # holds nothing to flush here (``_store`` flushed it), and the mapper events of
+    # ``Article`` do not fire for Core inserts: the PostgreSQL index row is written here.
+    connection = session.connection()
     fetched_at = page.fetched_at or now
-    raw = _raw_page(page, body_sha, fetched_at, packed)
-    session.add(raw)
+    raw_values = _raw_page_values(page, body_sha, fetched_at, packed)
+    raw_id = _inserted_id(connection.execute(insert(RawPage), raw_values))
     text_hash, fingerprint = prints.text_hash, prints.simhash
-    original = _find_original(session, text_hash, fingerprint, text)
-    row = Article(
-        url=page.final_url or page.url,
-        canonical_url=canonical,
-        site=site,
-        title=article.title,
-        text=text,
-        content_hash=text_hash,
-        simhash=fingerprint,
-        duplicate_of=original,
-        version=1,
-        first_seen_at=now,
-        fetched_at=fetched_at,
-        updated_at=now,
-        etag=header(page.headers, "ETag"),
-        last_modified=header(page.headers, "Last-Modified"),
-        tags=[],
-        published_time_known=False,
-        extractor_version="",
-    )
-    copy_metadata(row, article)
-    session.flush()  # the raw page's id (the duplicate lookup may not have flushed it)
-    row.raw_page_id = raw.id
-    session.add(row)
-    session.flush()
-    session.add_all(ArticleUrl(url=alias, article_id=row.id, first_seen_at=now) for alias in aliases)
-    session.flush()  # an alias another writer has just stored fails here, inside the savepoint
-    return StoreOutcome(row.id, "duplicate" if original is not None else "new")
+    original = _find_original(session, text_hash, fingerprint, text, reader=connection)
+    values = {
+        "url": page.final_url or page.url,
+        "canonical_url": canonical,
+        "site": site,
+        "title": article.title,
+        "text": text,
+        "content_hash": text_hash,
+        "simhash": fingerprint,
+        "duplicate_of": original,
+        "version": 1,
+        "first_seen_at": now,
+        "fetched_at": fetched_at,
+        "updated_at": now,
+        "etag": header(page.headers, "ETag"),
+        "last_modified": header(page.headers, "Last-Modified"),
+        "published_time_known": False,
+        **metadata_values(_NEW_ROW, article),
+        "raw_page_id": raw_id,
+    }
+    values["tags"] = list(values["tags"])
+    article_id = _inserted_id(connection.execute(insert(Article), values))
+    if connection.dialect.name == "postgresql":
+        write_vectors(connection, [vector_row(article_id, article.title, text)])
+    # an alias another writer has just stored fails here, inside the savepoint
+    aliases_rows = [{"url": alias, "article_id": article_id, "first_seen_at": now} for alias in aliases]
+    connection.execute(insert(ArticleUrl), aliases_rows)
+    return StoreOutcome(article_id, "duplicate" if original is not None else "new")
+
+
+def _inserted_id(result: CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    assert key is not None  # a single-row insert
+    return int(key[0])
 
 
 @wraps_driver_errors
