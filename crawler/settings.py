@@ -48,6 +48,11 @@ REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no listening ports from a crawler
+# Scrapy parses the source of a generator callback with ``ast`` for every response whose
+# callback is a bound method (its cache is keyed by the method object, new on every
+# request): a CPU cost per page for a developer's warning. Our spiders' callbacks never
+# return a value (tests/test_crawl_support.py checks them instead).
+WARN_ON_GENERATOR_RETURN_VALUE = False
 DNS_TIMEOUT = 20
 # Only http and https are ever fetched (SECURITY.md): Scrapy's handlers for file://, ftp://,
 # s3:// and data: URLs are switched off; crawler.safety.SafetyMiddleware refuses them first.
@@ -85,6 +90,9 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "crawler.extensions.CrawlRunRecorder": 500,
     "crawler.extensions.CrawlProgress": 510,
+    # off (REMOTE_CONTROL_ENABLED above) and never to be on: not even loaded, since its
+    # module imports aiohttp's web server (0.1-0.2 s of every crawl's start-up)
+    "scrapy.extensions.remote_control.RemoteControl": None,
 }
 
 EXTRACT_WORKERS = 2  # processes running the CPU-heavy extraction

@@ -197,3 +197,17 @@ def test_only_scrapys_own_robots_request_is_robots() -> None:
     assert not is_robots_request(Request("http://127.0.0.1:8000/robots.txt"))
     nested = Request("http://127.0.0.1:8000/a/robots.txt", meta={"dont_obey_robotstxt": True})
     assert not is_robots_request(nested)
+
+
+def test_spider_callbacks_return_no_value() -> None:
+    """WARN_ON_GENERATOR_RETURN_VALUE is off (crawler/settings.py: Scrapy would parse a
+    callback's source for every page); what it would warn about is checked here instead."""
+    import inspect
+
+    from scrapy.utils.misc import is_generator_with_return_value
+
+    from spiders.news import NewsSpider
+
+    generators = [f for _, f in inspect.getmembers(NewsSpider, inspect.isgeneratorfunction)]
+    assert len(generators) >= 3  # parse, parse_feed, parse_sitemap, parse_robots …
+    assert not any(is_generator_with_return_value(f) for f in generators)
