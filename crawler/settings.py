@@ -8,6 +8,8 @@ when the spider is created, so ``scrapy crawl news`` gets them too.
 
 from __future__ import annotations
 
+import scrapy.settings.default_settings as _scrapy_defaults
+
 BOT_NAME = "newsarchive"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
@@ -90,9 +92,15 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "crawler.extensions.CrawlRunRecorder": 500,
     "crawler.extensions.CrawlProgress": 510,
-    # off (REMOTE_CONTROL_ENABLED above) and never to be on: not even loaded, since its
-    # module imports aiohttp's web server (0.1-0.2 s of every crawl's start-up)
-    "scrapy.extensions.remote_control.RemoteControl": None,
+}
+# Scrapy's remote control is off (REMOTE_CONTROL_ENABLED above) and never to be on: not
+# even listed, since Scrapy imports every listed component's module, disabled or not (it
+# compares them by class), and this one's imports aiohttp's web server: 0.1-0.2 s of
+# every crawl's start-up.
+EXTENSIONS_BASE = {
+    name: order
+    for name, order in _scrapy_defaults.EXTENSIONS_BASE.items()
+    if not name.endswith(".RemoteControl")
 }
 
 EXTRACT_WORKERS = 2  # processes running the CPU-heavy extraction

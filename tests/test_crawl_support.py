@@ -211,3 +211,20 @@ def test_spider_callbacks_return_no_value() -> None:
     generators = [f for _, f in inspect.getmembers(NewsSpider, inspect.isgeneratorfunction)]
     assert len(generators) >= 3  # parse, parse_feed, parse_sitemap, parse_robots …
     assert not any(is_generator_with_return_value(f) for f in generators)
+
+
+def test_crawl_start_up_skips_unused_heavy_imports() -> None:
+    """Scrapy imports every listed component's module, disabled or not: the remote control
+    (aiohttp's server) is not listed, and nothing of ours imports itemadapter (pydantic)."""
+    code = (
+        "import sys\n"
+        "from scrapy.settings import Settings\n"
+        "from scrapy.utils.misc import load_object\n"
+        "s = Settings(); s.setmodule('crawler.settings', priority='project')\n"
+        "names = list(s.getwithbase('EXTENSIONS')) + list(s.getwithbase('ITEM_PIPELINES'))\n"
+        "[load_object(n) for n in names]\n"
+        "print(sorted(m for m in ('aiohttp', 'itemadapter') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert done.stdout.strip() == "[]"
