@@ -9,8 +9,9 @@ the archive stores articles under.
 
 * :class:`CanonicalRequestFingerprinter` is the ``REQUEST_FINGERPRINTER_CLASS``: Scrapy's
   dupefilter (and its HTTP cache) use it.
-* :class:`CanonicalRedisDupeFilter` is scrapy-redis's dupefilter with the same fingerprint
-  (scrapy-redis computes its own and ignores the setting).
+* ``crawler.frontier.CanonicalRedisDupeFilter`` is scrapy-redis's dupefilter with the same
+  fingerprint (scrapy-redis computes its own and ignores the setting); it lives with the
+  shared frontier, so that a crawl without one never imports scrapy-redis.
 """
 
 from __future__ import annotations
@@ -20,11 +21,10 @@ from weakref import WeakKeyDictionary
 
 from scrapy import Request
 from scrapy.utils.request import fingerprint
-from scrapy_redis.dupefilter import RFPDupeFilter
 
 from core.urls import canonicalize_url
 
-__all__ = ["CanonicalRedisDupeFilter", "CanonicalRequestFingerprinter", "canonical_fingerprint"]
+__all__ = ["CanonicalRequestFingerprinter", "canonical_fingerprint"]
 
 _cache: WeakKeyDictionary[Request, bytes] = WeakKeyDictionary()
 
@@ -49,11 +49,3 @@ class CanonicalRequestFingerprinter:
 
     def fingerprint(self, request: Request) -> bytes:
         return canonical_fingerprint(request)
-
-
-class CanonicalRedisDupeFilter(RFPDupeFilter):  # type: ignore[misc]
-    """scrapy-redis's dupefilter (a Redis set shared by every worker) keyed by the canonical
-    fingerprint, so workers of one shared crawl agree on what is a duplicate."""
-
-    def request_fingerprint(self, request: Request) -> str:
-        return canonical_fingerprint(request).hex()

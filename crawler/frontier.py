@@ -36,7 +36,6 @@ import os
 import time
 import uuid
 import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +47,7 @@ from scrapy.http import Response
 from scrapy.settings import Settings
 from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import deferred_from_coro
+from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
@@ -55,6 +55,8 @@ from twisted.internet.task import LoopingCall
 from core.errors import ConfigError
 from core.keys import STAT_CRAWL_ID
 from core.signals import archive_written
+from crawler.fingerprint import canonical_fingerprint
+from crawler.frontier_url import REDIS_URL_SETTING
 from crawler.pagelimit import CLOSE_REASON as PAGE_LIMIT_CLOSE
 from crawler.pagelimit import SETTING as PAGE_LIMIT_SETTING
 
@@ -63,20 +65,8 @@ logger = logging.getLogger(__name__)
 # scrapy-redis 0.9 still passes spider= to the stats collector
 warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning, module="scrapy_redis")
 
-REDIS_URL_SETTING = "NEWSARCHIVE_REDIS_URL"
 OVER_CMDLINE = 50  # a setting the shared crawl must own, whatever the layers below say
 TICK_SECONDS = 0.5  # how often a worker renews its leases and looks for returned work
-
-
-def shared_frontier_url(profile_settings: Mapping[str, Any],
-                        overrides: Mapping[str, Any] | None = None) -> str | None:
-    """The Redis URL a crawl of this profile will use, if any (command line > environment >
-    profile, the settings precedence), read before Scrapy's settings exist: a crawl with
-    one joins a shared crawl, and takes the site lock shared."""
-    for layer in ((overrides or {}), os.environ, profile_settings):
-        if layer.get(REDIS_URL_SETTING):
-            return str(layer[REDIS_URL_SETTING])
-    return None
 
 
 def archive_name(db: str) -> str:
@@ -249,7 +239,7 @@ def apply_redis_frontier(settings: Settings, site: str) -> None:
     for name, value in {
         "SCHEDULER": "crawler.frontier.SharedScheduler",
         "SCHEDULER_QUEUE_CLASS": "crawler.frontier.LeasedPriorityQueue",
-        "DUPEFILTER_CLASS": "crawler.fingerprint.CanonicalRedisDupeFilter",
+        "DUPEFILTER_CLASS": "crawler.frontier.CanonicalRedisDupeFilter",
         "REDIS_URL": url,
         # scrapy-redis formats these with "%": FrontierKeys never contain one
         "SCHEDULER_QUEUE_KEY": keys.requests,
@@ -480,3 +470,11 @@ class SharedScheduler(Scheduler):
         elif reason != "finished":
             logger.info("Keeping the shared frontier for the other workers or the next run "
                         "(run ended: %(reason)s)", {"reason": reason})
+
+
+class CanonicalRedisDupeFilter(RFPDupeFilter):  # type: ignore[misc]
+    """scrapy-redis's dupefilter (a Redis set shared by every worker) keyed by the canonical
+    fingerprint, so workers of one shared crawl agree on what is a duplicate."""
+
+    def request_fingerprint(self, request: Request) -> str:
+        return canonical_fingerprint(request).hex()

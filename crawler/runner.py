@@ -21,7 +21,7 @@ from twisted.python.failure import Failure
 from core.errors import ConfigError
 from core.keys import STAT_RUN_ID, STAT_RUN_REASON, STAT_RUN_STATUS
 from core.memory import release_large_blocks
-from crawler.frontier import apply_redis_frontier, shared_frontier_url
+from crawler.frontier_url import shared_frontier_url
 from crawler.identity import user_agent
 from crawler.profiles import SiteProfile
 from crawler.setting_check import CUSTOM_SETTINGS, check_setting, custom_names
@@ -68,6 +68,8 @@ def apply_site_settings(settings: Settings, profile: SiteProfile) -> None:
         contact = settings.get("NEWSARCHIVE_CONTACT")
         settings.set("USER_AGENT", user_agent(contact), priority="spider")
     if settings.get("NEWSARCHIVE_REDIS_URL"):  # a shared crawl, see crawler/frontier.py
+        from crawler.frontier import apply_redis_frontier  # scrapy-redis: for shared crawls only
+
         apply_redis_frontier(settings, profile.name)
 
 

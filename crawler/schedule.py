@@ -27,7 +27,7 @@ from types import FrameType
 from typing import Protocol
 
 from crawler.child_process import crawl_command
-from crawler.frontier import shared_frontier_url
+from crawler.frontier_url import shared_frontier_url
 from crawler.profiles import ProfileSet, SiteProfile
 from storage import Archive, finish_run, list_runs, start_run
 from storage.locks import AdvisoryLock
