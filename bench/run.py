@@ -229,7 +229,7 @@ def bench_crawl(rows: list[list[str]]) -> None:
                 f"crawl {site} site: main process",
                 crawl,
                 "–",
-                f"{ours['main_cpu_ms_per_page']:.0f} ms CPU/page",
+                f"{ours['main_cpu_ms_per_page']:.1f} ms CPU/page",
                 "–",
                 "–",
                 "–",
