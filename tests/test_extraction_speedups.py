@@ -3,6 +3,7 @@ tests/fixtures/pages: readability's text lengths and scores, and the text lines 
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,13 @@ from readability.readability import clean
 
 from pipelines.extraction.body import (
     _ESTIMATES,
+    _OVERLAY_HINT,
     _clean_length,
     _tokens,
     _TreeReadability,
     choose_body,
     mostly_cjk,
+    names_overlay,
     needs_second_opinion,
     parse_page,
     readability_body,
@@ -158,3 +161,25 @@ def test_port_is_recorded_only_inside_trafilatura_body() -> None:
     # a plain trafilatura call elsewhere (the bench's baseline) records nothing and is unchanged
     assert trafilatura.bare_extraction(tree, url="https://example.com/a") is not None
     assert _ESTIMATES.get() is None
+
+
+def test_names_overlay_is_the_hint_pattern() -> None:
+    """The byte search says what the pattern says: on the fixture pages, and on random
+    strings of the tokens in any case beside every kind of character before them (ASCII and
+    Unicode whitespace, the quote and separator characters, other letters, CJK, an emoji, a
+    lone surrogate, and the non-ASCII characters an ignore-case match takes for a letter)."""
+    for path in PAGES:
+        html = decode_html(path.read_bytes(), None)
+        assert names_overlay(html) == (_OVERLAY_HINT.search(html) is not None), path.stem
+    rng = random.Random(11)
+    alphabet = list("cookiensgdprtuCOOKIEGDPR \t\n\x1c\"'=_-.x\xa0\u2003\u3000中é\U0001f600\ud800")
+    twins = list("\u0130\u0131\u017f\u212a")
+    for _ in range(20000):
+        chars = [rng.choice(alphabet + twins * (rng.random() < 0.1)) for _ in range(rng.randint(0, 12))]
+        text = "".join(chars)
+        for token in ("cookie", "consent", "gdpr", "onetrust"):
+            if rng.random() < 0.3:
+                at = rng.randint(0, len(text))
+                cased = "".join(c.upper() if rng.random() < 0.5 else c for c in token)
+                text = text[:at] + cased + text[at:]
+        assert names_overlay(text) == (_OVERLAY_HINT.search(text) is not None), repr(text)

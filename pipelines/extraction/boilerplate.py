@@ -206,14 +206,6 @@ def is_furniture_line(line: str) -> bool:
     return any(rule.search(stripped) for rule in _LINE_RULES)
 
 
-def is_block_heading(line: str) -> bool:
-    return bool(_BLOCK_HEADINGS.match(fold(line)))
-
-
-def is_closing_heading(line: str) -> bool:
-    return bool(_CLOSING_HEADINGS.match(fold(line)))
-
-
 # "[2005-08-21] 标题" / "标题 2005-07-13 09:00": one entry of a dated link list
 _DATED_ENTRY = re.compile(
     r"^\s*(?:[\[【(（]?\s*(?:\d{4}[-/.年])?\d{1,2}[-/.月]\d{1,2}日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*[\]】)）]?\s*\S.{0,50}"
@@ -271,6 +263,7 @@ _COOKIE_NOTICE = re.compile(
     r"|^.{0,30}\bcookies?\b.{0,30}$",
     re.I,
 )
+_COOKIE = re.compile("cookie", re.I)
 _COOKIE_WORD = re.compile(r"\bcookies?\b|\bconsent\b|\bopt[- ]out\b|personal (?:information|data)", re.I)
 _CONSENT_WORD = re.compile(
     r"\bconsent\b|\bopt[- ]out\b|do not sell|personal (?:information|data)|privacy (?:policy|settings)", re.I
@@ -281,6 +274,8 @@ def _cookie_banner_start(lines: list[str]) -> int | None:
     """Where a consent banner's text left in the page begins: a line opening on cookies, from
     which on cookies are in a third of the lines and consent or opting out in two, while
     nothing before it mentions cookies (an article about cookies is not a banner)."""
+    if not _COOKIE.search("\n".join(lines)):  # then _COOKIE_NOTICE matches no line
+        return None
     rest = cookies = consent = 0
     start: int | None = None
     for i in range(len(lines) - 1, -1, -1):  # suffix counts, so this stays linear
@@ -347,22 +342,24 @@ def remove_furniture(text: str) -> str:
     promotions from extracted text."""
     out: list[str] = []
     lines = text.split("\n")
+    folded = [fold(line) for line in lines]  # each line folded once, for every rule
     dropped = _dated_list_lines(lines) | _closing_promotions(lines)
     tail_start = int(len(lines) * 0.6)
     banner = _cookie_banner_start(lines)
-    separators = sum(1 for line in lines if _POST_SEPARATOR.match(fold(line)))
+    separators = sum(1 for line in folded if _POST_SEPARATOR.match(line))
+    kept: list[int] = []  # indexes of the lines in ``out``
     i = 0
     while i < len(lines):
         line = lines[i]
-        if (i >= tail_start and is_closing_heading(line)) or i == banner:
+        if (i >= tail_start and _CLOSING_HEADINGS.match(folded[i])) or i == banner:
             break
-        if separators >= _MIN_SEPARATORS and _POST_SEPARATOR.match(fold(line)) and any(
-            _is_prose(fold(kept)) for kept in out
+        if separators >= _MIN_SEPARATORS and _POST_SEPARATOR.match(folded[i]) and any(
+            _is_prose(folded[k]) for k in kept
         ):
             break
-        if _REPLY_HEADINGS.match(fold(line)) and any(_is_prose(fold(kept)) for kept in out):
+        if _REPLY_HEADINGS.match(folded[i]) and any(_is_prose(folded[k]) for k in kept):
             break
-        if is_block_heading(line):
+        if _BLOCK_HEADINGS.match(folded[i]):
             i += 1
             while i < len(lines) and (
                 not lines[i].strip()
@@ -372,6 +369,7 @@ def remove_furniture(text: str) -> str:
             continue
         if i not in dropped and not is_furniture_line(line):
             out.append(line)
+            kept.append(i)
         i += 1
     return "\n".join(out).strip()
 
