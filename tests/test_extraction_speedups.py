@@ -28,6 +28,7 @@ from pipelines.extraction.body import (
     shingles,
     trafilatura_body,
 )
+from pipelines.extraction.core import _XML_INVALID, _xml_valid
 from pipelines.extraction.decode import decode_html
 from pipelines.extraction.textlines import _BLOCK_TAGS, _SKIP_TAGS, _SPACES, element_lines
 
@@ -183,3 +184,12 @@ def test_names_overlay_is_the_hint_pattern() -> None:
                 cased = "".join(c.upper() if rng.random() < 0.5 else c for c in token)
                 text = text[:at] + cased + text[at:]
         assert names_overlay(text) == (_OVERLAY_HINT.search(text) is not None), repr(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "plain <p>text</p>\n\t\r", "中文\u3000页面", "\ud800 lone", "a\ufffeb\uffffc"]
+    + [f"x{chr(c)}y中" for c in range(0x20)],
+)
+def test_xml_valid_is_the_pattern(text: str) -> None:
+    assert _xml_valid(text) == _XML_INVALID.sub("", text)

@@ -44,6 +44,8 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/
 _WRAPPER = re.compile(r"^\s*<text\b[^>]*>\s*", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 _XML_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# the same control characters as bytes: in UTF-8 they stand for themselves only
+_XML_INVALID_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 
 
 @dataclass
@@ -78,11 +80,20 @@ def extract_article(
         return ExtractionResult(None, False, "unparseable")
 
 
+def _xml_valid(text: str) -> str:
+    """``text`` without the characters lxml refuses (``_XML_INVALID``). Most pages hold none,
+    which a byte-level test of their UTF-8 says in a third of the pattern's scan."""
+    data = text.encode("utf-8", "surrogatepass")
+    if "\ufffe" in text or "\uffff" in text or len(data.translate(None, _XML_INVALID_BYTES)) != len(data):
+        return _XML_INVALID.sub("", text)
+    return text
+
+
 def _extract(
     body: bytes, url: str, http_charset: str | None, selectors: Mapping[str, str]
 ) -> ExtractionResult:
     # lxml refuses control characters; a stray one must not lose the page
-    decoded = _XML_INVALID.sub("", decode_html(body, http_charset))
+    decoded = _xml_valid(decode_html(body, http_charset))
     wrapper = _WRAPPER.match(decoded)
     html = decoded[wrapper.end() :] if wrapper else decoded
     if "<" not in html:

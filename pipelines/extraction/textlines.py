@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -38,8 +39,7 @@ def element_lines(element: Any) -> list[str]:
             append("\n")
         if node.tail:
             append(node.tail)
-    lines = (line.strip() for line in _SPACES.sub(" ", "".join(parts)).split("\n"))
-    return [line for line in lines if line]
+    return [line for line in map(str.strip, _SPACES.sub(" ", "".join(parts)).split("\n")) if line]
 
 
 # The one definition of a Chinese character: CJK Unified Ideographs and Extension A (a
@@ -55,8 +55,18 @@ WEB_ADDRESS = re.compile(r"\.(?:com|net|org|co|cn|tw|hk|uk|us|ca|au|news|tv)\b",
 _WHITESPACE = re.compile(r"\s+")
 
 
+_SHORT_TEXT = 200
+
+
 def squeeze(text: str) -> str:
     """``text`` without any whitespace: how lines are compared across extractions."""
+    # a page's link texts are squeezed several times over (link sets, link keys, the title
+    # test): short texts are remembered
+    return _squeezed_short(text) if len(text) < _SHORT_TEXT else _WHITESPACE.sub("", text)
+
+
+@functools.lru_cache(maxsize=8192)
+def _squeezed_short(text: str) -> str:
     return _WHITESPACE.sub("", text)
 
 
