@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 import trafilatura
-from lxml.html import HtmlElement
+from lxml import etree
+from lxml.html import HtmlElement, fragment_fromstring
 from readability import Document as ReadabilityDocument
 from readability.readability import clean
 
@@ -30,7 +31,7 @@ from pipelines.extraction.body import (
 )
 from pipelines.extraction.core import _XML_INVALID, _xml_valid
 from pipelines.extraction.decode import decode_html
-from pipelines.extraction.textlines import _BLOCK_TAGS, _SKIP_TAGS, _SPACES, element_lines
+from pipelines.extraction.textlines import _BLOCK_TAGS, _SKIP_TAGS, _SPACES, _walked_text, element_lines
 
 PAGES = sorted((Path(__file__).parent / "fixtures" / "pages").glob("*.html"))
 
@@ -193,3 +194,25 @@ def test_names_overlay_is_the_hint_pattern() -> None:
 )
 def test_xml_valid_is_the_pattern(text: str) -> None:
     assert _xml_valid(text) == _XML_INVALID.sub("", text)
+
+
+def test_element_lines_beyond_the_stylesheets_reach() -> None:
+    """Where libxslt cannot walk a tree as the Python walk does, the walk answers: a tree
+    nested deeper than libxslt's template depth, and a document root with a sibling root."""
+    root = fragment_fromstring("<div>top</div>")
+    node = root
+    for i in range(5000):
+        node = etree.SubElement(node, "div" if i % 2 else "span")
+        node.text, node.tail = f"t{i}", "x"
+    assert element_lines(root) == _walked_lines(root)
+    assert element_lines(root)[:2] == ["topt0", "t1t2"]
+    # trafilatura's parse of a page that closes its <html> and opens another
+    doc = parse_page("<html><body><p>a</p></body></html><html><body><p>b</p></body></html>")
+    assert doc is not None
+    root = doc.getroottree().getroot()
+    assert root.getnext() is not None
+    assert element_lines(root) == _walked_lines(root) == ["a"]
+
+
+def _walked_lines(element: Any) -> list[str]:
+    return [line for line in map(str.strip, _SPACES.sub(" ", _walked_text(element)).split("\n")) if line]
