@@ -29,9 +29,18 @@ from pipelines.extraction.body import (
     shingles,
     trafilatura_body,
 )
+from pipelines.extraction.boilerplate import fold
 from pipelines.extraction.core import _XML_INVALID, _xml_valid
 from pipelines.extraction.decode import decode_html
-from pipelines.extraction.textlines import _BLOCK_TAGS, _SKIP_TAGS, _SPACES, _walked_text, element_lines
+from pipelines.extraction.textlines import (
+    _BLOCK_TAGS,
+    _SKIP_TAGS,
+    _SPACES,
+    _TRADITIONAL,
+    FOLD_TRADITIONAL,
+    _walked_text,
+    element_lines,
+)
 
 PAGES = sorted((Path(__file__).parent / "fixtures" / "pages").glob("*.html"))
 
@@ -216,3 +225,10 @@ def test_element_lines_beyond_the_stylesheets_reach() -> None:
 
 def _walked_lines(element: Any) -> list[str]:
     return [line for line in map(str.strip, _SPACES.sub(" ", _walked_text(element)).split("\n")) if line]
+
+
+@pytest.mark.parametrize(
+    "line", ["", "  ", " plain words ", "中文新闻", " 責任編輯：王小明 ", "x關", _TRADITIONAL]
+)
+def test_fold_is_the_translation(line: str) -> None:
+    assert fold(line) == line.strip().translate(FOLD_TRADITIONAL)

@@ -26,7 +26,7 @@ import functools
 import re
 
 from .datelines import is_dateline_only
-from .textlines import FOLD_TRADITIONAL, squeeze
+from .textlines import FOLD_TRADITIONAL, TRADITIONAL_CHAR, squeeze
 
 _SHORT = 120
 _STRONG_RULES = [
@@ -169,7 +169,8 @@ _SENTENCE_END = re.compile(r"[。！？!?”\"]$")
 
 
 def fold(line: str) -> str:
-    return line.strip().translate(FOLD_TRADITIONAL)
+    stripped = line.strip()
+    return stripped.translate(FOLD_TRADITIONAL) if TRADITIONAL_CHAR.search(stripped) else stripped
 
 
 def _is_prose(line: str) -> bool:

@@ -120,6 +120,8 @@ _SIMPLIFIED = (
     "们体制单区将头据说报记员订阅浏视频码长识扫备许证营经归级设调进实习摄综杂执笔约驻审对号题处台总华国现采访随后见从"
 )
 FOLD_TRADITIONAL = str.maketrans(_TRADITIONAL, _SIMPLIFIED)
+# any of them: translating a line char by char costs far more than finding it holds none
+TRADITIONAL_CHAR = re.compile(f"[{_TRADITIONAL}]")
 TRADITIONAL_FORMS: dict[str, str] = {}  # simplified -> its traditional forms
 for _traditional, _simplified in zip(_TRADITIONAL, _SIMPLIFIED, strict=True):
     TRADITIONAL_FORMS[_simplified] = TRADITIONAL_FORMS.get(_simplified, "") + _traditional
