@@ -232,3 +232,31 @@ def _walked_lines(element: Any) -> list[str]:
 )
 def test_fold_is_the_translation(line: str) -> None:
     assert fold(line) == line.strip().translate(FOLD_TRADITIONAL)
+
+
+def _serialised(tree: HtmlElement | None) -> bytes | None:
+    return None if tree is None else etree.tostring(tree.getroottree(), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "",
+        "   ",
+        "plain text, no markup",
+        "<p>one block</p>",
+        "<div><p>a</p></div><div><p>b</p></div>",
+        '<?xml version="1.0" encoding="utf-8"?><html><body><p>declared</p></body></html>',
+        "<!DOCTYPE html PUBLIC '-//W3C//DTD XHTML 1.0//EN' 'http://x/x.dtd' />\n<html><body>x</body></html>",
+        '<html lang="en"/>\n<head><title>t</title></head><body><p>self-closed html</p></body>',
+        "<html><body><p>a</p></body></html><html><body><p>b</p></body></html>",
+    ],
+)
+def test_parse_page_of_a_valid_text_is_load_html(html: str) -> None:
+    assert _serialised(parse_page(html, xml_valid=True)) == _serialised(parse_page(html))
+
+
+@pytest.mark.parametrize("path", PAGES, ids=[p.stem for p in PAGES])
+def test_parse_page_of_a_fixture_page_is_load_html(path: Path) -> None:
+    html = _xml_valid(decode_html(path.read_bytes(), None))
+    assert _serialised(parse_page(html, xml_valid=True)) == _serialised(parse_page(html))

@@ -20,6 +20,7 @@ from typing import Any
 
 import trafilatura
 import trafilatura.external
+import trafilatura.utils
 from lxml import etree
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
@@ -109,11 +110,38 @@ def _opens_name(data: bytes, at: int) -> bool:
 _COOKIE_WORDS = re.compile(r"cookie|consent|隐私|privacy", re.I)
 
 
-def parse_page(html: str) -> HtmlElement | None:
+def parse_page(html: str, *, xml_valid: bool = False) -> HtmlElement | None:
     """Parse a decoded page once, the way trafilatura parses it (comments and processing
     instructions dropped), so the one tree serves trafilatura, readability and our rules.
-    ``None`` when trafilatura would not take it for HTML."""
-    tree = load_html(html)
+    ``None`` when trafilatura would not take it for HTML.
+
+    ``xml_valid``: the caller has already removed the characters lxml refuses (trafilatura's
+    ``INVALID_XML_CHARS``), so trafilatura's own removal, a scan of the whole page that then
+    finds nothing, is skipped; the rest is ``load_html``'s code for a text, step by step."""
+    if not xml_valid:
+        tree = load_html(html)
+        return tree if isinstance(tree, HtmlElement) else None
+    beginning = html[:50].lower()
+    if "doctype" in beginning:  # repair_faulty_html, without its INVALID_XML_CHARS pass
+        firstline, _, rest = html.partition("\n")
+        html = trafilatura.utils.DOCTYPE_TAG.sub("", firstline, count=1) + "\n" + rest
+    for line in html[:4096].splitlines()[:4]:
+        if "<html" in line and line.endswith("/>"):
+            html = trafilatura.utils.FAULTY_HTML.sub(r"\1>", html, count=1)
+            break
+    fallback = False
+    try:
+        tree = lxml_html.fromstring(html, parser=trafilatura.utils.HTML_PARSER)
+    except ValueError:  # a text with an encoding declaration: lxml wants bytes
+        tree = trafilatura.utils.fromstring_bytes(html)
+        fallback = True
+    except Exception as exc:  # noqa: BLE001 - as load_html: any other failure is "no tree"
+        logger.debug("lxml parsing failed: %(error)s", {"error": exc})
+        tree = None
+    if (tree is None or len(tree) < 1) and not fallback:
+        tree = trafilatura.utils.fromstring_bytes(html)
+    if tree is not None and trafilatura.utils.is_dubious_html(beginning) and len(tree) < 2:
+        tree = None
     return tree if isinstance(tree, HtmlElement) else None
 
 

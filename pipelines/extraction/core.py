@@ -98,7 +98,7 @@ def _extract(
     html = decoded[wrapper.end() :] if wrapper else decoded
     if "<" not in html:
         return ExtractionResult(None, False, "not_html")
-    parsed = parse_page(html)
+    parsed = parse_page(html, xml_valid=True)
     # trafilatura reads ``parsed`` as it is (maybe just the body's one child of a fragment);
     # our rules read the whole document it belongs to
     tree = parsed.getroottree().getroot() if parsed is not None else lxml_html.document_fromstring(html)
