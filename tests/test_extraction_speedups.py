@@ -3,6 +3,7 @@ tests/fixtures/pages: readability's text lengths and scores, and the text lines 
 
 from __future__ import annotations
 
+import copy
 import random
 from pathlib import Path
 from typing import Any
@@ -10,14 +11,16 @@ from typing import Any
 import pytest
 import trafilatura
 from lxml import etree
-from lxml.html import HtmlElement, fragment_fromstring
+from lxml.html import HtmlElement, fragment_fromstring, xhtml_parser
 from readability import Document as ReadabilityDocument
 from readability.readability import clean
 
 from pipelines.extraction.body import (
     _ESTIMATES,
     _OVERLAY_HINT,
+    _READABILITY_CLEANER,
     _clean_length,
+    _readability_clean,
     _tokens,
     _TreeReadability,
     choose_body,
@@ -260,3 +263,38 @@ def test_parse_page_of_a_valid_text_is_load_html(html: str) -> None:
 def test_parse_page_of_a_fixture_page_is_load_html(path: Path) -> None:
     html = _xml_valid(decode_html(path.read_bytes(), None))
     assert _serialised(parse_page(html, xml_valid=True)) == _serialised(parse_page(html))
+
+
+def _cleaned_both_ways(tree: Any) -> tuple[bytes, bytes]:
+    ours, cleaners = copy.deepcopy(tree), copy.deepcopy(tree)
+    _readability_clean(ours)
+    _READABILITY_CLEANER(cleaners)
+    return etree.tostring(ours, encoding="utf-8"), etree.tostring(cleaners, encoding="utf-8")
+
+
+@pytest.mark.parametrize("path", PAGES, ids=[p.stem for p in PAGES])
+def test_readability_clean_is_the_cleaner_on_a_fixture_page(path: Path) -> None:
+    ours, cleaners = _cleaned_both_ways(_tree(path))
+    assert ours == cleaners
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<div><script>a</script>tail<p style='color:red'>p<style>s</style>t</p><link rel=x href=y>z</div>",
+        "<div><!-- c --><?pi x?><image src=i>x<script src='http://a/b.js'></script>y</div>",
+        "<div><script><script>nested</script></script>after<iframe src='http://x/'>f</iframe></div>",
+        "<script>the root</script>",
+        "<style>the root</style>",
+    ],
+)
+def test_readability_clean_is_the_cleaner(markup: str) -> None:
+    ours, cleaners = _cleaned_both_ways(fragment_fromstring(markup))
+    assert ours == cleaners
+
+
+def test_readability_clean_is_the_cleaner_on_xhtml() -> None:
+    markup = '<html xmlns="http://www.w3.org/1999/xhtml"><body><script>x</script><image/><p>y</p></body></html>'
+    ours, cleaners = _cleaned_both_ways(etree.fromstring(markup, xhtml_parser))
+    assert ours == cleaners
+    assert b"<img" in ours and b"script" not in ours
