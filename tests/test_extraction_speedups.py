@@ -35,6 +35,8 @@ from pipelines.extraction.body import (
 from pipelines.extraction.boilerplate import fold
 from pipelines.extraction.core import _XML_INVALID, _xml_valid
 from pipelines.extraction.decode import decode_html
+from pipelines.extraction.metadata import _text as _meta_text
+from pipelines.extraction.metadata import read_page_meta
 from pipelines.extraction.textlines import (
     _BLOCK_TAGS,
     _SKIP_TAGS,
@@ -298,3 +300,12 @@ def test_readability_clean_is_the_cleaner_on_xhtml() -> None:
     ours, cleaners = _cleaned_both_ways(etree.fromstring(markup, xhtml_parser))
     assert ours == cleaners
     assert b"<img" in ours and b"script" not in ours
+
+
+@pytest.mark.parametrize("path", PAGES, ids=[p.stem for p in PAGES])
+def test_page_headings_are_the_predicate_queries(path: Path) -> None:
+    tree = _tree(path).getroottree().getroot()
+    meta = read_page_meta(tree)
+    texts = [_meta_text(h) for h in tree.xpath("//body//*[self::h1 or self::h2 or self::h3]")]
+    assert meta.headings == [text for text in texts if text][:30]
+    assert meta.h1 == [text for text in (_meta_text(h) for h in tree.xpath("//body//h1")) if text][:5]

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from lxml import etree
 from lxml import html as lxml_html
 
 ARTICLE_TYPES = frozenset(
@@ -181,6 +182,9 @@ def _text(element: Any) -> str:
     return re.sub(r"\s+", " ", element.text_content() or "").strip()
 
 
+_HEADINGS = etree.XPath("//body//h1 | //body//h2 | //body//h3")
+
+
 def read_page_meta(tree: lxml_html.HtmlElement) -> PageMeta:
     """Collect the page's own metadata from a parsed document."""
     page = PageMeta()
@@ -198,9 +202,11 @@ def read_page_meta(tree: lxml_html.HtmlElement) -> PageMeta:
     titles = tree.xpath("//title")
     if titles:
         page.title_tag = _text(titles[0]) or None
-    page.h1 = [text for text in (_text(h) for h in tree.xpath("//body//h1")) if text][:5]
-    headings = tree.xpath("//body//*[self::h1 or self::h2 or self::h3]")
-    page.headings = [text for text in (_text(h) for h in headings) if text][:30]
+    # one union of name tests (the same node-set as a predicate on every element, at half the
+    # cost); the <h1> elements are among them, in the same document order
+    headings = [(h.tag, _text(h)) for h in _HEADINGS(tree)]
+    page.h1 = [text for tag, text in headings if tag == "h1" and text][:5]
+    page.headings = [text for _tag, text in headings if text][:30]
     page.time_stamps = [str(v).strip() for v in tree.xpath("//body//time/@datetime")[:20]]
     for link in tree.xpath('//link[@rel="canonical"][@href]'):
         page.canonical = link.get("href")
