@@ -20,10 +20,12 @@ from pipelines.extraction.body import (
     _OVERLAY_HINT,
     _READABILITY_CLEANER,
     _clean_length,
+    _paragraphs,
     _readability_clean,
     _tokens,
     _TreeReadability,
     choose_body,
+    coverage,
     mostly_cjk,
     names_overlay,
     needs_second_opinion,
@@ -157,7 +159,34 @@ def test_element_lines_are_the_recursive_walks(path: Path) -> None:
 def test_shingles_are_the_sliding_windows(text: str) -> None:
     tokens = _tokens(text)
     plain = frozenset(tuple(tokens[i : i + 4]) for i in range(max(1, len(tokens) - 4 + 1)))
-    assert shingles(text) == plain
+    assert shingles(text) == frozenset(" ".join(window) for window in plain)
+    assert len(shingles(text)) == len(plain)
+    assert not any(" " in token or not token for token in tokens)  # joined windows stay distinct
+
+
+def _tuple_coverage(of: str, by: str) -> float:
+    """``coverage`` over windows kept as tuples of tokens."""
+
+    def windows(text: str) -> frozenset[tuple[str, ...]]:
+        tokens = _tokens(text)
+        return frozenset(tuple(tokens[i : i + 4]) for i in range(max(1, len(tokens) - 4 + 1)))
+
+    wanted = windows(_paragraphs(of))
+    return len(wanted & windows(by)) / len(wanted) if wanted else 0.0
+
+
+@pytest.mark.parametrize("path", PAGES[::4], ids=[p.stem for p in PAGES[::4]])
+def test_coverage_is_over_the_token_windows(path: Path) -> None:
+    """The joined windows count what tuples of tokens count, between the texts the page's two
+    methods find, their paragraphs, and pieces of them (a text with fewer than four tokens too)."""
+    tree = _tree(path)
+    primary, _document, _estimate = trafilatura_body(tree, "https://example.com/a")
+    second = readability_body(tree)
+    texts = [c.text for c in (primary, second) if c is not None]
+    texts += [text[: len(text) // 3] for text in texts] + ["中国经济", "a b"]
+    for of in texts:
+        for by in texts:
+            assert coverage(of, by) == _tuple_coverage(of, by)
 
 
 @pytest.mark.parametrize("path", PAGES, ids=[path.stem for path in PAGES])

@@ -518,12 +518,15 @@ def _tokens(text: str) -> list[str]:
 
 
 @functools.lru_cache(maxsize=16)
-def shingles(text: str, n: int = 4) -> frozenset[tuple[str, ...]]:
+def shingles(text: str, n: int = 4) -> frozenset[str]:
+    """The windows of ``n`` tokens of ``text``, each as its tokens joined by a space: no token
+    holds one, so two windows are the same string only when they are the same tokens, and
+    a string keeps its hash where a tuple's is computed again at every set operation."""
     # cached: choose_body compares the same two texts (and their paragraphs) several ways
     tokens = _tokens(text)
     if len(tokens) < n:  # one short shingle: the whole text
-        return frozenset((tuple(tokens),))
-    return frozenset(zip(*(tokens[i:] for i in range(n)), strict=False))
+        return frozenset((" ".join(tokens),))
+    return frozenset(map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False)))
 
 
 @functools.lru_cache(maxsize=16)
