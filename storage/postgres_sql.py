@@ -4,7 +4,9 @@ Both ways of reading a PostgreSQL archive run these statements: psycopg alone
 (``storage.reader.PostgresReader``, the read commands' path, which never imports SQLAlchemy)
 and a SQLAlchemy session (``storage.reader.SessionReader``, through ``text()``). Statements
 take named parameters (``:name``). The search index is ``article_fts_vector``: a ``tsvector``
-per article (title weighted A), GIN indexed (migration 0009).
+per article (title weighted A), GIN indexed (migration 0009), beside copies of the article's
+``site`` and ``published_at`` (migration 0018) that answer those filters without reading
+the (wide) article rows.
 """
 
 from __future__ import annotations
@@ -79,6 +81,17 @@ def conditions(filters: ArticleFilter) -> tuple[list[str], dict[str, Any]]:
     return where, params
 
 
+def index_conditions(filters: ArticleFilter) -> tuple[list[str], dict[str, Any]] | None:
+    """``conditions`` on the index's own rows (``article_fts_vector``'s copies of the site
+    and publication time) when the filters are a site and a period and nothing else (the
+    query aside); None when others need the article rows."""
+    rest = replace(filters, query=None, site=None, since=None, until=None)
+    if rest != ArticleFilter():
+        return None
+    where, params = conditions(replace(filters, query=None))
+    return [condition.replace("article.", "article_fts_vector.") for condition in where], params
+
+
 def _where(where: list[str]) -> str:
     return " WHERE " + " AND ".join(where) if where else ""
 
@@ -86,10 +99,15 @@ def _where(where: list[str]) -> str:
 # -- search -----------------------------------------------------------------------------------
 
 
+def _on_articles(where: list[str]) -> bool:
+    """Whether conditions test the article rows (rather than the index's, ``index_conditions``)."""
+    return any("article." in condition for condition in where)
+
+
 def _matches(where: list[str], columns: str) -> str:
     """``columns`` of the index's matches; ``where``: conditions on the article row
-    (joined only when there are some)."""
-    join = " JOIN article ON article.id = article_fts_vector.article_id" if where else ""
+    (joined only when there are some) or on the index's (``index_conditions``)."""
+    join = " JOIN article ON article.id = article_fts_vector.article_id" if _on_articles(where) else ""
     return f"SELECT {columns} FROM article_fts_vector{join} WHERE {' AND '.join([_MATCH, *where])}"
 
 
@@ -132,8 +150,8 @@ def counted_matches(where: list[str]) -> str:
     the cap). With filters, the articles they keep are looked up in the index's matches
     gathered once: walking a common word's matches to test each against a site or a month
     costs a lookup per match."""
-    if not where:
-        inner = _matches([], "1")
+    if not _on_articles(where):
+        inner = _matches(where, "1")
     else:
         inner = f"SELECT 1 FROM article WHERE article.id IN ({VECTOR_MATCHES}) AND {' AND '.join(where)}"
     return f"SELECT count(*) FROM ({inner} LIMIT :cap) AS capped"

@@ -39,7 +39,7 @@ def matched(
     """(id, score) of a page of ``filters.query``'s matches (the newest ``rank_window``
     ranked, then the rest newest first), their total and whether it is exact."""
     assert filters.query is not None
-    where, params = sql.conditions(replace(filters, query=None))
+    where, params = sql.index_conditions(filters) or sql.conditions(replace(filters, query=None))
     params["ts_query"] = sql.ts_query(filters.query)
     rows: list[tuple[int, float]] = []
     total: tuple[int, bool] | None = None

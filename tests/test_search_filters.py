@@ -285,3 +285,54 @@ def test_a_failed_bulk_insert_leaves_the_trigger_in_place(tmp_path: Any) -> None
         assert _schema(arc) == schema
         with arc.session() as session:
             assert search_page(session, "经济").total == sum("经济" in r["text"] for r in rows)
+
+
+def test_postgresql_index_rows_carry_the_site_and_time_whatever_writes(pg_url: str) -> None:
+    """Migration 0018: ``article_fts_vector``'s copies of ``site`` and ``published_at`` (what a
+    site or period filter tests there) follow the article through inserts, updates of the
+    article and re-indexing of its vector."""
+    from storage.search_index import vector_row, write_vectors
+
+    def copies(arc: Archive) -> dict[int, tuple[Any, ...]]:
+        with arc.engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT v.article_id, v.site, v.published_at, a.site, a.published_at "
+                    "FROM article_fts_vector v JOIN article a ON a.id = v.article_id"
+                )
+            ).all()
+        return {row[0]: tuple(row[1:]) for row in rows}
+
+    first, second = datetime(2020, 5, 5, tzinfo=UTC), datetime(2021, 7, 7, tzinfo=UTC)
+    with open_archive(pg_url) as arc:
+        with arc.session() as session, session.begin():
+            insert_articles(session, [_row(1, "a.test", first, "economy"), _row(2, "", None, "economy")])
+        assert copies(arc) == {1: ("a.test", first, "a.test", first), 2: (None, None, None, None)}
+        with arc.session() as session, session.begin():
+            session.execute(update(Article).where(Article.id == 2).values(site="b.test", published_at=second))
+            session.execute(update(Article).where(Article.id == 1).values(published_at=None))
+        assert copies(arc) == {1: ("a.test", None, "a.test", None), 2: ("b.test", second, "b.test", second)}
+        with arc.engine.begin() as connection:  # re-indexed (new text): the copies stay
+            write_vectors(connection, [vector_row(2, "title 2", "police 经济")])
+        assert copies(arc)[2] == ("b.test", second, "b.test", second)
+        with arc.session() as session:
+            assert search_page(session, "police", site="b.test", since=date(2021, 7, 7)).total == 1
+            assert search_page(session, "economy", site="a.test").total == 1
+            assert search_page(session, "economy", since=date(2000, 1, 1)).total == 0
+
+
+def test_only_site_and_period_are_answered_on_the_index_rows() -> None:
+    from storage import postgres_sql
+    from storage.filters import ArticleFilter
+
+    where, params = postgres_sql.index_conditions(
+        ArticleFilter("economy", site="a.test", since=date(2020, 1, 1), until=date(2020, 12, 31))
+    ) or ([], {})
+    assert where == [
+        "article_fts_vector.site = :site",
+        "article_fts_vector.published_at >= :since",
+        "article_fts_vector.published_at < :until",
+    ]
+    assert set(params) == {"site", "since", "until"}
+    for other in ({"author": "王"}, {"language": "zh"}, {"articles_only": True}):
+        assert postgres_sql.index_conditions(ArticleFilter("economy", site="a.test", **other)) is None
