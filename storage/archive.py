@@ -237,6 +237,18 @@ def _check_known(current: str | None, script: ScriptDirectory, head: str) -> Non
         )
 
 
+# the migration that writes PostgreSQL's search index table again (0018): the new table is
+# vacuumed once committed (VACUUM cannot run inside the migration's transaction), as the
+# server's autovacuum would do if it runs: until then every first read of its rows and TOAST
+# chunks writes their hint bits, and searches ran up to three times slower at 200,000 articles
+REWRITTEN = "0018_search_filter_columns"
+
+
+def _vacuum_rewritten(engine: Engine) -> None:
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM (ANALYZE) article_fts_vector")
+
+
 def upgrade_schema(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     """Bring the schema to ``revision`` (default: the newest); returns
     (before, after).
@@ -268,7 +280,9 @@ def upgrade_schema(engine: Engine, revision: str = "head") -> tuple[str | None, 
             if current is None and "article" in inspect(connection).get_table_names():
                 raise StorageError("database has an 'article' table but no newsarchive schema version")
             command.upgrade(_alembic_config(connection), target)
-            return current, target
+        if engine.dialect.name == "postgresql" and current is not None and current < REWRITTEN <= target:
+            _vacuum_rewritten(engine)
+        return current, target
     except SQLAlchemyError as exc:
         raise StorageError(f"cannot open archive {engine.url.render_as_string()}: {one_line(exc)}") from exc
 

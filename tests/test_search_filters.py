@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import insert, select, text, update
+from sqlalchemy.orm import Session
 
 from storage import Archive, Article, open_archive, search_page, site_stats
 from storage.bulk import insert_articles, settle_search_index
@@ -336,3 +337,32 @@ def test_only_site_and_period_are_answered_on_the_index_rows() -> None:
     assert set(params) == {"site", "since", "until"}
     for other in ({"author": "王"}, {"language": "zh"}, {"articles_only": True}):
         assert postgres_sql.index_conditions(ArticleFilter("economy", site="a.test", **other)) is None
+
+
+def test_postgresql_index_of_an_older_archive_gets_the_copies_on_upgrade(pg_url: str) -> None:
+    """Migration 0018 on a filled archive: the index table written again with each row's site
+    and time, its vectors unchanged, then vacuumed (the server's autovacuum may be off)."""
+    from storage.archive import create_archive_engine, upgrade_schema
+
+    engine = create_archive_engine(pg_url)
+    upgrade_schema(engine, "0017_listing_index")
+    rows = [_row(1, "a.test", datetime(2020, 5, 5, tzinfo=UTC), "economy"), _row(2, "", None, "police")]
+    with engine.begin() as connection, Session(connection) as session:
+        insert_articles(session, rows)
+        session.flush()
+    with engine.connect() as connection:
+        found = connection.execute(text("SELECT article_id, vector::text FROM article_fts_vector"))
+        vectors = {row[0]: row[1] for row in found}
+    engine.dispose()
+    with open_archive(pg_url) as arc, arc.engine.connect() as connection:
+        after = connection.execute(
+            text("SELECT article_id, vector::text, site, published_at FROM article_fts_vector ORDER BY 1")
+        ).all()
+        vacuumed = connection.execute(
+            text("SELECT last_vacuum FROM pg_stat_all_tables WHERE relname = 'article_fts_vector'")
+        ).scalar()
+    assert [tuple(row) for row in after] == [
+        (1, vectors[1], "a.test", datetime(2020, 5, 5, tzinfo=UTC)),
+        (2, vectors[2], None, None),
+    ]
+    assert vacuumed is not None

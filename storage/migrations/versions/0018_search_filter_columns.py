@@ -12,7 +12,8 @@ publication time is copied to its index row.
 
 Existing archives are upgraded in place: the index table is written again with the
 copies and its GIN index built again, which takes a while on a large archive (2 min 16 s
-at 200,000 articles, 2 shared cores at load 1-3). SQLite's index answers these filters
+at 200,000 articles, 2 shared cores at load 1-3), then vacuumed once committed
+(``storage.archive.upgrade_schema``). SQLite's index answers these filters
 already (the ``meta`` tokens of migration 0011): nothing changes there.
 
 Revision ID: 0018_search_filter_columns
