@@ -338,3 +338,31 @@ def test_page_headings_are_the_predicate_queries(path: Path) -> None:
     texts = [_meta_text(h) for h in tree.xpath("//body//*[self::h1 or self::h2 or self::h3]")]
     assert meta.headings == [text for text in texts if text][:30]
     assert meta.h1 == [text for text in (_meta_text(h) for h in tree.xpath("//body//h1")) if text][:5]
+
+
+def _document_fields(document: Any) -> dict[str, Any] | None:
+    """trafilatura's metadata document, its element fields serialised."""
+    if document is None:
+        return None
+    fields = document.as_dict()
+    return {k: etree.tostring(v) if isinstance(v, etree._Element) else v for k, v in fields.items()}
+
+
+@pytest.mark.parametrize("path", PAGES, ids=[p.stem for p in PAGES])
+def test_a_tree_of_plain_html_elements_reads_as_lxml_htmls(path: Path) -> None:
+    """The fast parse makes every element an ``HtmlElement`` (no form-field classes, chosen in
+    C): trafilatura, readability and our rules read the same from it as from trafilatura's
+    own parse."""
+    html = _xml_valid(decode_html(path.read_bytes(), None))
+    fast, slow = parse_page(html, xml_valid=True), parse_page(html)
+    assert fast is not None and slow is not None
+    assert all(isinstance(element, HtmlElement) for element in fast.iter())
+    fast_root, slow_root = fast.getroottree().getroot(), slow.getroottree().getroot()
+    assert element_lines(fast_root) == element_lines(slow_root)
+    assert read_page_meta(fast_root) == read_page_meta(slow_root)
+    cjk = mostly_cjk(element_lines(fast_root))
+    fast_body, fast_doc, _ = trafilatura_body(fast, "https://example.com/a", precise=not cjk)
+    slow_body, slow_doc, _ = trafilatura_body(slow, "https://example.com/a", precise=not cjk)
+    assert fast_body == slow_body
+    assert _document_fields(fast_doc) == _document_fields(slow_doc)
+    assert readability_body(fast) == readability_body(slow)

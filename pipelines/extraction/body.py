@@ -110,6 +110,33 @@ def _opens_name(data: bytes, at: int) -> bool:
 _COOKIE_WORDS = re.compile(r"cookie|consent|隐私|privacy", re.I)
 
 
+# trafilatura's parser (same options), with lxml's element classes chosen in C: lxml.html's
+# lookup is a Python method called each time any code touches an element that has no Python
+# object yet (a million times for 200 pages, in trafilatura's passes, readability's and ours);
+# every element is an HtmlElement (lxml.html's form-field classes, which nothing here uses,
+# are not made), so the tree reads the same
+_PARSER = etree.HTMLParser(
+    collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True
+)
+_PARSER.set_element_class_lookup(
+    etree.ElementDefaultClassLookup(
+        element=HtmlElement,
+        comment=lxml_html.HtmlComment,
+        pi=lxml_html.HtmlProcessingInstruction,
+        entity=lxml_html.HtmlEntity,
+    )
+)
+
+
+def _fromstring_bytes(html: str) -> HtmlElement | None:
+    """trafilatura's ``fromstring_bytes`` with :data:`_PARSER`."""
+    try:
+        return lxml_html.fromstring(html.encode("utf8", "surrogatepass"), parser=_PARSER)
+    except Exception as exc:  # noqa: BLE001 - as trafilatura: any failure is "no tree"
+        logger.debug("lxml parser bytestring %(error)s", {"error": exc})
+    return None
+
+
 def parse_page(html: str, *, xml_valid: bool = False) -> HtmlElement | None:
     """Parse a decoded page once, the way trafilatura parses it (comments and processing
     instructions dropped), so the one tree serves trafilatura, readability and our rules.
@@ -131,15 +158,15 @@ def parse_page(html: str, *, xml_valid: bool = False) -> HtmlElement | None:
             break
     fallback = False
     try:
-        tree = lxml_html.fromstring(html, parser=trafilatura.utils.HTML_PARSER)
+        tree = lxml_html.fromstring(html, parser=_PARSER)
     except ValueError:  # a text with an encoding declaration: lxml wants bytes
-        tree = trafilatura.utils.fromstring_bytes(html)
+        tree = _fromstring_bytes(html)
         fallback = True
     except Exception as exc:  # noqa: BLE001 - as load_html: any other failure is "no tree"
         logger.debug("lxml parsing failed: %(error)s", {"error": exc})
         tree = None
     if (tree is None or len(tree) < 1) and not fallback:
-        tree = trafilatura.utils.fromstring_bytes(html)
+        tree = _fromstring_bytes(html)
     if tree is not None and trafilatura.utils.is_dubious_html(beginning) and len(tree) < 2:
         tree = None
     return tree if isinstance(tree, HtmlElement) else None
