@@ -16,10 +16,12 @@ from readability import Document as ReadabilityDocument
 from readability.readability import clean
 
 from pipelines.extraction.body import (
+    _COOKIE_WORDS,
     _ESTIMATES,
     _OVERLAY_HINT,
     _READABILITY_CLEANER,
     _clean_length,
+    _overlay_elements,
     _paragraphs,
     _readability_clean,
     _tokens,
@@ -33,6 +35,7 @@ from pipelines.extraction.body import (
     readability_body,
     shingles,
     trafilatura_body,
+    without_overlays,
 )
 from pipelines.extraction.boilerplate import fold
 from pipelines.extraction.core import _XML_INVALID, _xml_valid
@@ -366,3 +369,41 @@ def test_a_tree_of_plain_html_elements_reads_as_lxml_htmls(path: Path) -> None:
     assert fast_body == slow_body
     assert _document_fields(fast_doc) == _document_fields(slow_doc)
     assert readability_body(fast) == readability_body(slow)
+
+
+def _overlays_by_walking_the_copy(tree: HtmlElement) -> HtmlElement:
+    """``without_overlays`` as it was: the overlays found again by a walk over the copy."""
+    if not _overlay_elements(tree):
+        return tree
+    cleaned = copy.deepcopy(tree)
+    page_size = len(cleaned.text_content()) or 1
+    for element in _overlay_elements(cleaned):
+        parent = element.getparent()
+        text = element.text_content()
+        if parent is not None and len(text) < 0.3 * page_size and _COOKIE_WORDS.search(text):
+            parent.remove(element)
+    return cleaned
+
+
+_OVERLAY_PAGE = (
+    "<html><body><div class='gdpr-ready'><p>{story}</p>"
+    "<div id='Cookie-Banner'>We use cookies<section class='consent x'>consent to cookies</section></div>"
+    "<aside class='x onetrust'>cookie settings</aside><form id='gdpr_form'>privacy</form></div>"
+    "<dialog class='cookie'>cookies</dialog></body></html>"
+)
+
+
+@pytest.mark.parametrize(
+    "html",
+    [_OVERLAY_PAGE.format(story="A story. " * n) for n in (1, 40)]
+    + [decode_html(path.read_bytes(), None) for path in PAGES],
+)
+def test_overlays_found_in_the_copy_by_their_paths(html: str) -> None:
+    tree = parse_page(html, xml_valid=True)
+    assert tree is not None
+    for top in (tree, tree.getroottree().getroot(), tree.find(".//body")):
+        if top is None:
+            continue
+        cleaned, reference = without_overlays(top, html), _overlays_by_walking_the_copy(top)
+        assert (cleaned is top) == (reference is top)
+        assert etree.tostring(cleaned) == etree.tostring(reference)

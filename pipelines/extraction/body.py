@@ -181,6 +181,17 @@ def _overlay_elements(tree: HtmlElement) -> list[HtmlElement]:
     return found
 
 
+def _child_path(top: HtmlElement, element: HtmlElement) -> list[int]:
+    """The child indexes that lead from ``top`` down to ``element`` (one of its descendants
+    or itself): the same element in a deep copy of ``top``."""
+    path: list[int] = []
+    while element is not top:
+        parent = element.getparent()
+        path.append(parent.index(element))
+        element = parent
+    return path[::-1]
+
+
 def without_overlays(tree: HtmlElement, html: str) -> HtmlElement:
     """``tree`` without cookie/consent/newsletter overlays: a copy when it has some, else ``tree``.
 
@@ -192,8 +203,10 @@ def without_overlays(tree: HtmlElement, html: str) -> HtmlElement:
     overlays = _overlay_elements(tree)
     if not overlays:
         return tree
+    # each overlay found again in the copy by its child indexes, not by a second walk
+    paths = [_child_path(tree, element) for element in overlays]
     cleaned = copy.deepcopy(tree)
-    overlays = _overlay_elements(cleaned)
+    overlays = [functools.reduce(lambda node, index: node[index], path, cleaned) for path in paths]
     page_size = len(cleaned.text_content()) or 1
     for element in overlays:
         parent = element.getparent()
