@@ -57,6 +57,15 @@ def _profiles_for(obj: Any, urls: tuple[str, ...], sites: tuple[str, ...]) -> li
     return profiles
 
 
+_crawled: list[bool] = []  # run_crawl has returned in this process
+
+
+def teardown_skippable() -> bool:
+    """Whether this process has crawled and may now end without the interpreter's teardown
+    (see crawler/__main__.py): the archive is closed, the runs recorded, the workers gone."""
+    return bool(_crawled)
+
+
 def _summary(result: RunResult) -> str:
     stats = result.stats
     line = (
@@ -99,6 +108,7 @@ def crawl(obj: Any, urls: tuple[str, ...], sites: tuple[str, ...], max_pages: in
     open_archive(obj.db).close()  # an unwritable or too-new archive is a one-line error, now
     logging.getLogger("newsarchive.progress").setLevel(logging.INFO)
     results = run_crawl(profiles, db=obj.db, overrides=overrides, max_pages=max_pages)
+    _crawled.append(True)
     for result in results:
         if result.status == "ok":
             click.echo(_summary(result))
