@@ -51,6 +51,9 @@ ENV_SETTINGS = {
     "NEWSARCHIVE_REDIS_URL": "NEWSARCHIVE_REDIS_URL",
 }
 
+_COOKIES_MIDDLEWARE = "scrapy.downloadermiddlewares.cookies.CookiesMiddleware"
+
+
 def apply_site_settings(settings: Settings, profile: SiteProfile) -> None:
     """Layer the site profile and the environment over the project defaults.
 
@@ -67,6 +70,13 @@ def apply_site_settings(settings: Settings, profile: SiteProfile) -> None:
     if (settings.getpriority("USER_AGENT") or 0) < ENV_PRIORITY and "USER_AGENT" not in profile.settings:
         contact = settings.get("NEWSARCHIVE_CONTACT")
         settings.set("USER_AGENT", user_agent(contact), priority="spider")
+    if not settings.getbool("COOKIES_ENABLED"):
+        # the middleware would only raise NotConfigured, after its module has imported
+        # tldextract and requests (0.05-0.1 s of every crawl's start-up); Scrapy imports
+        # every middleware it is given, a disabled one (None) too, to normalise the names
+        base = settings.getdict("DOWNLOADER_MIDDLEWARES_BASE")
+        if base.pop(_COOKIES_MIDDLEWARE, None) is not None:
+            settings.set("DOWNLOADER_MIDDLEWARES_BASE", base, priority="spider")
     if settings.get("NEWSARCHIVE_REDIS_URL"):  # a shared crawl, see crawler/frontier.py
         from crawler.frontier import apply_redis_frontier  # scrapy-redis: for shared crawls only
 
