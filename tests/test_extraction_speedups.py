@@ -35,6 +35,7 @@ from pipelines.extraction.body import (
     readability_body,
     shingles,
     trafilatura_body,
+    trafilatura_with_estimate,
     without_overlays,
 )
 from pipelines.extraction.boilerplate import fold
@@ -194,14 +195,39 @@ def test_coverage_is_over_the_token_windows(path: Path) -> None:
 
 @pytest.mark.parametrize("path", PAGES, ids=[path.stem for path in PAGES])
 def test_second_opinion_skipped_only_when_it_would_not_win(path: Path) -> None:
-    """Where trafilatura's readability port settles the choice, readability-lxml would have
-    left trafilatura's text in place too."""
+    """Where the estimate (trafilatura's readability port, or the densest block beside its fast
+    mode) settles the choice, readability-lxml would have left trafilatura's text in place too."""
     tree = _tree(path)
     cjk = mostly_cjk(element_lines(tree))
-    primary, _document, estimate = trafilatura_body(tree, "https://example.com/a", precise=not cjk)
-    assert estimate is not None  # the port ran inside trafilatura and was recorded
+    primary, _document, estimate = trafilatura_with_estimate(tree, "https://example.com/a", cjk=cjk)
     if not needs_second_opinion(primary, estimate, trim=cjk):
         assert choose_body(primary, readability_body(tree), trim=cjk) is primary
+
+
+def test_the_estimate_follows_the_page() -> None:
+    """Chinese pages and short texts get trafilatura's full cascade and its port's estimate;
+    a Western page whose fast-mode text stands on its own gets the densest block."""
+    methods = {}
+    for path in PAGES:
+        tree = _tree(path)
+        cjk = mostly_cjk(element_lines(tree))
+        _primary, _document, estimate = trafilatura_with_estimate(tree, "https://example.com/a", cjk=cjk)
+        if estimate is None:
+            continue
+        methods[path.stem] = estimate.method
+        fast, _document, _none = trafilatura_body(tree, "https://example.com/a", fast=True)
+        if cjk or fast is None or fast.size < 200:
+            assert estimate.method == "readability-estimate", path.stem
+        else:
+            assert estimate.method == "densest-block", path.stem
+    assert {"readability-estimate", "densest-block"} <= set(methods.values())
+
+
+def test_fast_mode_skips_the_port() -> None:
+    """trafilatura's fast mode runs no readability port: nothing is recorded."""
+    tree = _tree(next(path for path in PAGES if path.stem.startswith("en_")))
+    _primary, _document, estimate = trafilatura_body(tree, "https://example.com/a", fast=True)
+    assert estimate is None
 
 
 def test_port_is_recorded_only_inside_trafilatura_body() -> None:

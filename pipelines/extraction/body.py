@@ -218,9 +218,9 @@ def without_overlays(tree: HtmlElement, html: str) -> HtmlElement:
     return cleaned
 
 
-# trafilatura's cascade runs its own readability port on every page (to compare with its own
-# extraction); what that port found is recorded here while ``trafilatura_body`` runs, as a cheap
-# estimate of what readability-lxml would say (``needs_second_opinion``)
+# trafilatura's full cascade runs its own readability port (to compare with its own extraction);
+# what that port found is recorded here while ``trafilatura_body`` runs, as a cheap estimate of
+# what readability-lxml would say (``needs_second_opinion``)
 _ESTIMATES: contextvars.ContextVar[list[BodyCandidate] | None] = contextvars.ContextVar(
     "readability_estimates", default=None
 )
@@ -245,13 +245,16 @@ if not getattr(trafilatura.external.try_readability, "__wrapped_by_newsarchive__
 
 
 def trafilatura_body(
-    tree: HtmlElement | None, url: str, *, precise: bool = True
+    tree: HtmlElement | None, url: str, *, precise: bool = True, fast: bool = False
 ) -> tuple[BodyCandidate | None, Any, BodyCandidate | None]:
     """trafilatura's main text, its metadata document (``None`` when it found nothing) and
     what its readability port found on the way (``None`` when it did not run).
 
     ``precise`` asks trafilatura to favour precision: better on Western pages, while on
     Chinese portals it drops headline-area lines that readability then cannot bring back.
+    ``fast`` skips trafilatura's comparison with its readability port and justext (a third
+    of its time): readability-lxml, asked when :func:`needs_second_opinion` says so, is
+    the comparison that counts here.
     """
     if tree is None:  # trafilatura does not take the page for HTML
         return None, None, None
@@ -268,6 +271,7 @@ def trafilatura_body(
             include_comments=False,
             include_tables=True,
             favor_precision=precise,
+            fast=fast,
         )
     finally:
         _ESTIMATES.reset(token)
@@ -276,6 +280,65 @@ def trafilatura_body(
     if not text:
         return None, document, estimate
     return BodyCandidate("trafilatura", remove_furniture(untable(str(text)))), document, estimate
+
+
+# readability's first scoring pass: a paragraph of this many characters or more counts
+_DENSE_PARAGRAPH = 25
+
+
+def densest_block(tree: HtmlElement | None) -> BodyCandidate | None:
+    """A cheap estimate of readability's text: the element whose paragraphs readability's first
+    scoring pass rates highest (per paragraph one point, one per comma, one per hundred characters
+    up to three, the parent taking the score and the grandparent half of it), as a candidate.
+
+    Stands in for trafilatura's readability port when trafilatura runs in fast mode: like the
+    port's text, it tells :func:`needs_second_opinion` whether readability-lxml could say
+    anything else than trafilatura. ``None`` when the page has no paragraph.
+    """
+    if tree is None:
+        return None
+    scores: dict[HtmlElement, float] = {}
+    for paragraph in tree.iter("p", "pre", "td"):
+        parent = paragraph.getparent()
+        if parent is None:
+            continue
+        text = paragraph.text_content()
+        length = len(text.strip())
+        if length < _DENSE_PARAGRAPH:
+            continue
+        score = 2 + text.count(",") + min(length / 100, 3)
+        scores[parent] = scores.get(parent, 0.0) + score
+        grand_parent = parent.getparent()
+        if grand_parent is not None:
+            scores[grand_parent] = scores.get(grand_parent, 0.0) + score / 2
+    if not scores:
+        return None
+    return _flattened("densest-block", max(scores, key=scores.__getitem__))
+
+
+# a text of fewer words than this does not stand on its own (``choose_body``'s "substantial")
+_SHORT_TEXT = 200
+
+
+def trafilatura_with_estimate(
+    tree: HtmlElement | None, url: str, *, cjk: bool
+) -> tuple[BodyCandidate | None, Any, BodyCandidate | None]:
+    """trafilatura's text, its metadata document and an estimate of readability's text, for
+    :func:`needs_second_opinion`.
+
+    On Western pages trafilatura runs in fast mode (no comparison with its readability port or
+    justext) and :func:`densest_block` is the estimate; a missing text or one under 200 words is
+    where that comparison finds the article trafilatura's own pass missed, so such a page is
+    extracted again with the full cascade (and the port's text is the estimate). Chinese pages
+    always get the full cascade: there its fast mode can keep a whole portal page, which
+    readability's text inside it cannot replace (``choose_body`` trims only down to a fifth).
+    """
+    if cjk:
+        return trafilatura_body(tree, url, precise=False)
+    primary, document, _ = trafilatura_body(tree, url, precise=True, fast=True)
+    if primary is None or primary.size < _SHORT_TEXT:
+        return trafilatura_body(tree, url, precise=True)
+    return primary, document, densest_block(tree)
 
 
 # trafilatura's precision mode drops any span whose class or id is the word "link" or starts or
@@ -635,25 +698,34 @@ def choose_body(
     return primary
 
 
-# readability-lxml is only asked when trafilatura's readability port leaves the choice open
-_ESTIMATE_RANGE = (0.5, 1.1)  # the port's size, relative to trafilatura's, that settles it
-_ESTIMATE_INSIDE = 0.9  # share of the port's paragraphs that trafilatura's text must hold
+# readability-lxml is only asked when an estimate of its text leaves the choice open
+_ESTIMATE_RANGE = (0.5, 1.1)  # the estimate's size, relative to trafilatura's, that settles it
+_ESTIMATE_INSIDE = 0.9  # share of the estimate's paragraphs that trafilatura's text must hold
+# an estimate with more of its text in links than this asks readability-lxml, which drops
+# link-heavy blocks that neither estimate drops (``choose_body``'s own bound for such a text)
+_ESTIMATE_LINKS = 0.2
 
 
 def needs_second_opinion(
     primary: BodyCandidate | None, estimate: BodyCandidate | None, *, trim: bool = True, topic: str = ""
 ) -> bool:
-    """Whether readability-lxml must run, or trafilatura's readability port already settles
+    """Whether readability-lxml must run, or an estimate of its text already settles
     :func:`choose_body` for trafilatura's text.
 
-    The port runs inside trafilatura on a pruned tree: its text is often a part of what
-    readability-lxml finds, so it only settles the choice when it says the same as trafilatura —
+    The estimate is trafilatura's readability port (run inside trafilatura's full cascade) or
+    :func:`densest_block` (beside its fast mode): a part of what readability-lxml finds, or more
+    than it keeps, so it only settles the choice when it says the same as trafilatura —
     ``choose_body`` keeps trafilatura against it, its size is about trafilatura's (half to
-    1.1×; much less says the port failed, more says readability may find more still), and
+    1.1×; much less says the estimate failed, more says readability may find more still), and
     trafilatura's text holds nearly all of its paragraphs. Anything else (no trafilatura text,
     no estimate, a link-heavy one) asks readability-lxml.
     """
-    if primary is None or not primary.text.strip() or estimate is None or estimate.link_density > 0.3:
+    if (
+        primary is None
+        or not primary.text.strip()
+        or estimate is None
+        or estimate.link_density > _ESTIMATE_LINKS
+    ):
         return True
     # the cheap test first: sizes are counted once, shingles are not
     low, high = _ESTIMATE_RANGE

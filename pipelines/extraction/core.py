@@ -23,7 +23,7 @@ from .body import (
     needs_second_opinion,
     parse_page,
     readability_body,
-    trafilatura_body,
+    trafilatura_with_estimate,
     with_prose,
     without_other_articles,
     without_overlays,
@@ -38,7 +38,7 @@ from .textlines import element_lines, squeeze
 
 logger = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION = "2026.12.02"
+EXTRACTOR_VERSION = "2026.12.03"
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
 _WRAPPER = re.compile(r"^\s*<text\b[^>]*>\s*", re.I)
@@ -110,13 +110,13 @@ def _extract(
 
     cleaned = without_overlays(parsed, html) if parsed is not None else None
     cjk = mostly_cjk(page_lines)
-    primary, document, estimate = trafilatura_body(cleaned, url, precise=not cjk)
+    primary, document, estimate = trafilatura_with_estimate(cleaned, url, cjk=cjk)
     topic = " ".join(filter(None, [meta.title_tag, meta.get("description", "og:description")]))
     if needs_second_opinion(primary, estimate, trim=cjk, topic=topic):
         second = readability_body(cleaned if cleaned is not None else tree)
         chosen = choose_body(primary, second, trim=cjk, topic=topic)
     else:
-        # trafilatura's own readability port agrees with its text: readability-lxml would too
+        # readability's estimate agrees with trafilatura's text: readability-lxml would too
         chosen = primary
     # both methods found nothing: the page's own visible text is better than an empty article
     text = chosen.text if chosen else remove_furniture("\n".join(page_lines))
