@@ -13,7 +13,7 @@ import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement, fragment_fromstring, xhtml_parser
 from readability import Document as ReadabilityDocument
-from readability.readability import clean
+from readability.readability import REGEXES, clean
 
 from pipelines.extraction.body import (
     _COOKIE_WORDS,
@@ -26,6 +26,7 @@ from pipelines.extraction.body import (
     _readability_clean,
     _tokens,
     _TreeReadability,
+    _unlikely_names,
     choose_body,
     coverage,
     mostly_cjk,
@@ -433,3 +434,26 @@ def test_overlays_found_in_the_copy_by_their_paths(html: str) -> None:
         cleaned, reference = without_overlays(top, html), _overlays_by_walking_the_copy(top)
         assert (cleaned is top) == (reference is top)
         assert etree.tostring(cleaned) == etree.tostring(reference)
+
+
+def test_unlikely_names_are_readabilitys_patterns() -> None:
+    """The word search says what readability's two patterns say: on every "class id" of the
+    fixture pages, and on random names of the words in any case, among other characters and
+    the non-ASCII ones an ignore-case match takes for a letter (which go to the patterns)."""
+    unlikely, maybe = REGEXES["unlikelyCandidatesRe"], REGEXES["okMaybeItsACandidateRe"]
+
+    def reference(names: str) -> bool:
+        return bool(unlikely.search(names)) and not maybe.search(names)
+
+    for path in PAGES:
+        for element in _tree(path).iter():
+            if isinstance(element.tag, str) and (element.get("class") or element.get("id")):
+                names = f"{element.get('class', '')} {element.get('id', '')}"
+                assert _unlikely_names.__wrapped__(names) == reference(names), names
+    rng = random.Random(7)
+    words = ["comment", "foot", "ad-break", "rss", "pager", "main", "article", "and", "body", "x", "-", " "]
+    extras = ["\u212a", "\u017f", "\u0131", "\u0130", "é", "中"]
+    for _ in range(20000):
+        parts = [rng.choice(words + extras * (rng.random() < 0.2)) for _ in range(rng.randint(0, 5))]
+        names = "".join(c.upper() if rng.random() < 0.3 else c for c in "".join(parts))
+        assert _unlikely_names.__wrapped__(names) == reference(names), repr(names)
